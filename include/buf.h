@@ -1,0 +1,30 @@
+/* buf.h - a growable byte buffer, always NUL-terminated. */
+#ifndef PODTRAIL_BUF_H
+#define PODTRAIL_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *data;	/* NUL-terminated; NULL until the first append */
+	size_t len;	/* bytes used, excluding the NUL */
+	size_t cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+/* Make room for n more bytes. 0, or -1 with errno ENOMEM. */
+int buf_reserve(struct buf *b, size_t n);
+/* Append bytes / a string / formatted text. 0, or -1 (ENOMEM). */
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Forget the contents, keep the memory. */
+void buf_reset(struct buf *b);
+/* Drop the first n bytes. */
+void buf_consume(struct buf *b, size_t n);
+/* Release the memory; the buffer can be used again afterwards. */
+void buf_free(struct buf *b);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * conf.h - podtrail's settings, driven by one table (conf.c) that the
+ * config file parser, the command line and the man page all share.
+ */
+#ifndef PODTRAIL_CONF_H
+#define PODTRAIL_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_FILE "/etc/podtrail/podtrail.conf"
+#define CONF_LIST_MAX 32
+
+struct conf_list {
+	char *v[CONF_LIST_MAX];
+	int n;
+};
+
+/* Every setting; names match the config file keys. */
+struct conf {
+	/* pipeline */
+	char *source;		/* stdin | file:PATH | netlink | netlink-unicast */
+	char *output;		/* - | file:PATH | https://... */
+	char *node;		/* host name reported in events */
+	long long eoe_timeout;	/* s: end an event without EOE */
+	char *log_level;
+	int foreground;
+	/* kernel source and rules */
+	long long rcvbuf;	/* bytes, netlink socket receive buffer */
+	int force;		/* unicast: take over the audit pid */
+	int install_rules;
+	int keep_rules;
+	char *kubelet_root;
+	struct conf_list hostpath;
+	long long heartbeat_interval;	/* s, 0 = off */
+	long long status_interval;	/* s, AUDIT_GET polling */
+	/* correlation */
+	int enrich;
+	char *pod_log_dir;
+	/* forwarding */
+	char *state_dir;
+	char *format;		/* ndjson | elasticsearch | splunk-hec */
+	char *es_index;
+	long long batch_events;
+	long long batch_bytes;
+	long long batch_age_ms;
+	char *ca_file;
+	char *client_cert;
+	char *client_key;
+	char *token_file;
+	char *hmac_key_file;
+	int allow_http;
+	long long timeout_ms;
+	long long spool_max_bytes;
+	long long spool_min_free;
+	/* operations */
+	char *metrics_file;
+	char *user;
+};
+
+/* Fill c with the table's defaults. 0, or -1 (ENOMEM; logged). */
+int conf_defaults(struct conf *c);
+/*
+ * Set one option by name (with '_' or '-') from its text form. On
+ * error returns -1 and writes a reason into err.
+ */
+int conf_set(struct conf *c, const char *name, const char *value,
+    char *err, size_t errlen);
+/* Is name a boolean option (so "--name" alone means yes)? 1, 0, or -1 if unknown. */
+int conf_is_bool(const char *name);
+/*
+ * Read a key = value file. Errors are printed as "FILE:LINE: reason"
+ * to stderr. 0, or -1. A missing file is an error only if must_exist.
+ */
+int conf_load(struct conf *c, const char *path, int must_exist);
+/* Free every string the struct owns. */
+void conf_free(struct conf *c);
+/* Print the option table (name, default, help) for --help and the man page. */
+void conf_print_table(FILE *fp, int man);
+
+#endif

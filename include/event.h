@@ -1,0 +1,27 @@
+/*
+ * event.h - one audit event (a group of records sharing a serial) as a
+ * JSON object. The schema is doc/event.schema.json.
+ */
+#ifndef PODTRAIL_EVENT_H
+#define PODTRAIL_EVENT_H
+
+#include <auparse.h>
+#include <cjson/cJSON.h>
+
+/*
+ * Build the JSON for the event auparse is positioned on. node is used
+ * when the records carry no node= prefix. Returns a new object the
+ * caller owns, or NULL (ENOMEM; logged).
+ */
+cJSON *event_build(auparse_state_t *au, const char *node);
+
+/*
+ * A podtrail-made event ("podtrail_loss", "podtrail_heartbeat", ...)
+ * with type, time (now) and node set. Caller owns; NULL on ENOMEM.
+ */
+cJSON *event_new_internal(const char *type, const char *node);
+
+/* Format sec.ms as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
+void event_format_time(char *out, size_t outlen, long long sec, unsigned ms);
+
+#endif

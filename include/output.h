@@ -1,0 +1,43 @@
+/*
+ * output.h - where serialized events go. Each output is one ops struct
+ * (designated initializers); output_open() picks it from the spec.
+ */
+#ifndef PODTRAIL_OUTPUT_H
+#define PODTRAIL_OUTPUT_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct conf;
+struct loop;
+
+struct output_ops {
+	const char *name;
+	/* Does this output handle spec (e.g. "-", "file:", "https://")? */
+	int (*match)(const char *spec);
+	/* Open; returns the output's private state, or NULL (logged). */
+	void *(*open)(const char *spec, struct loop *loop, const struct conf *c);
+	/* Take one event line (no newline; copied). 0, or -1 (logged). */
+	int (*write)(void *ctx, const char *line, size_t len);
+	/* Before the loop sleeps: push out what is buffered. May be NULL. */
+	void (*flush)(void *ctx);
+	/* Save or send everything, then release. 0, or -1 if data was lost. */
+	int (*close)(void *ctx);
+	/* Add counters to obj. May be NULL. */
+	void (*stats)(void *ctx, cJSON *obj);
+};
+
+struct output;
+
+/* Open the output that matches spec. NULL on failure (logged). */
+struct output *output_open(const char *spec, struct loop *loop,
+    const struct conf *c);
+int output_write(struct output *o, const char *line, size_t len);
+void output_flush(struct output *o);
+int output_close(struct output *o);
+void output_stats(struct output *o, cJSON *obj);
+
+extern const struct output_ops output_file_ops;
+
+#endif

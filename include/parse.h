@@ -1,0 +1,46 @@
+/*
+ * parse.h - audit text records in, complete events out.
+ *
+ * Wraps libauparse's feed interface: bytes of "type=... msg=audit(...):
+ * ..." lines go in, in any chunking; each complete event is turned into
+ * JSON (event.h) and handed to the emit callback.
+ */
+#ifndef PODTRAIL_PARSE_H
+#define PODTRAIL_PARSE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct parse;
+
+/* Receives ownership of each event. */
+typedef void (*parse_emit_cb)(cJSON *ev, void *arg);
+
+/*
+ * New parser. node names events whose records have no node= prefix;
+ * eoe_timeout is how long (s) an event without EOE may stay open.
+ * NULL on failure (logged).
+ */
+struct parse *parse_new(const char *node, long eoe_timeout,
+    parse_emit_cb emit, void *arg);
+/* Feed bytes; complete events are emitted before it returns. 0 or -1. */
+int parse_feed(struct parse *p, const char *data, size_t len);
+/*
+ * Feed one record without its trailing newline (a netlink message,
+ * say). Equivalent to parse_feed of the line plus "\n".
+ */
+int parse_feed_record(struct parse *p, const char *line, size_t len);
+/*
+ * Called while the source is idle: emits events that have been open
+ * longer than eoe_timeout. Returns 1 if events are still pending.
+ */
+int parse_age(struct parse *p);
+/* Emit everything pending (end of input). */
+void parse_flush(struct parse *p);
+/* Counters: records fed, events emitted. */
+unsigned long long parse_records(const struct parse *p);
+unsigned long long parse_events(const struct parse *p);
+void parse_free(struct parse *p);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * pipeline.h - the data flow: source bytes -> parse -> enrich -> chain
+ * -> output. Sources hand records to the pipeline; everything after
+ * that is wired here so main.c only builds and runs it.
+ */
+#ifndef PODTRAIL_PIPELINE_H
+#define PODTRAIL_PIPELINE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct conf;
+struct loop;
+struct pipeline;
+
+/* Build every stage from the configuration. NULL on failure (logged). */
+struct pipeline *pipeline_new(const struct conf *c, struct loop *loop);
+/* Bytes of audit text lines, in any chunking. 0 or -1. */
+int pipeline_feed(struct pipeline *pl, const char *data, size_t len);
+/* One record without its newline (e.g. from netlink). 0 or -1. */
+int pipeline_feed_record(struct pipeline *pl, const char *line, size_t len);
+/* An event made by podtrail itself (loss, heartbeat); takes ownership. */
+void pipeline_emit(struct pipeline *pl, cJSON *ev);
+/* The source has ended: flush pending events and stop the loop. */
+void pipeline_eof(struct pipeline *pl);
+/* Flush everything and release; 0, or -1 if output could not be saved. */
+int pipeline_close(struct pipeline *pl);
+/* Host name used in events. */
+const char *pipeline_node(const struct pipeline *pl);
+/* Add the pipeline's counters to obj (heartbeats, metrics). */
+void pipeline_stats(struct pipeline *pl, cJSON *obj);
+
+#endif

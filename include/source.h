@@ -1,0 +1,38 @@
+/*
+ * source.h - where audit records come from. Each source is one ops
+ * struct; it registers its fds with the loop and hands records to the
+ * pipeline, calling pipeline_eof() when its input ends.
+ */
+#ifndef PODTRAIL_SOURCE_H
+#define PODTRAIL_SOURCE_H
+
+#include <cjson/cJSON.h>
+
+struct conf;
+struct loop;
+struct pipeline;
+
+struct source_ops {
+	const char *name;	/* "stdin", "file", "netlink", ... */
+	/* arg is what followed "name:" in the spec, or NULL. */
+	void *(*open)(const char *arg, struct loop *loop, struct pipeline *pl,
+	    const struct conf *c);
+	void (*close)(void *ctx);
+	/* Add counters to obj. May be NULL. */
+	void (*stats)(void *ctx, cJSON *obj);
+};
+
+struct source;
+
+/* Open the source named by spec ("name" or "name:arg"). NULL (logged). */
+struct source *source_open(const char *spec, struct loop *loop,
+    struct pipeline *pl, const struct conf *c);
+/* Is spec a known source? (for -n and option checking) */
+int source_known(const char *spec);
+void source_stats(struct source *s, cJSON *obj);
+void source_close(struct source *s);
+
+extern const struct source_ops source_stdin_ops;
+extern const struct source_ops source_file_ops;
+
+#endif

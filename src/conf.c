@@ -1,0 +1,333 @@
+/* conf.c - the option table and the key = value file parser. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+
+enum conf_type { T_STR, T_INT, T_BOOL, T_SIZE, T_LIST };
+
+struct conf_opt {
+	const char *name;
+	enum conf_type type;
+	size_t off;
+	const char *def;	/* text form, parsed like a file value */
+	long long min, max;	/* T_INT and T_SIZE */
+	const char *help;
+};
+
+#define O(f) offsetof(struct conf, f)
+#define SZMAX (1LL << 40)
+
+static const struct conf_opt opts[] = {
+	{ "source", T_STR, O(source), "stdin", 0, 0,
+	  "where records come from: stdin (auditd plugin), file:PATH (replay), netlink (multicast, beside auditd), netlink-unicast (as the audit daemon)" },
+	{ "output", T_STR, O(output), "-", 0, 0,
+	  "where events go: - (stdout, NDJSON), file:PATH, or an https:// URL" },
+	{ "node", T_STR, O(node), "", 0, 0,
+	  "node name reported in events (default: the host name)" },
+	{ "eoe_timeout", T_INT, O(eoe_timeout), "2", 1, 600,
+	  "seconds after which an event that never saw its EOE record is emitted" },
+	{ "log_level", T_STR, O(log_level), "info", 0, 0,
+	  "error, warning, info or debug" },
+	{ "foreground", T_BOOL, O(foreground), "yes", 0, 0,
+	  "log to stderr instead of syslog" },
+	{ "rcvbuf", T_SIZE, O(rcvbuf), "8M", 65536, 1LL << 31,
+	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted)" },
+	{ "force", T_BOOL, O(force), "no", 0, 0,
+	  "netlink-unicast: take the audit pid even if another daemon holds it" },
+	{ "install_rules", T_BOOL, O(install_rules), "no", 0, 0,
+	  "load podtrail's rule pack at start and remove it at exit" },
+	{ "keep_rules", T_BOOL, O(keep_rules), "no", 0, 0,
+	  "with install_rules: leave the rules loaded at exit" },
+	{ "kubelet_root", T_STR, O(kubelet_root), "/var/lib/kubelet", 0, 0,
+	  "kubelet's root directory (pods live in ROOT/pods)" },
+	{ "hostpath", T_LIST, O(hostpath), "", 0, 0,
+	  "hostPath directories to watch (repeatable; comma-separated in the file)" },
+	{ "heartbeat_interval", T_INT, O(heartbeat_interval), "60", 0, 86400,
+	  "seconds between podtrail_heartbeat events (0: none)" },
+	{ "status_interval", T_INT, O(status_interval), "5", 1, 3600,
+	  "seconds between polls of the kernel's audit status (lost counter)" },
+	{ "enrich", T_BOOL, O(enrich), "yes", 0, 0,
+	  "add container, pod and volume attribution" },
+	{ "pod_log_dir", T_STR, O(pod_log_dir), "/var/log/pods", 0, 0,
+	  "kubelet's pod log directory, used to name pods and containers" },
+	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,
+	  "directory for the spool, dead letters and chain state (mode 0700)" },
+	{ "format", T_STR, O(format), "ndjson", 0, 0,
+	  "HTTPS payload: ndjson, elasticsearch or splunk-hec" },
+	{ "es_index", T_STR, O(es_index), "podtrail", 0, 0,
+	  "index name for the elasticsearch format" },
+	{ "batch_events", T_INT, O(batch_events), "1000", 1, 1000000,
+	  "send a batch when it holds this many events" },
+	{ "batch_bytes", T_SIZE, O(batch_bytes), "1M", 1024, 1LL << 30,
+	  "send a batch when it holds this many bytes" },
+	{ "batch_age_ms", T_INT, O(batch_age_ms), "1000", 1, 3600000,
+	  "send a batch when its oldest event is this old (ms)" },
+	{ "ca_file", T_STR, O(ca_file), "", 0, 0,
+	  "CA bundle to verify the aggregator (default: the system's)" },
+	{ "client_cert", T_STR, O(client_cert), "", 0, 0,
+	  "client certificate for mutual TLS (PEM)" },
+	{ "client_key", T_STR, O(client_key), "", 0, 0,
+	  "client key for mutual TLS (PEM, not readable by others)" },
+	{ "token_file", T_STR, O(token_file), "", 0, 0,
+	  "file holding a bearer token (not readable by others)" },
+	{ "hmac_key_file", T_STR, O(hmac_key_file), "", 0, 0,
+	  "key file for HMAC-SHA256 chain hashes (not readable by others)" },
+	{ "allow_http", T_BOOL, O(allow_http), "no", 0, 0,
+	  "permit plain http:// to a loopback address (testing only)" },
+	{ "timeout_ms", T_INT, O(timeout_ms), "10000", 100, 600000,
+	  "HTTPS request timeout (ms)" },
+	{ "spool_max_bytes", T_SIZE, O(spool_max_bytes), "256M", 65536, SZMAX,
+	  "spool size cap; past it the oldest data is dropped and reported" },
+	{ "spool_min_free", T_SIZE, O(spool_min_free), "64M", 0, SZMAX,
+	  "free space to leave on the spool's file system" },
+	{ "metrics_file", T_STR, O(metrics_file), "", 0, 0,
+	  "Prometheus textfile to write counters to (empty: none)" },
+	{ "user", T_STR, O(user), "", 0, 0,
+	  "switch to this user after start-up (empty: stay)" },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct conf_opt *
+find_opt(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *a = opts[i].name, *b = name;
+
+		/* '-' on the command line is '_' in the table */
+		while (*a && (*a == *b || (*a == '_' && *b == '-'))) {
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0')
+			return &opts[i];
+	}
+	return NULL;
+}
+
+int
+conf_is_bool(const char *name)
+{
+	const struct conf_opt *o = find_opt(name);
+
+	return o ? o->type == T_BOOL : -1;
+}
+
+static int
+parse_num(const struct conf_opt *o, const char *v, long long *out)
+{
+	char *end;
+	long long n, mul = 1;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || errno)
+		return -1;
+	if (o->type == T_SIZE && *end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': mul = 1LL << 10; break;
+		case 'M': mul = 1LL << 20; break;
+		case 'G': mul = 1LL << 30; break;
+		default: return -1;
+		}
+		end++;
+	}
+	if (*end || n > LLONG_MAX / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+int
+conf_set(struct conf *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct conf_opt *o = find_opt(name);
+	void *p;
+	long long n;
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -1;
+	}
+	p = (char *)c + o->off;
+	switch (o->type) {
+	case T_STR: {
+		char *s = strdup(value);
+
+		if (s == NULL)
+			goto nomem;
+		free(*(char **)p);
+		*(char **)p = s;
+		return 0;
+	}
+	case T_LIST: {
+		struct conf_list *l = p;
+		const char *v = value;
+
+		/* comma-separated; each piece appended */
+		while (*v) {
+			size_t len = strcspn(v, ",");
+
+			if (len) {
+				if (l->n == CONF_LIST_MAX) {
+					snprintf(err, errlen,
+					    "%s: more than %d entries", o->name,
+					    CONF_LIST_MAX);
+					return -1;
+				}
+				if ((l->v[l->n] = strndup(v, len)) == NULL)
+					goto nomem;
+				l->n++;
+			}
+			v += len + (v[len] == ',');
+		}
+		return 0;
+	}
+	case T_BOOL:
+		if (!strcmp(value, "yes") || !strcmp(value, "true") ||
+		    !strcmp(value, "1"))
+			*(int *)p = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") ||
+		    !strcmp(value, "0"))
+			*(int *)p = 0;
+		else {
+			snprintf(err, errlen, "%s: '%s' is not yes or no",
+			    o->name, value);
+			return -1;
+		}
+		return 0;
+	case T_INT:
+	case T_SIZE:
+		if (parse_num(o, value, &n) == -1 || n < o->min || n > o->max) {
+			snprintf(err, errlen,
+			    "%s: '%s' is not %s between %lld and %lld", o->name,
+			    value, o->type == T_SIZE ? "a size" : "a number",
+			    o->min, o->max);
+			return -1;
+		}
+		*(long long *)p = n;
+		return 0;
+	}
+	return -1;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+conf_defaults(struct conf *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (conf_set(c, opts[i].name, opts[i].def, err, sizeof(err))) {
+			log_warnx("default of %s: %s", opts[i].name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+conf_load(struct conf *c, const char *path, int must_exist)
+{
+	char *line = NULL, err[512];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = -1;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		char *s, *eq, *key, *val;
+
+		lineno++;
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL) {
+			fprintf(stderr, "%s:%u: expected 'key = value'\n", path,
+			    lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (conf_set(c, key, val, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "%s: read error\n", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+void
+conf_free(struct conf *c)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		void *p = (char *)c + opts[i].off;
+
+		if (opts[i].type == T_STR) {
+			free(*(char **)p);
+			*(char **)p = NULL;
+		} else if (opts[i].type == T_LIST) {
+			struct conf_list *l = p;
+
+			for (int j = 0; j < l->n; j++)
+				free(l->v[j]);
+			l->n = 0;
+		}
+	}
+}
+
+void
+conf_print_table(FILE *fp, int man)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct conf_opt *o = &opts[i];
+
+		if (man)
+			fprintf(fp, ".TP\n.B %s\n%s. Default: %s.\n", o->name,
+			    o->help, *o->def ? o->def : "empty");
+		else
+			fprintf(fp, "  %-20s %s [%s]\n", o->name, o->help,
+			    o->def);
+	}
+}

@@ -1,0 +1,72 @@
+/* output.c - the table of outputs. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+#include "output.h"
+
+struct output {
+	const struct output_ops *ops;
+	void *ctx;
+};
+
+static const struct output_ops *const outputs[] = {
+	&output_file_ops,
+};
+
+struct output *
+output_open(const char *spec, struct loop *loop, const struct conf *c)
+{
+	struct output *o;
+
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		if (!outputs[i]->match(spec))
+			continue;
+		if ((o = calloc(1, sizeof(*o))) == NULL) {
+			log_warn("output");
+			return NULL;
+		}
+		o->ops = outputs[i];
+		if ((o->ctx = o->ops->open(spec, loop, c)) == NULL) {
+			free(o);
+			return NULL;
+		}
+		return o;
+	}
+	log_warnx("unknown output '%s' (use -, file:PATH or https://...)",
+	    spec);
+	return NULL;
+}
+
+int
+output_write(struct output *o, const char *line, size_t len)
+{
+	return o->ops->write(o->ctx, line, len);
+}
+
+void
+output_flush(struct output *o)
+{
+	if (o->ops->flush)
+		o->ops->flush(o->ctx);
+}
+
+int
+output_close(struct output *o)
+{
+	int rc;
+
+	if (o == NULL)
+		return 0;
+	rc = o->ops->close(o->ctx);
+	free(o);
+	return rc;
+}
+
+void
+output_stats(struct output *o, cJSON *obj)
+{
+	if (o->ops->stats)
+		o->ops->stats(o->ctx, obj);
+}

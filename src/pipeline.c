@@ -1,0 +1,192 @@
+/* pipeline.c - wires parse -> enrich -> output for every event. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "enrich.h"
+#include "log.h"
+#include "loop.h"
+#include "output.h"
+#include "parse.h"
+#include "pipeline.h"
+
+/* How often to look for events that will never see their EOE. */
+#define AGE_TICK_MS 250
+
+struct stage {
+	const struct enrich_ops *ops;
+	void *ctx;
+};
+
+static const struct enrich_ops *const enrichers[] = {
+	NULL,	/* container and volume stages slot in here */
+};
+#define NENRICH (sizeof(enrichers) / sizeof(enrichers[0]))
+
+struct pipeline {
+	struct loop *loop;
+	struct parse *parse;
+	struct output *out;
+	struct stage stages[NENRICH];
+	size_t nstages;
+	struct loop_timer *age_timer;
+	char node[256];
+	int fed;		/* input arrived since the last age tick */
+	unsigned long long emitted, write_errors;
+};
+
+static void
+emit(cJSON *ev, void *arg)
+{
+	struct pipeline *pl = arg;
+	char *line;
+
+	for (size_t i = 0; i < pl->nstages; i++)
+		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
+	line = cJSON_PrintUnformatted(ev);
+	cJSON_Delete(ev);
+	if (line == NULL) {
+		log_warnx("out of memory serializing event");
+		pl->write_errors++;
+		return;
+	}
+	if (output_write(pl->out, line, strlen(line)) == -1)
+		pl->write_errors++;
+	else
+		pl->emitted++;
+	free(line);
+}
+
+void
+pipeline_emit(struct pipeline *pl, cJSON *ev)
+{
+	emit(ev, pl);
+}
+
+static void
+age_tick(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	/* only while idle: mid-stream, auparse groups by itself */
+	if (!pl->fed)
+		parse_age(pl->parse);
+	pl->fed = 0;
+	loop_timer_arm(pl->age_timer, AGE_TICK_MS);
+}
+
+static void
+before_sleep(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	output_flush(pl->out);
+}
+
+struct pipeline *
+pipeline_new(const struct conf *c, struct loop *loop)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (pl == NULL) {
+		log_warn("pipeline");
+		return NULL;
+	}
+	pl->loop = loop;
+	if (c->node && *c->node)
+		snprintf(pl->node, sizeof(pl->node), "%s", c->node);
+	else if (gethostname(pl->node, sizeof(pl->node) - 1) == -1)
+		snprintf(pl->node, sizeof(pl->node), "unknown");
+	pl->parse = parse_new(pl->node, (long)c->eoe_timeout, emit, pl);
+	if (pl->parse == NULL)
+		goto err;
+	if ((pl->out = output_open(c->output, loop, c)) == NULL)
+		goto err;
+	for (size_t i = 0; i < NENRICH && c->enrich; i++) {
+		struct stage *st = &pl->stages[pl->nstages];
+
+		if (enrichers[i] == NULL)
+			continue;
+		st->ops = enrichers[i];
+		if ((st->ctx = st->ops->open(c, loop)) == NULL)
+			goto err;
+		pl->nstages++;
+	}
+	if ((pl->age_timer = loop_timer_new(loop, age_tick, pl)) == NULL) {
+		log_warn("timer");
+		goto err;
+	}
+	loop_timer_arm(pl->age_timer, AGE_TICK_MS);
+	if (loop_add_before_sleep(loop, before_sleep, pl) == -1) {
+		log_warn("loop hook");
+		goto err;
+	}
+	return pl;
+err:
+	pipeline_close(pl);
+	return NULL;
+}
+
+int
+pipeline_feed(struct pipeline *pl, const char *data, size_t len)
+{
+	pl->fed = 1;
+	return parse_feed(pl->parse, data, len);
+}
+
+int
+pipeline_feed_record(struct pipeline *pl, const char *line, size_t len)
+{
+	pl->fed = 1;
+	return parse_feed_record(pl->parse, line, len);
+}
+
+void
+pipeline_eof(struct pipeline *pl)
+{
+	parse_flush(pl->parse);
+	loop_stop(pl->loop);
+}
+
+const char *
+pipeline_node(const struct pipeline *pl)
+{
+	return pl->node;
+}
+
+void
+pipeline_stats(struct pipeline *pl, cJSON *obj)
+{
+	cJSON_AddNumberToObject(obj, "records",
+	    (double)parse_records(pl->parse));
+	cJSON_AddNumberToObject(obj, "events", (double)parse_events(pl->parse));
+	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
+	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
+	for (size_t i = 0; i < pl->nstages; i++)
+		if (pl->stages[i].ops->stats)
+			pl->stages[i].ops->stats(pl->stages[i].ctx, obj);
+	output_stats(pl->out, obj);
+}
+
+int
+pipeline_close(struct pipeline *pl)
+{
+	int rc = 0;
+
+	if (pl == NULL)
+		return 0;
+	if (pl->parse && pl->out)
+		parse_flush(pl->parse);
+	for (size_t i = 0; i < pl->nstages; i++)
+		pl->stages[i].ops->close(pl->stages[i].ctx);
+	if (pl->out && output_close(pl->out) == -1)
+		rc = -1;
+	loop_timer_free(pl->age_timer);
+	parse_free(pl->parse);
+	free(pl);
+	return rc;
+}
