@@ -1,0 +1,132 @@
+# tests/integration/common.sh - shared helpers for scenario scripts.
+# Source it first thing:  . "$top_srcdir/tests/integration/common.sh"
+# Scripts use `set -euo pipefail`; exit 77 means skip (say why).
+set -euo pipefail
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PODTRAIL:=$top_builddir/podtrail}"
+: "${PYTHON3:=python3}"
+FIXTURES="$top_srcdir/tests/fixtures"
+GOLDEN="$top_srcdir/tests/golden"
+# valgrind or similar, set by `scripts/check --valgrind`
+PODTRAIL_WRAPPER=${PODTRAIL_WRAPPER:-}
+
+TEST_NAME=$(basename "$0" .sh)
+# a private directory per test, removed at exit
+T=$(mktemp -d "/tmp/podtrail-$TEST_NAME.XXXXXX")
+
+_cleanups=()
+# add_cleanup CMD...: run at exit, last added first
+add_cleanup() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local rc=$? i
+	set +e
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}"
+	done
+	rm -rf "$T"
+	exit $rc
+}
+trap _run_cleanups EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "needs $c"
+	done
+}
+
+# run podtrail, through the wrapper when one is set
+podtrail() { $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; fail at the deadline
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+# free_port: print a TCP port nobody listens on (loopback)
+free_port() {
+	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- kernel audit state -------------------------------------------------
+# Tests that touch kernel audit state take one machine-wide lock, save
+# `enabled` and restore it at exit, and remove only the rules they
+# added (each test uses its own key, see audit_key).
+
+audit_status() { auditctl -s 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
+
+need_audit() {
+	need_root
+	need_cmd auditctl
+	auditctl -s >/dev/null 2>&1 || skip "kernel audit is not available (auditctl -s failed)"
+	exec 9>/run/lock/podtrail-audit.lock 2>/dev/null || exec 9>/tmp/podtrail-audit.lock
+	flock -w 600 9 || fail "could not take the audit lock"
+	local en
+	en=$(audit_status enabled)
+	[ "$en" = 2 ] && skip "audit rules are locked (enabled 2)"
+	_audit_enabled_before=$en
+	add_cleanup '_audit_restore'
+	auditctl -e 1 >/dev/null
+}
+
+_audit_restore() {
+	local k
+	for k in "${_audit_keys[@]:-}"; do
+		[ -n "$k" ] && audit_del_key "$k"
+	done
+	[ -n "${_audit_enabled_before:-}" ] &&
+		auditctl -e "$_audit_enabled_before" >/dev/null 2>&1
+	return 0
+}
+
+# audit_key NAME: a key unique to this test run, registered for removal
+_audit_keys=()
+audit_key() {
+	local k="podtrail_t_${TEST_NAME//[^a-zA-Z0-9]/_}_$$_$1"
+	_audit_keys+=("$k")
+	echo "$k"
+}
+
+# audit_del_key KEY: delete every loaded rule that carries KEY
+audit_del_key() {
+	local key=$1 line
+	auditctl -l 2>/dev/null | grep -F -- "key=$key" | while IFS= read -r line; do
+		# `auditctl -l` prints rules as -a/-w specs; -a becomes -d
+		# shellcheck disable=SC2086
+		case "$line" in
+		-a*) auditctl ${line/-a/-d} >/dev/null 2>&1 ;;
+		-w*) auditctl ${line/-w/-W} >/dev/null 2>&1 ;;
+		esac
+	done
+	return 0
+}
+
+# jq-free JSON queries: py_ndjson FILE 'python expression over ev' -> lines
+py_ndjson() {
+	"$PYTHON3" - "$1" "$2" <<'PY'
+import json, sys
+path, expr = sys.argv[1], sys.argv[2]
+with open(path, encoding="utf-8") as f:
+    for line in f:
+        line = line.strip()
+        if not line:
+            continue
+        ev = json.loads(line)
+        v = eval(expr, {"ev": ev})
+        if v is not None and v is not False:
+            print(v if v is not True else line)
+PY
+}
