@@ -28,6 +28,7 @@ buf_reserve(struct buf *b, size_t n)
 	if ((p = realloc(b->data, cap)) == NULL)
 		return -1;
 	b->data = p;
+	b->data[b->len] = '\0';
 	b->cap = cap;
 	return 0;
 }

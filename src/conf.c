@@ -174,10 +174,15 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 		struct conf_list *l = p;
 		const char *v = value;
 
-		/* comma-separated; each piece appended */
+		/* comma-separated; each piece trimmed and appended */
 		while (*v) {
-			size_t len = strcspn(v, ",");
+			size_t len, skip;
 
+			v += strspn(v, " \t");
+			len = strcspn(v, ",");
+			skip = len + (v[len] == ',');
+			while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+				len--;
 			if (len) {
 				if (l->n == CONF_LIST_MAX) {
 					snprintf(err, errlen,
@@ -189,7 +194,7 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 					goto nomem;
 				l->n++;
 			}
-			v += len + (v[len] == ',');
+			v += skip;
 		}
 		return 0;
 	}

@@ -44,6 +44,8 @@ need_cmd() {
 
 # run podtrail, through the wrapper when one is set
 podtrail() { $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
+# for the background: `podtrail_exec ARGS &` makes $! podtrail's own pid
+podtrail_exec() { exec $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds; fail at the deadline
 wait_for() {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Live stdin (the auditd plugin path): an event with no EOE is emitted by
+# the end-of-event timeout while the stream stays idle and open, and
+# SIGTERM flushes what is pending and exits 0.
+. "$top_srcdir/tests/integration/common.sh"
+need_cmd mkfifo
+
+mkfifo "$T/in"
+podtrail_exec --source=stdin --output=file:"$T/out.ndjson" --eoe-timeout=1 \
+	--state-dir="$T/state" <"$T/in" 2>"$T/err" &
+pid=$!
+add_cleanup "kill $pid 2>/dev/null"
+exec 3>"$T/in"	# keep the writer side open: the stream stays idle, not ended
+
+now=$(date +%s)
+printf 'type=SYSCALL msg=audit(%s.100:9001): arch=c000003e syscall=2 success=yes exit=3 items=1 ppid=1 pid=2 comm="w"\n' "$now" >&3
+printf 'type=PATH msg=audit(%s.100:9001): item=0 name="/tmp/a" nametype=CREATE\n' "$now" >&3
+# no EOE, nothing after it: only the timeout can end this event
+has_event() { grep -q "\"serial\":$1" "$T/out.ndjson" 2>/dev/null; }
+wait_for 15 has_event 9001 || { cat "$T/err"; fail "event without EOE never emitted"; }
+note "event 9001 emitted by the EOE timeout while idle"
+
+# an event in progress at SIGTERM is flushed, and the exit is clean
+printf 'type=SYSCALL msg=audit(%s.200:9002): arch=c000003e syscall=2 success=yes exit=3 items=0 ppid=1 pid=2 comm="w"\n' "$(date +%s)" >&3
+# wait until podtrail has read it (it sits in auparse, not in the pipe)
+pipe_empty() { [ "$("$PYTHON3" -c 'import fcntl,termios,array,sys
+a=array.array("i",[0]); fcntl.ioctl(3, termios.FIONREAD, a); print(a[0])' 3<"$T/in")" = 0 ]; }
+wait_for 10 pipe_empty || fail "podtrail did not read its input"
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" = 0 ] || { cat "$T/err"; fail "exit status $rc after SIGTERM"; }
+has_event 9002 || fail "pending event lost at SIGTERM"
+exec 3>&-
+note "SIGTERM flushed the pending event, exit 0"

@@ -1,0 +1,173 @@
+/* test_conf.c - the option table and the config file parser. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char *
+write_tmp(const char *text)
+{
+	static char path[64];
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_conf.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+/* Run conf_load with stderr captured; return what it printed. */
+static char *
+load_err(struct conf *c, const char *path, int *rc)
+{
+	static char out[512];
+	FILE *cap = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	dup2(fileno(cap), 2);
+	*rc = conf_load(c, path, 1);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(cap);
+	n = fread(out, 1, sizeof(out) - 1, cap);
+	out[n] = '\0';
+	fclose(cap);
+	return out;
+}
+
+START_TEST(test_defaults)
+{
+	struct conf c;
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	ck_assert_str_eq(c.source, "stdin");
+	ck_assert_str_eq(c.output, "-");
+	ck_assert_int_eq(c.eoe_timeout, 2);
+	ck_assert_int_eq(c.batch_bytes, 1 << 20);
+	ck_assert_int_eq(c.enrich, 1);
+	ck_assert_int_eq(c.hostpath.n, 0);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_set_values)
+{
+	struct conf c;
+	char err[256];
+
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_set(&c, "eoe-timeout", "5", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.eoe_timeout, 5);
+	ck_assert_int_eq(conf_set(&c, "rcvbuf", "16M", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.rcvbuf, 16 << 20);
+	ck_assert_int_eq(conf_set(&c, "force", "yes", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.force, 1);
+	ck_assert_int_eq(conf_set(&c, "hostpath", "/a,/b", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&c, "hostpath", "/c", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.hostpath.n, 3);
+	ck_assert_str_eq(c.hostpath.v[2], "/c");
+	ck_assert_int_eq(conf_is_bool("keep-rules"), 1);
+	ck_assert_int_eq(conf_is_bool("output"), 0);
+	ck_assert_int_eq(conf_is_bool("nope"), -1);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_bad_values)
+{
+	struct conf c;
+	char err[256];
+
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_set(&c, "eoe_timeout", "0", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "between 1 and 600"));
+	ck_assert_int_eq(conf_set(&c, "eoe_timeout", "2x", err, sizeof(err)), -1);
+	ck_assert_int_eq(conf_set(&c, "rcvbuf", "9Q", err, sizeof(err)), -1);
+	ck_assert_int_eq(conf_set(&c, "force", "maybe", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "yes or no"));
+	ck_assert_int_eq(conf_set(&c, "colour", "red", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "unknown option 'colour'"));
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_file)
+{
+	struct conf c;
+	char *path, *msg;
+	int rc;
+
+	conf_defaults(&c);
+	path = write_tmp("# podtrail\n\n  output = file:/tmp/x  \n"
+	    "eoe_timeout=7\nhostpath = /srv/a, /srv/b\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(msg, "");
+	ck_assert_str_eq(c.output, "file:/tmp/x");
+	ck_assert_int_eq(c.eoe_timeout, 7);
+	ck_assert_int_eq(c.hostpath.n, 2);
+	ck_assert_str_eq(c.hostpath.v[1], "/srv/b");
+	unlink(path);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_file_errors_name_line)
+{
+	struct conf c;
+	char *path, *msg, want[128];
+	int rc;
+
+	conf_defaults(&c);
+	path = write_tmp("output = -\n\nno_such_key = 1\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:3: unknown option 'no_such_key'",
+	    path);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	unlink(path);
+
+	path = write_tmp("just words\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:1: expected 'key = value'", path);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	unlink(path);
+
+	msg = load_err(&c, "/nonexistent/podtrail.conf", &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, "No such file"));
+	ck_assert_int_eq(conf_load(&c, "/nonexistent/podtrail.conf", 0), 0);
+	conf_free(&c);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_set_values);
+	tcase_add_test(tc, test_bad_values);
+	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_file_errors_name_line);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
