@@ -11,7 +11,9 @@
 /*
  * Build the JSON for the event auparse is positioned on. node is used
  * when the records carry no node= prefix. Returns a new object the
- * caller owns, or NULL (ENOMEM; logged).
+ * caller owns, or NULL (ENOMEM; logged). Its nodes live in the event
+ * arena (arena.h): delete it, or copy what you keep with
+ * cJSON_Duplicate, before the next call.
  */
 cJSON *event_build(auparse_state_t *au, const char *node);
 

@@ -9,11 +9,13 @@
 #include "config.h"
 
 #include <libaudit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "event.h"
 #include "log.h"
@@ -40,10 +42,73 @@ may_hex(int ftype)
 	    ftype == AUPARSE_TYPE_ESCAPED_FILE;
 }
 
+/*
+ * auparse_get_field_type() costs as much as the rest of a field's
+ * handling (string compares per call), and only matters for bare values
+ * that look like hex. Remember its answer per record type and name.
+ */
+#define HEXCACHE_SIZE 512
+#define HEXCACHE_NAME 24
+
+static struct {
+	int rtype;
+	char name[HEXCACHE_NAME];
+	int hex;
+} hexcache[HEXCACHE_SIZE];
+
+static int
+field_may_hex(auparse_state_t *au, int rtype, const char *name)
+{
+	size_t n = strlen(name);
+	unsigned h = (unsigned)rtype * 31u;
+
+	if (n >= HEXCACHE_NAME)
+		return may_hex(auparse_get_field_type(au));
+	for (size_t i = 0; i < n; i++)
+		h = h * 33u + (unsigned char)name[i];
+	for (unsigned probe = 0; probe < 8; probe++) {
+		unsigned i = (h + probe) % HEXCACHE_SIZE;
+
+		if (hexcache[i].name[0] == '\0') {
+			hexcache[i].rtype = rtype;
+			memcpy(hexcache[i].name, name, n + 1);
+			hexcache[i].hex = may_hex(auparse_get_field_type(au));
+			return hexcache[i].hex;
+		}
+		if (hexcache[i].rtype == rtype && !strcmp(hexcache[i].name, name))
+			return hexcache[i].hex;
+	}
+	return may_hex(auparse_get_field_type(au));
+}
+
+/* Printable ASCII but backslash: needs neither decoding nor escaping. */
+static int
+plain(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 /* Decode raw as the kernel encoded it and escape it to valid UTF-8. */
 static cJSON *
 decoded_string(const char *raw, int hex, struct buf *tmp, struct buf *esc)
 {
+	size_t n = strlen(raw);
+
+	/* the common cases: a bare number or word, a clean quoted string */
+	if (!(hex && text_is_hex(raw, n)) && plain(raw, n)) {
+		if (n < 2 || raw[0] != '"' || raw[n - 1] != '"')
+			return cJSON_CreateString(raw);
+		buf_reset(esc);
+		if (buf_add(esc, raw + 1, n - 2) == -1)
+			return NULL;
+		return cJSON_CreateString(esc->data);
+	}
 	buf_reset(tmp);
 	buf_reset(esc);
 	if (text_decode(tmp, raw, hex) == -1 ||
@@ -70,11 +135,26 @@ int_value(const char *raw)
 	return cJSON_CreateRaw(raw);
 }
 
+/* A cheap per-record filter: only a name whose bit is set may repeat. */
+static uint64_t
+name_bit(const char *name)
+{
+	size_t n = strlen(name);
+
+	return 1ULL << ((unsigned char)name[0] * 7 + n * 13 +
+	    (unsigned char)name[n - 1]) % 64;
+}
+
 /* Add item under name; a repeated name turns the value into an array. */
 static void
-add_field(cJSON *obj, const char *name, cJSON *item)
+add_field(cJSON *obj, const char *name, cJSON *item, uint64_t *seen)
 {
-	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, name);
+	uint64_t bit = name_bit(name);
+	cJSON *old = NULL;
+
+	if (*seen & bit)
+		old = cJSON_GetObjectItemCaseSensitive(obj, name);
+	*seen |= bit;
 
 	if (old == NULL) {
 		cJSON_AddItemToObject(obj, name, item);
@@ -113,28 +193,37 @@ add_keys(struct ev_scan *s, const char *raw, struct buf *tmp, struct buf *esc)
 	}
 }
 
+/* Fields of the acting process; the first record that has one wins. */
 static void
 process_field(struct ev_scan *s, const char *name, const char *raw, cJSON *val)
 {
-	static const char *const ints[] = { "pid", "ppid", "uid", "auid" };
-	static const char *const strs[] = { "comm", "exe" };
+	int is_int;
 
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		if (strcmp(name, ints[i]) == 0) {
-			cJSON *n = int_value(raw);
-
-			if (n && !cJSON_HasObjectItem(s->process, name))
-				cJSON_AddItemToObject(s->process, name, n);
-			else
-				cJSON_Delete(n);
+	switch (name[0]) {
+	case 'p':
+		is_int = !strcmp(name, "pid") || !strcmp(name, "ppid");
+		break;
+	case 'u':
+		is_int = !strcmp(name, "uid");
+		break;
+	case 'a':
+		is_int = !strcmp(name, "auid");
+		break;
+	case 'c':
+	case 'e':
+		if ((strcmp(name, "comm") && strcmp(name, "exe")) ||
+		    cJSON_HasObjectItem(s->process, name))
 			return;
-		}
+		cJSON_AddItemToObject(s->process, name, cJSON_Duplicate(val, 0));
+		return;
+	default:
+		return;
 	}
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if (strcmp(name, strs[i]) == 0 &&
-		    !cJSON_HasObjectItem(s->process, name))
-			cJSON_AddItemToObject(s->process, name,
-			    cJSON_Duplicate(val, 0));
+	if (is_int && !cJSON_HasObjectItem(s->process, name)) {
+		cJSON *n = int_value(raw);
+
+		if (n)
+			cJSON_AddItemToObject(s->process, name, n);
 	}
 }
 
@@ -263,6 +352,7 @@ event_build(auparse_state_t *au, const char *node)
 
 	if (ts == NULL)
 		return NULL;
+	arena_open();
 	if ((ev = cJSON_CreateObject()) == NULL)
 		goto nomem;
 	s.syscall = -1;
@@ -282,12 +372,14 @@ event_build(auparse_state_t *au, const char *node)
 	do {
 		const char *tname = auparse_get_type_name(au);
 		int rtype = auparse_get_type(au);
+		uint64_t seen;
 		cJSON *rec;
 
 		/* EOE only ends the event; auparse does not always keep it */
 		if (rtype == AUDIT_EOE)
 			continue;
 		rec = cJSON_CreateObject();
+		seen = 0;
 
 		cJSON_AddStringToObject(rec, "type", tname ? tname : "UNKNOWN");
 		if (!auparse_first_field(au))
@@ -295,17 +387,20 @@ event_build(auparse_state_t *au, const char *node)
 		do {
 			const char *name = auparse_get_field_name(au);
 			const char *raw = auparse_get_field_str(au);
-			int ftype = auparse_get_field_type(au);
-			int hex = may_hex(ftype);
+			int hex;
 			cJSON *val;
 
-			if (name == NULL || raw == NULL ||
-			    !strcmp(name, "type") || !strcmp(name, "node"))
+			if (name == NULL || raw == NULL || *name == '\0' ||
+			    ((*name == 't' || *name == 'n') &&
+			    (!strcmp(name, "type") || !strcmp(name, "node"))))
 				continue;
 			/* EXECVE arguments are untrusted strings too */
 			if (rtype == AUDIT_EXECVE && name[0] == 'a' &&
 			    !strstr(name, "_len") && strcmp(name, "argc"))
 				hex = 1;
+			else
+				hex = raw[0] != '"' && text_is_hex(raw,
+				    strlen(raw)) && field_may_hex(au, rtype, name);
 			if ((val = decoded_string(raw, hex, &tmp, &esc)) == NULL)
 				goto nomem;
 
@@ -342,7 +437,7 @@ event_build(auparse_state_t *au, const char *node)
 					add_keys(&s, raw, &tmp, &esc);
 				break;
 			}
-			add_field(rec, name, val);
+			add_field(rec, name, val, &seen);
 		} while (auparse_next_field(au) > 0);
 record_done:
 		if (rtype == AUDIT_EXECVE)
@@ -403,6 +498,7 @@ nomem:
 	cJSON_Delete(ev);
 	ev = NULL;
 out:
+	arena_close();
 	cJSON_Delete(s.process);
 	cJSON_Delete(s.argv);
 	cJSON_Delete(s.keys);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "event.h"
 #include "log.h"
 #include "parse.h"
@@ -38,6 +39,7 @@ parse_new(const char *node, long eoe_timeout, parse_emit_cb emit, void *arg)
 
 	if (p == NULL || (p->node = strdup(node)) == NULL)
 		goto err;
+	arena_install();
 	if ((p->au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
 		log_warn("auparse_init");
 		goto err;
@@ -106,6 +108,7 @@ parse_free(struct parse *p)
 	if (p == NULL)
 		return;
 	auparse_destroy(p->au);
+	arena_free();
 	free(p->node);
 	free(p);
 }

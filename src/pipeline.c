@@ -36,18 +36,40 @@ struct pipeline {
 	struct loop_timer *age_timer;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
+	char *line;		/* serialization buffer, reused */
+	size_t linecap;
 	unsigned long long emitted, write_errors;
 };
+
+/* Serialize into the reused buffer, growing it until the event fits. */
+static const char *
+serialize(struct pipeline *pl, cJSON *ev)
+{
+	for (;;) {
+		char *p;
+
+		/* cJSON wants a few bytes of slack beyond the text */
+		if (pl->line && cJSON_PrintPreallocated(ev, pl->line,
+		    (int)pl->linecap, 0))
+			return pl->line;
+		if (pl->linecap >= 1U << 30 ||
+		    (p = realloc(pl->line, pl->linecap ? pl->linecap * 2 :
+		    65536)) == NULL)
+			return NULL;
+		pl->line = p;
+		pl->linecap = pl->linecap ? pl->linecap * 2 : 65536;
+	}
+}
 
 static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
-	char *line;
+	const char *line;
 
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
-	line = cJSON_PrintUnformatted(ev);
+	line = serialize(pl, ev);
 	cJSON_Delete(ev);
 	if (line == NULL) {
 		log_warnx("out of memory serializing event");
@@ -58,7 +80,6 @@ emit(cJSON *ev, void *arg)
 		pl->write_errors++;
 	else
 		pl->emitted++;
-	free(line);
 }
 
 void
@@ -187,6 +208,7 @@ pipeline_close(struct pipeline *pl)
 		rc = -1;
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);
+	free(pl->line);
 	free(pl);
 	return rc;
 }

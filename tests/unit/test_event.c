@@ -16,7 +16,9 @@ static void
 collect(cJSON *ev, void *arg)
 {
 	ck_assert_int_lt(nev, MAXEV);
-	evs[nev++] = ev;
+	/* the event lives in the arena until the next one: keep a copy */
+	evs[nev++] = cJSON_Duplicate(ev, 1);
+	cJSON_Delete(ev);
 }
 
 static void
