@@ -20,6 +20,12 @@ void arena_install(void);
 void arena_open(void);
 /* Stop serving allocations from the arena (memory stays valid). */
 void arena_close(void);
+/*
+ * True when cJSON made no heap allocation since arena_open(): every
+ * node alive since then is arena memory, so deleting the event tree
+ * can be skipped (arena_open() recycles it).
+ */
+int arena_pure(void);
 /* Release all arena memory (at exit). */
 void arena_free(void);
 

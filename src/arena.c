@@ -34,6 +34,7 @@ struct block {
 
 static struct block *blocks;	/* newest first; the oldest is kept on reset */
 static int arena_on;
+static unsigned long heap_allocs;	/* cJSON heap allocations since open */
 
 static struct block *
 block_new(size_t need)
@@ -66,8 +67,10 @@ arena_malloc(size_t n)
 	struct block *b = blocks;
 	char *p;
 
-	if (!arena_on)
+	if (!arena_on) {
+		heap_allocs++;
 		return malloc(n);
+	}
 	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (b == NULL || (size_t)(b->end - b->cur) < n) {
 		if ((b = block_new(n)) == NULL)
@@ -113,6 +116,7 @@ arena_open(void)
 		free(blocks);
 		blocks = NULL;
 	}
+	heap_allocs = 0;
 	arena_on = 1;
 }
 
@@ -120,6 +124,12 @@ void
 arena_close(void)
 {
 	arena_on = 0;
+}
+
+int
+arena_pure(void)
+{
+	return heap_allocs == 0;
 }
 
 void

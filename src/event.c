@@ -101,7 +101,7 @@ decoded_string(const char *raw, int hex, struct buf *tmp, struct buf *esc)
 	size_t n = strlen(raw);
 
 	/* the common cases: a bare number or word, a clean quoted string */
-	if (!(hex && text_is_hex(raw, n)) && plain(raw, n)) {
+	if (!hex && plain(raw, n)) {
 		if (n < 2 || raw[0] != '"' || raw[n - 1] != '"')
 			return cJSON_CreateString(raw);
 		buf_reset(esc);
@@ -395,12 +395,10 @@ event_build(auparse_state_t *au, const char *node)
 			    (!strcmp(name, "type") || !strcmp(name, "node"))))
 				continue;
 			/* EXECVE arguments are untrusted strings too */
-			if (rtype == AUDIT_EXECVE && name[0] == 'a' &&
-			    !strstr(name, "_len") && strcmp(name, "argc"))
-				hex = 1;
-			else
-				hex = raw[0] != '"' && text_is_hex(raw,
-				    strlen(raw)) && field_may_hex(au, rtype, name);
+			hex = raw[0] != '"' && text_is_hex(raw, strlen(raw)) &&
+			    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
+			    !strstr(name, "_len") && strcmp(name, "argc")) ||
+			    field_may_hex(au, rtype, name));
 			if ((val = decoded_string(raw, hex, &tmp, &esc)) == NULL)
 				goto nomem;
 

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "enrich.h"
+#include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -36,47 +38,28 @@ struct pipeline {
 	struct loop_timer *age_timer;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
-	char *line;		/* serialization buffer, reused */
-	size_t linecap;
+	struct buf line;	/* serialization buffer, reused */
 	unsigned long long emitted, write_errors;
 };
-
-/* Serialize into the reused buffer, growing it until the event fits. */
-static const char *
-serialize(struct pipeline *pl, cJSON *ev)
-{
-	for (;;) {
-		char *p;
-
-		/* cJSON wants a few bytes of slack beyond the text */
-		if (pl->line && cJSON_PrintPreallocated(ev, pl->line,
-		    (int)pl->linecap, 0))
-			return pl->line;
-		if (pl->linecap >= 1U << 30 ||
-		    (p = realloc(pl->line, pl->linecap ? pl->linecap * 2 :
-		    65536)) == NULL)
-			return NULL;
-		pl->line = p;
-		pl->linecap = pl->linecap ? pl->linecap * 2 : 65536;
-	}
-}
 
 static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
-	const char *line;
+	int rc;
 
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
-	line = serialize(pl, ev);
-	cJSON_Delete(ev);
-	if (line == NULL) {
+	buf_reset(&pl->line);
+	rc = json_write(&pl->line, ev, 0, NULL);
+	if (!arena_pure())
+		cJSON_Delete(ev);
+	if (rc == -1) {
 		log_warnx("out of memory serializing event");
 		pl->write_errors++;
 		return;
 	}
-	if (output_write(pl->out, line, strlen(line)) == -1)
+	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
 		pl->write_errors++;
 	else
 		pl->emitted++;
@@ -208,7 +191,7 @@ pipeline_close(struct pipeline *pl)
 		rc = -1;
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);
-	free(pl->line);
+	buf_free(&pl->line);
 	free(pl);
 	return rc;
 }
