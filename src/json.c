@@ -1,6 +1,7 @@
 /* json.c - serialize cJSON trees quickly, optionally canonically. */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,7 +101,9 @@ write_number(struct buf *out, const cJSON *item)
 	if (d == (double)item->valueint)
 		return buf_printf(out, "%d", item->valueint);
 	snprintf(tmp, sizeof(tmp), "%1.15g", d);
-	if (sscanf(tmp, "%lg", &back) != 1 || back != d)
+	/* cJSON's round-trip test is relative, not exact */
+	if (sscanf(tmp, "%lg", &back) != 1 ||
+	    fabs(back - d) > fmax(fabs(back), fabs(d)) * DBL_EPSILON)
 		snprintf(tmp, sizeof(tmp), "%1.17g", d);
 	return buf_adds(out, tmp);
 }
