@@ -139,6 +139,11 @@ parse_args(int argc, char **argv, struct conf *c, int *check_only)
 			printf("podtrail %s\n", PACKAGE_VERSION);
 			exit(0);
 		}
+		if (!strcmp(a, "--man-options")) {
+			/* the man pages' option lists are made from the table */
+			conf_print_table(stdout, 1);
+			exit(0);
+		}
 		if (!strcmp(a, "-n")) {
 			*check_only = 1;
 			continue;
