@@ -770,11 +770,10 @@ fwd_close(void *ctx)
 		return 0;
 	if (f->spool) {
 		seal(f);
-		if (f->failures == 0) {
-			f->retry_at = 0;
-			kick(f);
-			drain(f, loop_now_ms() + CLOSE_DRAIN_MS);
-		}
+		/* one more try now, bounded: a dead aggregator fails fast */
+		f->retry_at = 0;
+		kick(f);
+		drain(f, loop_now_ms() + CLOSE_DRAIN_MS);
 		if (spool_segments(f->spool))
 			log_info("%zu batches (%llu bytes) stay spooled for the "
 			    "next start", spool_segments(f->spool),
