@@ -433,9 +433,9 @@ seal(struct fwd *f)
 	if (f->batch_n == 0)
 		return;
 	loop_timer_disarm(f->age_timer);
-	if (spool_append(f->spool, f->batch.data, f->batch.len, f->batch_first,
-	    f->batch_last, f->batch_n, &f->loss) == -1)
-		f->lost_events += f->batch_n;
+	/* a batch that cannot be kept is in f->loss, reported by flush */
+	spool_append(f->spool, f->batch.data, f->batch.len, f->batch_first,
+	    f->batch_last, f->batch_n, &f->loss);
 	buf_reset(&f->batch);
 	f->batch_n = f->batch_first = f->batch_last = 0;
 	kick(f);
