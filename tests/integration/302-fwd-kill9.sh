@@ -8,11 +8,14 @@
 make_certs
 RECV_PORT=$(free_port)
 recv_mode ok
-start_podtrail --batch-age-ms=100 --batch-events=40
-feed 1 200
+# batches seal by count only, so the last 20 events stay in memory
+start_podtrail --batch-age-ms=600000 --batch-events=40
+feed 1 220
 wait_for 30 spool_has 200 || fail "batches were not spooled"
+emitted_220() { kill -USR1 "$PT_PID"; grep -q '"emitted":220' "$T/podtrail.log"; }
+wait_for 30 emitted_220 || fail "podtrail did not take the last 20 events"
 kill9_podtrail
-note "killed with $(spool_events) events spooled"
+note "killed with $(spool_events) events spooled, 20 in memory"
 start_receiver
 start_podtrail --batch-age-ms=100 --batch-events=40
 wait_for 60 recv_has 200 || fail "spool not delivered after restart ($(recv_count))"
