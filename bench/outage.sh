@@ -46,7 +46,7 @@ peak_rss=0 peak_spool=0
 sample() {
 	local r s
 	r=$(rss 2>/dev/null || true); r=${r:-0}
-	s=$(du -sk "$T/state/spool" 2>/dev/null | awk '{print $1}'); s=${s:-0}
+	s=$(du -sk "$T/state/spool" 2>/dev/null | awk '{print $1}' || true); s=${s:-0}
 	[ "$r" -gt "$peak_rss" ] && peak_rss=$r
 	[ "$s" -gt "$peak_spool" ] && peak_spool=$s
 	return 0

@@ -14,6 +14,11 @@ struct verify;
 /* New checker; key NULL for plain SHA-256 chains. NULL on ENOMEM (logged). */
 struct verify *verify_new(const unsigned char *key, size_t keylen);
 /*
+ * Leave out a top-level field the aggregator added (e.g. Vector's
+ * "timestamp") before checking hashes. 0, or -1 on ENOMEM (logged).
+ */
+int verify_ignore(struct verify *v, const char *field);
+/*
  * Take one stored line (without newline); where names it in reports
  * (file, line number). 0, or -1 on ENOMEM; bad lines are counted.
  */

@@ -39,6 +39,8 @@ struct verify {
 	size_t nnames;
 	char **files;
 	size_t nfiles;
+	char **ignore;
+	size_t nignore;
 	unsigned long long invalid;
 	char first_invalid[512];
 	struct buf canon;
@@ -79,6 +81,16 @@ intern(char ***tab, size_t *n, const char *s)
 	if ((t[*n] = strdup(s)) == NULL)
 		return -1;
 	return (ssize_t)(*n)++;
+}
+
+int
+verify_ignore(struct verify *v, const char *field)
+{
+	if (intern(&v->ignore, &v->nignore, field) == -1) {
+		log_warn("verify");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -157,6 +169,8 @@ verify_line(struct verify *v, const char *line, size_t len, const char *file,
 	memcpy(e->hash, hash->valuestring, sizeof(e->hash));
 	memcpy(e->prev, prev->valuestring, sizeof(e->prev));
 	cJSON_DeleteItemFromObjectCaseSensitive(ev, "hash");
+	for (size_t i = 0; i < v->nignore; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(ev, v->ignore[i]);
 	buf_reset(&v->canon);
 	if (chain_canonical(ev, &v->canon) == -1 ||
 	    chain_hash(v->key, v->keylen, e->prev, v->canon.data, v->canon.len,
@@ -415,8 +429,11 @@ verify_free(struct verify *v)
 		free(v->names[i]);
 	for (size_t i = 0; i < v->nfiles; i++)
 		free(v->files[i]);
+	for (size_t i = 0; i < v->nignore; i++)
+		free(v->ignore[i]);
 	free(v->names);
 	free(v->files);
+	free(v->ignore);
 	free(v->e);
 	free(v->key);
 	buf_free(&v->canon);

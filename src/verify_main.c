@@ -16,18 +16,22 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: podtrail-verify [--json] [--key FILE] FILE...\n"
+	fprintf(fp, "usage: podtrail-verify [--json] [--key FILE] "
+	    "[--ignore FIELD]... FILE...\n"
 	    "\n"
 	    "Reads NDJSON events as an aggregator stored them (any order,\n"
 	    "duplicates allowed; - is stdin) and reports per stream: events,\n"
 	    "gaps, duplicates, conflicts, broken links and hash (HMAC)\n"
-	    "failures. Exit 0 only if every chain is complete and intact.\n");
+	    "failures. Exit 0 only if every chain is complete and intact.\n"
+	    "--ignore FIELD leaves out a top-level field the aggregator added.\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *keyfile = NULL;
+	const char *ignore[32];
+	int nignore = 0;
 	unsigned char *key = NULL;
 	size_t keylen = 0;
 	struct verify *v = NULL;
@@ -41,6 +45,9 @@ main(int argc, char **argv)
 			keyfile = argv[++i];
 		else if (!strncmp(argv[i], "--key=", 6))
 			keyfile = argv[i] + 6;
+		else if (!strcmp(argv[i], "--ignore") && i + 1 < argc &&
+		    nignore < 32)
+			ignore[nignore++] = argv[++i];
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -58,11 +65,14 @@ main(int argc, char **argv)
 		goto out;
 	if ((v = verify_new(key, keylen)) == NULL)
 		goto out;
+	for (i = 0; i < nignore; i++)
+		if (verify_ignore(v, ignore[i]) == -1)
+			goto out;
 	for (i = 1; i < argc; i++) {
 		FILE *fp;
 		int r;
 
-		if (!strcmp(argv[i], "--key")) {
+		if (!strcmp(argv[i], "--key") || !strcmp(argv[i], "--ignore")) {
 			i++;
 			continue;
 		}

@@ -53,6 +53,12 @@ grep -q "hash mismatch (edited): seq 16 at .*seq.ndjson:15" "$T/out" ||
 "$V" --json "$T/del.ndjson" >"$T/verify.json" && fail "json: passed"
 [ "$(vq 's["gaps"]')" = "[[12, 12]]" ] || fail "json gaps wrong"
 
+# a field the aggregator added: a mismatch unless told to ignore it
+sed 's/^{/{"timestamp":"2026-01-01T00:00:00Z",/' "$T/a.ndjson" >"$T/added.ndjson"
+"$V" "$T/added.ndjson" >/dev/null && fail "added field passed"
+"$V" --ignore timestamp "$T/added.ndjson" >/dev/null ||
+	fail "--ignore did not leave out the added field"
+
 # HMAC: verify needs the right key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
 chmod 600 "$T/key"
