@@ -57,11 +57,14 @@ wait_for 30 spool_has "$TOTAL" || note "spool holds $(spool_events) of $TOTAL"
 sample
 t0=$(date +%s.%N)
 start_receiver
+until recv_has 1; do sleep 0.1; done
+tf=$(date +%s.%N)
 until recv_has "$TOTAL"; do sample; sleep 0.2; done
 t1=$(date +%s.%N)
 stop_podtrail
 echo "outage ${OUTAGE}s at ${RATE} events/s: $TOTAL events"
 echo "peak RSS: ${peak_rss} KiB; peak spool: ${peak_spool} KiB"
-echo "drain after the aggregator returned: $(echo "$t1 - $t0" | bc) s"
+echo "first delivery $(echo "$tf - $t0" | bc) s after the aggregator returned (retry backoff)"
+echo "backlog drained $(echo "$t1 - $tf" | bc) s after that"
 echo "delivered: $(recv_count) lines"
 "$PODTRAIL_VERIFY" "$RECV_STORE" | tail -1

@@ -22,7 +22,7 @@ enum fwd_verdict {
 enum fwd_verdict fwd_classify(CURLcode res, long status);
 /*
  * Next retry delay in ms after `failures` consecutive failures:
- * exponential from 250 ms to 60 s with jitter (half to full).
+ * exponential from 250 ms to 30 s with jitter (half to full).
  */
 long fwd_backoff_ms(unsigned failures);
 

@@ -31,7 +31,7 @@
 #include "spool.h"
 
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 60000
+#define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_S 600
 /* how long close() keeps sending before leaving the rest spooled */
 #define CLOSE_DRAIN_MS 5000
