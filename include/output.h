@@ -12,6 +12,9 @@
 struct conf;
 struct loop;
 
+/* How an output hands back an event it made (a loss report); takes it. */
+typedef void (*output_emit_cb)(cJSON *ev, void *arg);
+
 struct output_ops {
 	const char *name;
 	/* Does this output handle spec (e.g. "-", "file:", "https://")? */
@@ -26,6 +29,11 @@ struct output_ops {
 	int (*close)(void *ctx);
 	/* Add counters to obj. May be NULL. */
 	void (*stats)(void *ctx, cJSON *obj);
+	/*
+	 * Where to send events the output makes itself; called only from
+	 * flush, never from write. May be NULL.
+	 */
+	void (*set_emit)(void *ctx, output_emit_cb cb, void *arg);
 };
 
 struct output;
@@ -37,7 +45,10 @@ int output_write(struct output *o, const char *line, size_t len);
 void output_flush(struct output *o);
 int output_close(struct output *o);
 void output_stats(struct output *o, cJSON *obj);
+/* Route events the output makes (loss reports) into the pipeline. */
+void output_set_emit(struct output *o, output_emit_cb cb, void *arg);
 
 extern const struct output_ops output_file_ops;
+extern const struct output_ops fwd_https_ops;
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "fwd.h"
 #include "output.h"
 
 struct output {
@@ -13,6 +14,7 @@ struct output {
 
 static const struct output_ops *const outputs[] = {
 	&output_file_ops,
+	&fwd_https_ops,
 };
 
 struct output *
@@ -69,4 +71,11 @@ output_stats(struct output *o, cJSON *obj)
 {
 	if (o->ops->stats)
 		o->ops->stats(o->ctx, obj);
+}
+
+void
+output_set_emit(struct output *o, output_emit_cb cb, void *arg)
+{
+	if (o->ops->set_emit)
+		o->ops->set_emit(o->ctx, cb, arg);
 }

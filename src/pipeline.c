@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "chain.h"
 #include "conf.h"
 #include "enrich.h"
 #include "json.h"
@@ -33,6 +34,7 @@ struct pipeline {
 	struct loop *loop;
 	struct parse *parse;
 	struct output *out;
+	struct chain *chain;
 	struct stage stages[NENRICH];
 	size_t nstages;
 	struct loop_timer *age_timer;
@@ -46,23 +48,27 @@ static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
-	int rc;
 
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
+	if (chain_apply(pl->chain, ev) == -1) {
+		pl->write_errors++;
+		goto out;
+	}
 	buf_reset(&pl->line);
-	rc = json_write(&pl->line, ev, 0, NULL);
-	if (!arena_pure())
-		cJSON_Delete(ev);
-	if (rc == -1) {
+	if (json_write(&pl->line, ev, 0, NULL) == -1) {
 		log_warnx("out of memory serializing event");
 		pl->write_errors++;
-		return;
+		goto out;
 	}
 	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
 		pl->write_errors++;
 	else
 		pl->emitted++;
+out:
+	/* a tree made only of arena memory is recycled by the next event */
+	if (!arena_pure())
+		cJSON_Delete(ev);
 }
 
 void
@@ -91,6 +97,30 @@ before_sleep(void *arg)
 	output_flush(pl->out);
 }
 
+/* An event the output made (a loss report): chain it like any other. */
+static void
+output_emitted(cJSON *ev, void *arg)
+{
+	emit(ev, arg);
+}
+
+static int
+open_chain(struct pipeline *pl, const struct conf *c)
+{
+	unsigned char *key = NULL;
+	size_t keylen = 0;
+
+	if (c->hmac_key_file && *c->hmac_key_file &&
+	    (key = chain_read_secret(c->hmac_key_file, &keylen)) == NULL)
+		return -1;
+	pl->chain = chain_open(c->state_dir, pl->node, key, keylen);
+	if (key) {
+		memset(key, 0, keylen);
+		free(key);
+	}
+	return pl->chain ? 0 : -1;
+}
+
 struct pipeline *
 pipeline_new(const struct conf *c, struct loop *loop)
 {
@@ -108,8 +138,11 @@ pipeline_new(const struct conf *c, struct loop *loop)
 	pl->parse = parse_new(pl->node, (long)c->eoe_timeout, emit, pl);
 	if (pl->parse == NULL)
 		goto err;
+	if (open_chain(pl, c) == -1)
+		goto err;
 	if ((pl->out = output_open(c->output, loop, c)) == NULL)
 		goto err;
+	output_set_emit(pl->out, output_emitted, pl);
 	for (size_t i = 0; i < NENRICH && c->enrich; i++) {
 		struct stage *st = &pl->stages[pl->nstages];
 
@@ -174,6 +207,7 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 		if (pl->stages[i].ops->stats)
 			pl->stages[i].ops->stats(pl->stages[i].ctx, obj);
 	output_stats(pl->out, obj);
+	chain_stats(pl->chain, obj);
 }
 
 int
@@ -183,11 +217,14 @@ pipeline_close(struct pipeline *pl)
 
 	if (pl == NULL)
 		return 0;
-	if (pl->parse && pl->out)
+	if (pl->parse && pl->out && pl->chain)
 		parse_flush(pl->parse);
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->close(pl->stages[i].ctx);
 	if (pl->out && output_close(pl->out) == -1)
+		rc = -1;
+	/* after the output: what it saved is what the chain records */
+	if (chain_close(pl->chain) == -1)
 		rc = -1;
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);

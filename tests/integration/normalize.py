@@ -2,12 +2,12 @@
 """Print NDJSON events with chain fields removed, keys in order, for diffing.
 
 Golden files pin what the parser makes of a log; the chain fields
-(stream, seq, hash) depend on the state directory, so they are dropped.
+(stream, seq, prev, hash) depend on the state directory, so they are dropped.
 """
 import json
 import sys
 
-DROP = ("stream", "seq", "hash")
+DROP = ("stream", "seq", "prev", "hash")
 
 for line in sys.stdin:
     if not line.strip():

@@ -1,0 +1,72 @@
+/*
+ * chain.h - the tamper-evident chain every event carries.
+ *
+ * Each event gets "stream" (NODE/ID, ID persisted in the state dir),
+ * "seq" (1, 2, 3, ... without gaps), "prev" (the previous event's
+ * hash) and "hash" = SHA-256, or HMAC-SHA256 with a key, over
+ * prev || canonical JSON of the event without "hash". Canonical JSON:
+ * object keys sorted bytewise, no whitespace, strings escaped as cJSON
+ * escapes them, numbers as written.
+ *
+ * Restart safety works like a database sequence cache: before a seq
+ * beyond the reserved block is used, seq + CHAIN_RESERVE is persisted
+ * (temp file, fsync, rename). A clean close persists the exact state,
+ * so the next run continues without a gap; after kill -9 the next run
+ * starts past the reservation, so no seq is ever reused and the lost
+ * tail (plus unused reserved seqs) shows up as a gap, never a break.
+ */
+#ifndef PODTRAIL_CHAIN_H
+#define PODTRAIL_CHAIN_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+#define CHAIN_RESERVE 1024
+#define CHAIN_HASH_HEX 64
+/* "prev" of the first event of a stream */
+#define CHAIN_GENESIS \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+struct chain;
+
+/*
+ * Open the chain kept in state_dir (created 0700 if missing), locked
+ * against a second podtrail. key/keylen: HMAC key, or NULL for plain
+ * SHA-256. Returns NULL on failure (logged).
+ */
+struct chain *chain_open(const char *state_dir, const char *node,
+    const unsigned char *key, size_t keylen);
+/* Add stream, seq, prev and hash to ev (removing any old ones). 0 or -1. */
+int chain_apply(struct chain *ch, cJSON *ev);
+/* Persist the exact state and release. 0, or -1 if it could not be saved. */
+int chain_close(struct chain *ch);
+/* "NODE/ID" of this chain; owned by ch. */
+const char *chain_stream(const struct chain *ch);
+/* Add counters to obj. */
+void chain_stats(struct chain *ch, cJSON *obj);
+
+/* Append the canonical form of item (see above) to out. 0 or -1 (ENOMEM). */
+int chain_canonical(const cJSON *item, struct buf *out);
+/*
+ * Parse one JSON text like cJSON does, except that numbers become raw
+ * items holding their text verbatim (so big integers survive). Caller
+ * owns the result; NULL if the text is not valid JSON.
+ */
+cJSON *chain_parse(const char *s, size_t n);
+/*
+ * hex_out (CHAIN_HASH_HEX + 1 bytes) = hex of SHA-256, or HMAC-SHA256
+ * with key, over prev || canon. 0, or -1 (crypto failure; logged).
+ */
+int chain_hash(const unsigned char *key, size_t keylen, const char *prev,
+    const char *canon, size_t canonlen, char *hex_out);
+/*
+ * Read a secret (key or token) file, refusing one that group or others
+ * can read. Returns malloc'd bytes (trailing newline stripped) and sets
+ * *len, or NULL (logged).
+ */
+unsigned char *chain_read_secret(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * spool.h - batches waiting to be sent, as fsync'd segment files in
+ * STATE_DIR/spool, oldest first. Every sealed batch goes through the
+ * spool before it is sent (write-ahead), so a crash loses at most the
+ * batch still being built. A size cap and a free-disk floor bound it:
+ * past them the oldest segments are dropped and reported as a loss.
+ * Batches the aggregator refuses go to STATE_DIR/dead.
+ */
+#ifndef PODTRAIL_SPOOL_H
+#define PODTRAIL_SPOOL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct spool;
+
+/* What was dropped to keep within the cap / floor (accumulates). */
+struct spool_loss {
+	unsigned long long events, bytes, segments;
+	unsigned long long first_seq, last_seq;	/* 0 when unknown */
+};
+
+/* A segment's description. */
+struct spool_seg {
+	unsigned long long id, first_seq, last_seq;
+	unsigned long long events;
+	size_t bytes;
+};
+
+/*
+ * Open (creating 0700) STATE_DIR/spool and STATE_DIR/dead and index
+ * what is already there. NULL on failure (logged).
+ */
+struct spool *spool_open(const char *state_dir, long long max_bytes,
+    long long min_free);
+/*
+ * Store one batch durably (written, fsync'd, renamed into place). Older
+ * segments (never the one being sent) are dropped first if needed, and
+ * the drop is added to *loss; if the batch itself cannot be kept it is
+ * added to *loss too. 0 when stored, -1 when not (logged).
+ */
+int spool_append(struct spool *s, const char *data, size_t len,
+    unsigned long long first_seq, unsigned long long last_seq,
+    unsigned long long events, struct spool_loss *loss);
+/*
+ * Read the oldest segment into data (reset first) and pin it so it is
+ * not dropped while being sent. 1 if one was read, 0 if the spool is
+ * empty, -1 on error (logged; the segment is set aside).
+ */
+int spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg);
+/* The pinned segment may be dropped again (its send failed). */
+void spool_unpin(struct spool *s);
+/* Delete a segment that was delivered. 0 or -1 (logged). */
+int spool_remove(struct spool *s, unsigned long long id);
+/* Move a refused segment to the dead-letter directory. 0 or -1 (logged). */
+int spool_dead(struct spool *s, unsigned long long id);
+/* Segments and bytes currently spooled. */
+size_t spool_segments(const struct spool *s);
+unsigned long long spool_bytes(const struct spool *s);
+void spool_close(struct spool *s);
+
+#endif

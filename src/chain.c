@@ -1,0 +1,760 @@
+/*
+ * chain.c - stream, seq and hash for every event (see chain.h), the
+ * canonical JSON printer the hash is taken over, and a number-keeping
+ * JSON parser for the verifier.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "buf.h"
+#include "chain.h"
+#include "log.h"
+
+#define CHAIN_FILE "chain"
+#define CHAIN_TMP "chain.tmp"
+#define LOCK_FILE "lock"
+#define ID_BYTES 8
+#define PARSE_DEPTH 64
+
+struct chain {
+	char *dir;
+	char stream[320];
+	char id[ID_BYTES * 2 + 1];
+	int lockfd;
+	unsigned long long seq;		/* last issued; 0 before the first */
+	unsigned long long limit;	/* highest seq usable without persisting */
+	char prev[CHAIN_HASH_HEX + 1];
+	unsigned char *key;
+	size_t keylen;
+	struct buf canon;
+	unsigned long long applied, persists, persist_errors;
+};
+
+/* ---- canonical JSON --------------------------------------------------- */
+
+/* Exactly cJSON's escaping, so a parse + print round trip is stable. */
+static int
+canon_string(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (buf_addc(out, '"') == -1)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[7] = { '\\', 0 };
+		size_t n = 2;
+
+		switch (*p) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			if (*p >= 0x20) {
+				if (buf_addc(out, (char)*p) == -1)
+					return -1;
+				continue;
+			}
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			n = 6;
+		}
+		if (buf_add(out, esc, n) == -1)
+			return -1;
+	}
+	return buf_addc(out, '"');
+}
+
+/* cJSON's print_number, so podtrail-made numbers hash as they print. */
+static int
+canon_number(const cJSON *item, struct buf *out)
+{
+	double d = item->valuedouble, back = 0;
+	char tmp[32];
+
+	if (isnan(d) || isinf(d))
+		return buf_adds(out, "null");
+	if (d == (double)item->valueint)
+		return buf_printf(out, "%d", item->valueint);
+	snprintf(tmp, sizeof(tmp), "%1.15g", d);
+	if (sscanf(tmp, "%lg", &back) != 1 || back != d)
+		snprintf(tmp, sizeof(tmp), "%1.17g", d);
+	return buf_adds(out, tmp);
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+static int
+canon_object(const cJSON *item, struct buf *out)
+{
+	const cJSON *c;
+	const cJSON **kids = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	for (c = item->child; c; c = c->next)
+		n++;
+	if (n && (kids = malloc(n * sizeof(*kids))) == NULL)
+		return -1;
+	for (i = 0, c = item->child; c; c = c->next)
+		kids[i++] = c;
+	if (n)
+		qsort(kids, n, sizeof(*kids), key_cmp);
+	if (buf_addc(out, '{') == -1)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		if ((i && buf_addc(out, ',') == -1) ||
+		    canon_string(kids[i]->string, out) == -1 ||
+		    buf_addc(out, ':') == -1 ||
+		    chain_canonical(kids[i], out) == -1)
+			goto cleanup;
+	}
+	rc = buf_addc(out, '}');
+cleanup:
+	free(kids);
+	return rc;
+}
+
+int
+chain_canonical(const cJSON *item, struct buf *out)
+{
+	const cJSON *c;
+
+	switch (item->type & 0xff) {
+	case cJSON_False:
+		return buf_adds(out, "false");
+	case cJSON_True:
+		return buf_adds(out, "true");
+	case cJSON_NULL:
+		return buf_adds(out, "null");
+	case cJSON_Number:
+		return canon_number(item, out);
+	case cJSON_Raw:
+		return buf_adds(out, item->valuestring ? item->valuestring : "");
+	case cJSON_String:
+		return canon_string(item->valuestring ? item->valuestring : "",
+		    out);
+	case cJSON_Array:
+		if (buf_addc(out, '[') == -1)
+			return -1;
+		for (c = item->child; c; c = c->next)
+			if ((c != item->child && buf_addc(out, ',') == -1) ||
+			    chain_canonical(c, out) == -1)
+				return -1;
+		return buf_addc(out, ']');
+	case cJSON_Object:
+		return canon_object(item, out);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* ---- parsing with numbers kept as text -------------------------------- */
+
+struct jp {
+	const char *p, *end;
+	int depth;
+};
+
+static cJSON *jp_value(struct jp *j);
+
+static void
+jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+jp_hex4(struct jp *j, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (j->end - j->p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		char c = *j->p++;
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+utf8_put(struct buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return buf_add(b, u, n);
+}
+
+/* A string token into out (NUL-terminated; \u0000 is refused). */
+static int
+jp_string(struct jp *j, struct buf *out)
+{
+	buf_reset(out);
+	if (buf_reserve(out, 1) == -1)
+		return -1;
+	out->data[0] = '\0';
+	if (j->p >= j->end || *j->p != '"')
+		return -1;
+	j->p++;
+	while (j->p < j->end && *j->p != '"') {
+		unsigned char c = (unsigned char)*j->p++;
+		unsigned cp, lo;
+
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			if (buf_addc(out, (char)c) == -1)
+				return -1;
+			continue;
+		}
+		if (j->p >= j->end)
+			return -1;
+		switch ((c = (unsigned char)*j->p++)) {
+		case '"': case '\\': case '/':
+			if (buf_addc(out, (char)c) == -1)
+				return -1;
+			break;
+		case 'b': if (buf_addc(out, '\b') == -1) return -1; break;
+		case 'f': if (buf_addc(out, '\f') == -1) return -1; break;
+		case 'n': if (buf_addc(out, '\n') == -1) return -1; break;
+		case 'r': if (buf_addc(out, '\r') == -1) return -1; break;
+		case 't': if (buf_addc(out, '\t') == -1) return -1; break;
+		case 'u':
+			if (jp_hex4(j, &cp) == -1 || cp == 0)
+				return -1;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				if (j->end - j->p < 6 || j->p[0] != '\\' ||
+				    j->p[1] != 'u')
+					return -1;
+				j->p += 2;
+				if (jp_hex4(j, &lo) == -1 || lo < 0xdc00 ||
+				    lo > 0xdfff)
+					return -1;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				return -1;
+			}
+			if (utf8_put(out, cp) == -1)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (j->p >= j->end)
+		return -1;
+	j->p++;
+	return 0;
+}
+
+static cJSON *
+jp_number(struct jp *j)
+{
+	const char *s = j->p;
+	char tmp[64];
+	size_t n;
+
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return NULL;
+	if (*j->p == '0')
+		j->p++;
+	else
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return NULL;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return NULL;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	n = (size_t)(j->p - s);
+	if (n >= sizeof(tmp))
+		return NULL;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return cJSON_CreateRaw(tmp);
+}
+
+static int
+jp_lit(struct jp *j, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return -1;
+	j->p += n;
+	return 0;
+}
+
+static cJSON *
+jp_container(struct jp *j, int obj)
+{
+	cJSON *c = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+	struct buf key = BUF_INIT;
+	char close = obj ? '}' : ']';
+
+	if (c == NULL || ++j->depth > PARSE_DEPTH)
+		goto err;
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		goto done;
+	}
+	for (;;) {
+		cJSON *v;
+
+		jp_ws(j);
+		if (obj) {
+			if (jp_string(j, &key) == -1)
+				goto err;
+			jp_ws(j);
+			if (j->p >= j->end || *j->p++ != ':')
+				goto err;
+		}
+		if ((v = jp_value(j)) == NULL)
+			goto err;
+		if (obj)
+			cJSON_AddItemToObject(c, key.data, v);
+		else
+			cJSON_AddItemToArray(c, v);
+		jp_ws(j);
+		if (j->p >= j->end)
+			goto err;
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p++ != close)
+			goto err;
+		break;
+	}
+done:
+	j->depth--;
+	buf_free(&key);
+	return c;
+err:
+	buf_free(&key);
+	cJSON_Delete(c);
+	return NULL;
+}
+
+static cJSON *
+jp_value(struct jp *j)
+{
+	struct buf s = BUF_INIT;
+	cJSON *v = NULL;
+
+	jp_ws(j);
+	if (j->p >= j->end)
+		return NULL;
+	switch (*j->p) {
+	case '{':
+		return jp_container(j, 1);
+	case '[':
+		return jp_container(j, 0);
+	case '"':
+		if (jp_string(j, &s) == 0)
+			v = cJSON_CreateString(s.data);
+		buf_free(&s);
+		return v;
+	case 't':
+		return jp_lit(j, "true") == 0 ? cJSON_CreateTrue() : NULL;
+	case 'f':
+		return jp_lit(j, "false") == 0 ? cJSON_CreateFalse() : NULL;
+	case 'n':
+		return jp_lit(j, "null") == 0 ? cJSON_CreateNull() : NULL;
+	default:
+		return jp_number(j);
+	}
+}
+
+cJSON *
+chain_parse(const char *s, size_t n)
+{
+	struct jp j = { s, s + n, 0 };
+	cJSON *v = jp_value(&j);
+
+	jp_ws(&j);
+	if (v && j.p != j.end) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+int
+chain_hash(const unsigned char *key, size_t keylen, const char *prev,
+    const char *canon, size_t canonlen, char *hex_out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t plen = strlen(prev);
+	unsigned char *msg = malloc(plen + canonlen + 1);
+	int rc = -1;
+
+	if (msg == NULL) {
+		log_warn("hash");
+		return -1;
+	}
+	memcpy(msg, prev, plen);
+	memcpy(msg + plen, canon, canonlen);
+	if (key) {
+		if (HMAC(EVP_sha256(), key, (int)keylen, msg, plen + canonlen,
+		    md, &mdlen) == NULL)
+			mdlen = 0;
+	} else if (EVP_Digest(msg, plen + canonlen, md, &mdlen, EVP_sha256(),
+	    NULL) != 1) {
+		mdlen = 0;
+	}
+	if (mdlen != CHAIN_HASH_HEX / 2) {
+		log_warnx("SHA-256 failed");
+		goto cleanup;
+	}
+	for (unsigned i = 0; i < mdlen; i++) {
+		hex_out[2 * i] = hex[md[i] >> 4];
+		hex_out[2 * i + 1] = hex[md[i] & 15];
+	}
+	hex_out[CHAIN_HASH_HEX] = '\0';
+	rc = 0;
+cleanup:
+	free(msg);
+	return rc;
+}
+
+unsigned char *
+chain_read_secret(const char *path, size_t *len)
+{
+	struct stat st;
+	unsigned char *p = NULL;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s", path);
+		goto err;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		log_warnx("%s: readable by group or others; chmod 600 it",
+		    path);
+		goto err;
+	}
+	if (st.st_size <= 0 || st.st_size > 65536) {
+		log_warnx("%s: empty or larger than 64 KiB", path);
+		goto err;
+	}
+	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
+		log_warn("%s", path);
+		goto err;
+	}
+	if ((n = read(fd, p, (size_t)st.st_size)) != st.st_size) {
+		log_warn("%s: short read", path);
+		goto err;
+	}
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	if (n == 0) {
+		log_warnx("%s: empty", path);
+		goto err;
+	}
+	p[n] = '\0';
+	*len = (size_t)n;
+	close(fd);
+	return p;
+err:
+	free(p);
+	close(fd);
+	return NULL;
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+/* Write the state file atomically; next is what the next run may use. */
+static int
+chain_persist(struct chain *ch, unsigned long long next, int clean)
+{
+	char tmp[4096], path[4096], text[256];
+	int fd, n, dfd;
+
+	ch->persists++;
+	snprintf(tmp, sizeof(tmp), "%s/" CHAIN_TMP, ch->dir);
+	snprintf(path, sizeof(path), "%s/" CHAIN_FILE, ch->dir);
+	n = snprintf(text, sizeof(text),
+	    "podtrail-chain 1\nstream %s\nnext %llu\nprev %s\nclean %d\n",
+	    ch->id, next, ch->prev, clean);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    == -1)
+		goto err;
+	if (write(fd, text, (size_t)n) != n || fsync(fd) == -1) {
+		close(fd);
+		goto err;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		goto err;
+	/* the rename itself must survive a crash */
+	if ((dfd = open(ch->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+err:
+	ch->persist_errors++;
+	log_warn("%s: saving chain state", path);
+	return -1;
+}
+
+static int
+chain_load(struct chain *ch)
+{
+	char path[4096], id[64], prev[80];
+	unsigned long long next;
+	int clean, ver;
+	FILE *fp;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/" CHAIN_FILE, ch->dir);
+	if ((fp = fopen(path, "re")) == NULL) {
+		unsigned char raw[ID_BYTES];
+
+		if (errno != ENOENT) {
+			log_warn("%s", path);
+			return -1;
+		}
+		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+			log_warn("getrandom");
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof(raw); i++)
+			snprintf(ch->id + 2 * i, 3, "%02x", raw[i]);
+		memcpy(ch->prev, CHAIN_GENESIS, sizeof(ch->prev));
+		ch->seq = 0;
+		ch->limit = 0;
+		log_info("new chain stream %s", ch->id);
+		return 0;
+	}
+	if (fscanf(fp, "podtrail-chain %d stream %63s next %llu prev %79s "
+	    "clean %d", &ver, id, &next, prev, &clean) != 5 || ver != 1 ||
+	    strlen(id) != ID_BYTES * 2 || strlen(prev) != CHAIN_HASH_HEX ||
+	    next == 0) {
+		log_warnx("%s: corrupt chain state; move it away to start a "
+		    "new stream", path);
+		goto cleanup;
+	}
+	memcpy(ch->id, id, sizeof(ch->id));
+	memcpy(ch->prev, prev, sizeof(ch->prev));
+	/*
+	 * After a crash the predecessor of "next" may have been issued
+	 * with a hash we never saved: skip one more seq so the stale prev
+	 * can only ever meet a gap, never a real neighbour.
+	 */
+	if (!clean)
+		next++;
+	ch->seq = next - 1;
+	ch->limit = next - 1;
+	if (!clean)
+		log_warnx("chain stream %s: previous run did not stop cleanly; "
+		    "continuing at seq %llu", ch->id, next);
+	rc = 0;
+cleanup:
+	fclose(fp);
+	return rc;
+}
+
+struct chain *
+chain_open(const char *state_dir, const char *node, const unsigned char *key,
+    size_t keylen)
+{
+	struct chain *ch = calloc(1, sizeof(*ch));
+	char path[4096];
+
+	if (ch == NULL) {
+		log_warn("chain");
+		return NULL;
+	}
+	ch->lockfd = -1;
+	if ((ch->dir = strdup(state_dir)) == NULL) {
+		log_warn("chain");
+		goto err;
+	}
+	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("state dir %s", state_dir);
+		goto err;
+	}
+	snprintf(path, sizeof(path), "%s/" LOCK_FILE, state_dir);
+	if ((ch->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s", path);
+		goto err;
+	}
+	if (flock(ch->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		log_warn("state dir %s is in use by another podtrail", state_dir);
+		goto err;
+	}
+	if (key) {
+		if ((ch->key = malloc(keylen)) == NULL) {
+			log_warn("chain");
+			goto err;
+		}
+		memcpy(ch->key, key, keylen);
+		ch->keylen = keylen;
+	}
+	if (chain_load(ch) == -1)
+		goto err;
+	snprintf(ch->stream, sizeof(ch->stream), "%s/%s", node, ch->id);
+	return ch;
+err:
+	if (ch->lockfd != -1)
+		close(ch->lockfd);
+	free(ch->key);
+	free(ch->dir);
+	free(ch);
+	return NULL;
+}
+
+int
+chain_apply(struct chain *ch, cJSON *ev)
+{
+	static struct log_rl rl;
+	static const char *const ours[] = { "stream", "seq", "prev", "hash" };
+	char seqtxt[24], hash[CHAIN_HASH_HEX + 1];
+	unsigned long long seq = ch->seq + 1;
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(ev, ours[i]);
+	if (seq > ch->limit) {
+		/* reserve before use, so a crash can never reuse a seq */
+		if (chain_persist(ch, seq + CHAIN_RESERVE, 0) == 0)
+			ch->limit = seq + CHAIN_RESERVE - 1;
+		else
+			log_warnx_rl(&rl, "chain state not saved; a restart "
+			    "may repeat seqs (shown as conflicts)");
+	}
+	snprintf(seqtxt, sizeof(seqtxt), "%llu", seq);
+	if (cJSON_AddStringToObject(ev, "stream", ch->stream) == NULL ||
+	    cJSON_AddRawToObject(ev, "seq", seqtxt) == NULL ||
+	    cJSON_AddStringToObject(ev, "prev", ch->prev) == NULL)
+		goto nomem;
+	buf_reset(&ch->canon);
+	if (chain_canonical(ev, &ch->canon) == -1)
+		goto nomem;
+	if (chain_hash(ch->key, ch->keylen, ch->prev, ch->canon.data,
+	    ch->canon.len, hash) == -1)
+		return -1;
+	if (cJSON_AddStringToObject(ev, "hash", hash) == NULL)
+		goto nomem;
+	memcpy(ch->prev, hash, sizeof(ch->prev));
+	ch->seq = seq;
+	ch->applied++;
+	return 0;
+nomem:
+	log_warnx_rl(&rl, "out of memory chaining event");
+	return -1;
+}
+
+const char *
+chain_stream(const struct chain *ch)
+{
+	return ch->stream;
+}
+
+void
+chain_stats(struct chain *ch, cJSON *obj)
+{
+	cJSON_AddStringToObject(obj, "chain_stream", ch->stream);
+	cJSON_AddNumberToObject(obj, "chain_seq", (double)ch->seq);
+	cJSON_AddNumberToObject(obj, "chain_persist_errors",
+	    (double)ch->persist_errors);
+}
+
+int
+chain_close(struct chain *ch)
+{
+	int rc;
+
+	if (ch == NULL)
+		return 0;
+	rc = chain_persist(ch, ch->seq + 1, 1);
+	close(ch->lockfd);
+	if (ch->key)
+		OPENSSL_cleanse(ch->key, ch->keylen);
+	free(ch->key);
+	buf_free(&ch->canon);
+	free(ch->dir);
+	free(ch);
+	return rc;
+}

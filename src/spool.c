@@ -1,0 +1,363 @@
+/*
+ * spool.c - segment files named ID-FIRSTSEQ-LASTSEQ-EVENTS.seg, so the
+ * index (and what a drop loses) is known without reading them.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "spool.h"
+
+#define SEG_FMT "%020llu-%llu-%llu-%llu.seg"
+
+struct spool {
+	char dir[4096], dead[4096];
+	long long max_bytes, min_free;
+	struct spool_seg *segs;		/* oldest first */
+	size_t n, cap;
+	unsigned long long bytes, next_id;
+	unsigned long long pinned;	/* id being sent, 0 for none */
+};
+
+static void
+seg_path(const struct spool *s, const char *dir, const struct spool_seg *g,
+    char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/" SEG_FMT, dir, g->id, g->first_seq,
+	    g->last_seq, g->events);
+}
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const struct spool_seg *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+seg_push(struct spool *s, const struct spool_seg *g)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct spool_seg *p = realloc(s->segs, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		s->segs = p;
+		s->cap = cap;
+	}
+	s->segs[s->n++] = *g;
+	s->bytes += g->bytes;
+	if (g->id >= s->next_id)
+		s->next_id = g->id + 1;
+	return 0;
+}
+
+static int
+mkdir_0700(const char *path)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+spool_index(struct spool *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+
+	if (d == NULL) {
+		log_warn("%s", s->dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct spool_seg g = { 0 };
+		struct stat st;
+		int end = 0;
+
+		if (sscanf(de->d_name, "%llu-%llu-%llu-%llu.seg%n", &g.id,
+		    &g.first_seq, &g.last_seq, &g.events, &end) != 4 ||
+		    de->d_name[end] != '\0') {
+			/* a batch that was being written when we died */
+			if (strstr(de->d_name, ".tmp"))
+				unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1)
+			continue;
+		g.bytes = (size_t)st.st_size;
+		if (seg_push(s, &g) == -1) {
+			log_warn("spool index");
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (s->n)
+		qsort(s->segs, s->n, sizeof(*s->segs), seg_cmp);
+	if (s->next_id == 0)
+		s->next_id = 1;
+	return 0;
+}
+
+struct spool *
+spool_open(const char *state_dir, long long max_bytes, long long min_free)
+{
+	struct spool *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		log_warn("spool");
+		return NULL;
+	}
+	s->max_bytes = max_bytes;
+	s->min_free = min_free;
+	snprintf(s->dir, sizeof(s->dir), "%s/spool", state_dir);
+	snprintf(s->dead, sizeof(s->dead), "%s/dead", state_dir);
+	if (mkdir_0700(state_dir) == -1 || mkdir_0700(s->dir) == -1 ||
+	    mkdir_0700(s->dead) == -1 || spool_index(s) == -1) {
+		spool_close(s);
+		return NULL;
+	}
+	if (s->n)
+		log_info("spool: %zu batches (%llu bytes) left from before; "
+		    "sending them first", s->n, s->bytes);
+	return s;
+}
+
+static void
+loss_add(struct spool_loss *l, const struct spool_seg *g)
+{
+	l->events += g->events;
+	l->bytes += g->bytes;
+	l->segments++;
+	if (g->first_seq && (l->first_seq == 0 || g->first_seq < l->first_seq))
+		l->first_seq = g->first_seq;
+	if (g->last_seq > l->last_seq)
+		l->last_seq = g->last_seq;
+}
+
+static void
+seg_forget(struct spool *s, size_t i)
+{
+	s->bytes -= s->segs[i].bytes;
+	memmove(&s->segs[i], &s->segs[i + 1], (s->n - i - 1) * sizeof(*s->segs));
+	s->n--;
+}
+
+/* Would len more bytes break the cap or the free-space floor? */
+static int
+over_limits(struct spool *s, size_t len)
+{
+	struct statvfs vfs;
+
+	if (s->bytes + len > (unsigned long long)s->max_bytes)
+		return 1;
+	if (s->min_free > 0 && statvfs(s->dir, &vfs) == 0 &&
+	    (unsigned long long)vfs.f_bavail * vfs.f_frsize <
+	    (unsigned long long)s->min_free + len)
+		return 1;
+	return 0;
+}
+
+/* Drop the oldest segment that is not being sent. 0, or -1 if none. */
+static int
+drop_oldest(struct spool *s, struct spool_loss *loss)
+{
+	char path[4400];
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->segs[i].id == s->pinned)
+			continue;
+		seg_path(s, s->dir, &s->segs[i], path, sizeof(path));
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("%s", path);
+		loss_add(loss, &s->segs[i]);
+		seg_forget(s, i);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+spool_append(struct spool *s, const char *data, size_t len,
+    unsigned long long first_seq, unsigned long long last_seq,
+    unsigned long long events, struct spool_loss *loss)
+{
+	static struct log_rl rl_cap, rl_io;
+	struct spool_seg g = { s->next_id, first_seq, last_seq, events, len };
+	char tmp[4500], path[4400];
+	int fd = -1;
+
+	while (over_limits(s, len))
+		if (drop_oldest(s, loss) == -1)
+			break;
+	if (over_limits(s, len)) {
+		log_warnx_rl(&rl_cap, "spool full (cap %lld bytes, floor %lld "
+		    "free): dropping a batch of %llu events", s->max_bytes,
+		    s->min_free, events);
+		goto lost;
+	}
+	seg_path(s, s->dir, &g, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    == -1)
+		goto io;
+	if (write_all(fd, data, len) == -1 || fsync(fd) == -1)
+		goto io;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto io;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto io;
+	if (seg_push(s, &g) == -1) {
+		/* on disk but unindexed: the next start picks it up */
+		log_warn("spool index");
+		return -1;
+	}
+	return 0;
+io:
+	log_warnx_rl(&rl_io, "spool %s: %s; dropping a batch of %llu events",
+	    tmp, strerror(errno), events);
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+lost:
+	loss_add(loss, &g);
+	return -1;
+}
+
+static ssize_t
+find(const struct spool *s, unsigned long long id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->segs[i].id == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+int
+spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg)
+{
+	char path[4400], chunk[65536];
+	ssize_t r;
+	int fd;
+
+	buf_reset(data);
+	if (s->n == 0)
+		return 0;
+	*seg = s->segs[0];
+	seg_path(s, s->dir, seg, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto err;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_add(data, chunk, (size_t)r) == -1)
+			break;
+	close(fd);
+	if (r != 0)
+		goto err;
+	s->pinned = seg->id;
+	return 1;
+err:
+	log_warn("spool %s; moving it to the dead-letter directory", path);
+	spool_dead(s, seg->id);
+	return -1;
+}
+
+void
+spool_unpin(struct spool *s)
+{
+	s->pinned = 0;
+}
+
+int
+spool_remove(struct spool *s, unsigned long long id)
+{
+	ssize_t i = find(s, id);
+	char path[4400];
+
+	if (s->pinned == id)
+		s->pinned = 0;
+	if (i == -1)
+		return 0;	/* dropped for space while it was away */
+	seg_path(s, s->dir, &s->segs[i], path, sizeof(path));
+	seg_forget(s, (size_t)i);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_dead(struct spool *s, unsigned long long id)
+{
+	ssize_t i = find(s, id);
+	char from[4400], to[4400];
+
+	if (s->pinned == id)
+		s->pinned = 0;
+	if (i == -1)
+		return 0;
+	seg_path(s, s->dir, &s->segs[i], from, sizeof(from));
+	seg_path(s, s->dead, &s->segs[i], to, sizeof(to));
+	seg_forget(s, (size_t)i);
+	if (rename(from, to) == -1) {
+		log_warn("moving %s to %s", from, to);
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+spool_segments(const struct spool *s)
+{
+	return s->n;
+}
+
+unsigned long long
+spool_bytes(const struct spool *s)
+{
+	return s->bytes;
+}
+
+void
+spool_close(struct spool *s)
+{
+	if (s == NULL)
+		return;
+	free(s->segs);
+	free(s);
+}
