@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "buf.h"
 #include "chain.h"
+#include "json.h"
 #include "log.h"
 
 #define CHAIN_FILE "chain"
@@ -45,131 +45,14 @@ struct chain {
 
 /* ---- canonical JSON --------------------------------------------------- */
 
-/* Exactly cJSON's escaping, so a parse + print round trip is stable. */
-static int
-canon_string(const char *s, struct buf *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (buf_addc(out, '"') == -1)
-		return -1;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
-
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			if (*p >= 0x20) {
-				if (buf_addc(out, (char)*p) == -1)
-					return -1;
-				continue;
-			}
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			n = 6;
-		}
-		if (buf_add(out, esc, n) == -1)
-			return -1;
-	}
-	return buf_addc(out, '"');
-}
-
-/* cJSON's print_number, so podtrail-made numbers hash as they print. */
-static int
-canon_number(const cJSON *item, struct buf *out)
-{
-	double d = item->valuedouble, back = 0;
-	char tmp[32];
-
-	if (isnan(d) || isinf(d))
-		return buf_adds(out, "null");
-	if (d == (double)item->valueint)
-		return buf_printf(out, "%d", item->valueint);
-	snprintf(tmp, sizeof(tmp), "%1.15g", d);
-	if (sscanf(tmp, "%lg", &back) != 1 || back != d)
-		snprintf(tmp, sizeof(tmp), "%1.17g", d);
-	return buf_adds(out, tmp);
-}
-
-static int
-key_cmp(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-
-	return strcmp(x->string, y->string);
-}
-
-static int
-canon_object(const cJSON *item, struct buf *out)
-{
-	const cJSON *c;
-	const cJSON **kids = NULL;
-	size_t n = 0, i;
-	int rc = -1;
-
-	for (c = item->child; c; c = c->next)
-		n++;
-	if (n && (kids = malloc(n * sizeof(*kids))) == NULL)
-		return -1;
-	for (i = 0, c = item->child; c; c = c->next)
-		kids[i++] = c;
-	if (n)
-		qsort(kids, n, sizeof(*kids), key_cmp);
-	if (buf_addc(out, '{') == -1)
-		goto cleanup;
-	for (i = 0; i < n; i++) {
-		if ((i && buf_addc(out, ',') == -1) ||
-		    canon_string(kids[i]->string, out) == -1 ||
-		    buf_addc(out, ':') == -1 ||
-		    chain_canonical(kids[i], out) == -1)
-			goto cleanup;
-	}
-	rc = buf_addc(out, '}');
-cleanup:
-	free(kids);
-	return rc;
-}
-
+/*
+ * The canonical form is json.c's sorted output: same escapes and number
+ * format as cJSON, keys in bytewise order, no whitespace.
+ */
 int
 chain_canonical(const cJSON *item, struct buf *out)
 {
-	const cJSON *c;
-
-	switch (item->type & 0xff) {
-	case cJSON_False:
-		return buf_adds(out, "false");
-	case cJSON_True:
-		return buf_adds(out, "true");
-	case cJSON_NULL:
-		return buf_adds(out, "null");
-	case cJSON_Number:
-		return canon_number(item, out);
-	case cJSON_Raw:
-		return buf_adds(out, item->valuestring ? item->valuestring : "");
-	case cJSON_String:
-		return canon_string(item->valuestring ? item->valuestring : "",
-		    out);
-	case cJSON_Array:
-		if (buf_addc(out, '[') == -1)
-			return -1;
-		for (c = item->child; c; c = c->next)
-			if ((c != item->child && buf_addc(out, ',') == -1) ||
-			    chain_canonical(c, out) == -1)
-				return -1;
-		return buf_addc(out, ']');
-	case cJSON_Object:
-		return canon_object(item, out);
-	}
-	errno = EINVAL;
-	return -1;
+	return json_write(out, item, JSON_SORTED, NULL);
 }
 
 /* ---- parsing with numbers kept as text -------------------------------- */
