@@ -39,7 +39,15 @@ struct chain;
  */
 struct chain *chain_open(const char *state_dir, const char *node,
     const unsigned char *key, size_t keylen);
-/* Add stream, seq, prev and hash to ev (removing any old ones). 0 or -1. */
+/*
+ * Add stream, seq and prev to ev (removing any old ones) and write the
+ * event's line into out: its canonical JSON, which is what is hashed,
+ * with "hash" appended as the last member. So the line needs only one
+ * serialization, and a verifier that drops "hash" and re-canonicalizes
+ * gets the hashed bytes back. 0, or -1 (logged).
+ */
+int chain_seal(struct chain *ch, cJSON *ev, struct buf *out);
+/* chain_seal, then also add "hash" to ev itself. 0 or -1. */
 int chain_apply(struct chain *ch, cJSON *ev);
 /* Persist the exact state and release. 0, or -1 if it could not be saved. */
 int chain_close(struct chain *ch);

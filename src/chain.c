@@ -570,7 +570,7 @@ err:
 }
 
 int
-chain_apply(struct chain *ch, cJSON *ev)
+chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 {
 	static struct log_rl rl;
 	static const char *const ours[] = { "stream", "seq", "prev", "hash" };
@@ -592,13 +592,15 @@ chain_apply(struct chain *ch, cJSON *ev)
 	    cJSON_AddRawToObject(ev, "seq", seqtxt) == NULL ||
 	    cJSON_AddStringToObject(ev, "prev", ch->prev) == NULL)
 		goto nomem;
-	buf_reset(&ch->canon);
-	if (chain_canonical(ev, &ch->canon) == -1)
+	buf_reset(out);
+	if (chain_canonical(ev, out) == -1)
 		goto nomem;
-	if (chain_hash(ch->key, ch->keylen, ch->prev, ch->canon.data,
-	    ch->canon.len, hash) == -1)
+	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
+	    hash) == -1)
 		return -1;
-	if (cJSON_AddStringToObject(ev, "hash", hash) == NULL)
+	/* the line is what was hashed, with the hash as its last member */
+	out->len--;
+	if (buf_printf(out, ",\"hash\":\"%s\"}", hash) == -1)
 		goto nomem;
 	memcpy(ch->prev, hash, sizeof(ch->prev));
 	ch->seq = seq;
@@ -607,6 +609,18 @@ chain_apply(struct chain *ch, cJSON *ev)
 nomem:
 	log_warnx_rl(&rl, "out of memory chaining event");
 	return -1;
+}
+
+int
+chain_apply(struct chain *ch, cJSON *ev)
+{
+	if (chain_seal(ch, ev, &ch->canon) == -1)
+		return -1;
+	if (cJSON_AddStringToObject(ev, "hash", ch->prev) == NULL) {
+		log_warnx("out of memory chaining event");
+		return -1;
+	}
+	return 0;
 }
 
 const char *

@@ -115,6 +115,9 @@ cmp_keys(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
 
+	/* most keys differ in their first byte: skip the call */
+	if (x->string[0] != y->string[0])
+		return (unsigned char)x->string[0] - (unsigned char)y->string[0];
 	return strcmp(x->string, y->string);
 }
 

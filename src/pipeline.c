@@ -10,7 +10,6 @@
 #include "chain.h"
 #include "conf.h"
 #include "enrich.h"
-#include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -51,13 +50,8 @@ emit(cJSON *ev, void *arg)
 
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
-	if (chain_apply(pl->chain, ev) == -1) {
-		pl->write_errors++;
-		goto out;
-	}
-	buf_reset(&pl->line);
-	if (json_write(&pl->line, ev, 0, NULL) == -1) {
-		log_warnx("out of memory serializing event");
+	/* the chain writes the line: canonical JSON plus its hash */
+	if (chain_seal(pl->chain, ev, &pl->line) == -1) {
 		pl->write_errors++;
 		goto out;
 	}

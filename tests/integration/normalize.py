@@ -17,4 +17,4 @@ for line in sys.stdin:
         continue
     for k in DROP:
         ev.pop(k, None)
-    sys.stdout.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
