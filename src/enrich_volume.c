@@ -270,6 +270,13 @@ vol_event(void *arg, cJSON *ev)
 		return;
 	(void)enrich_procs_lookup(st->ep, ev, &v);
 	rel_ok = relative_ok(ev);
+	/*
+	 * A mount call changes the table it would be read through, and
+	 * runtimes mount before pivot_root: the table we hold now is not
+	 * the one the call saw. Only the host's own view is safe.
+	 */
+	if (is_mount_call(sc) && !v.host_ns)
+		v.mounts = NULL;
 	cJSON_ArrayForEach(p, paths) {
 		const char *name = str_of(p, "name");
 		const char *nt = str_of(p, "nametype");

@@ -49,6 +49,7 @@ struct entry {
 	long long born_ms;
 	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
 	int from_connector;
+	int have_cg;		/* cg was read (or inherited) */
 	int in_container;
 	struct cg_info cg;
 	struct ns *ns;
@@ -197,9 +198,13 @@ pinfo_host_mounts(struct pinfo *pi, int refresh)
 	return pi->host;
 }
 
-/* The namespace of a live pid, its table read or refreshed. Not referenced. */
+/*
+ * The namespace of a live pid, its table read or refreshed (always when
+ * force: after an exec the runtime has finished its mounts and
+ * pivot_root). Not referenced.
+ */
 static struct ns *
-ns_of(struct pinfo *pi, pid_t pid)
+ns_of(struct pinfo *pi, pid_t pid, int force)
 {
 	char who[24], path[96];
 	unsigned long long ino;
@@ -222,7 +227,8 @@ ns_of(struct pinfo *pi, pid_t pid)
 	}
 	if (ino == pi->host_ino)
 		return n;	/* the host table is kept apart */
-	if (n->t == NULL || n->stale || now - n->read_ms > NS_MAX_AGE_MS) {
+	if (force || n->t == NULL || n->stale ||
+	    now - n->read_ms > NS_MAX_AGE_MS) {
 		struct mi_table *t;
 
 		snprintf(path, sizeof(path), "%s/%d/mountinfo", pi->proc, (int)pid);
@@ -314,7 +320,7 @@ current(struct pinfo *pi, pid_t pid)
  */
 static struct entry *
 refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
-    long long born, int from_connector)
+    long long born, int from_connector, int is_exec)
 {
 	struct entry **pp = bucket(pi, pid), *e = NULL;
 	struct cg_info cg;
@@ -348,8 +354,9 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
 		e->cg = cg;
 		e->in_container = in_ctr;
+		e->have_cg = 1;
 	}
-	if ((n = ns_of(pi, pid)) != NULL)
+	if ((n = ns_of(pi, pid, is_exec)) != NULL)
 		ns_ref(e, n);
 	return e;
 }
@@ -361,9 +368,11 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 	unsigned long long ticks;
 	struct entry *e, *pe;
 
-	if (read_start(pi, pid, &ticks) == 0) {
-		if (refresh_live(pi, pid, ticks, ticks_to_ms(pi, ticks), 1))
-			pi->learned++;
+	e = NULL;
+	if (read_start(pi, pid, &ticks) == 0 &&
+	    (e = refresh_live(pi, pid, ticks, ticks_to_ms(pi, ticks), 1,
+	    is_exec)) != NULL && e->have_cg && e->ns) {
+		pi->learned++;
 		return;
 	}
 	if (is_exec)
@@ -373,19 +382,29 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 		unsigned long long pt;
 
 		if (read_start(pi, parent, &pt) == -1 ||
-		    (pe = refresh_live(pi, parent, pt, ticks_to_ms(pi, pt), 1)) == NULL)
+		    (pe = refresh_live(pi, parent, pt, ticks_to_ms(pi, pt), 1,
+		    0)) == NULL)
 			return;
 	}
-	if ((e = current(pi, pid)) != NULL)
-		e->end_ms = when_ms;
-	if ((e = entry_new(pi, pid)) == NULL)
+	if (pe == e || !pe->have_cg)
 		return;
-	e->born_ms = when_ms;
-	e->end_ms = ALIVE;
+	if (e == NULL) {
+		/* a new generation: the old one, if any, has ended */
+		if ((e = current(pi, pid)) != NULL)
+			e->end_ms = when_ms;
+		if ((e = entry_new(pi, pid)) == NULL)
+			return;
+		e->born_ms = when_ms;
+		e->end_ms = ALIVE;
+	}
 	e->from_connector = 1;
-	e->in_container = pe->in_container;
-	e->cg = pe->cg;
-	ns_ref(e, pe->ns);
+	if (!e->have_cg) {
+		e->in_container = pe->in_container;
+		e->cg = pe->cg;
+		e->have_cg = 1;
+	}
+	if (e->ns == NULL)
+		ns_ref(e, pe->ns);
 	pi->inherited++;
 }
 
@@ -441,7 +460,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 
 		/* alive now and born before the event: it is the one */
 		if (born <= t_ms + SLACK_MS) {
-			if ((e = refresh_live(pi, pid, ticks, born, 0)) == NULL)
+			if ((e = refresh_live(pi, pid, ticks, born, 0, 0)) == NULL ||
+			    !e->have_cg)
 				goto unknown;
 			fill_view(pi, e, v);
 			v->how = PINFO_PROC;
@@ -458,6 +478,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 		hit = e;
 		n++;
 	}
+	if (n == 1 && !hit->have_cg)
+		n = 0;
 	if (n > 1)
 		pi->ambiguous++;
 	if (n != 1)
