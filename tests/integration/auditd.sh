@@ -43,7 +43,8 @@ args = $*
 format = string
 CONF
 	chmod 0640 "$AUDITD_DIR/auditd.conf" "$AUDITD_DIR/plugins.d/podtrail.conf"
-	auditd -c "$AUDITD_DIR" -n -s nochange >"$T/auditd.out" 2>&1 &
+	# 9>&-: auditd and its plugin must not inherit the audit lock
+	auditd -c "$AUDITD_DIR" -n -s nochange >"$T/auditd.out" 2>&1 9>&- &
 	AUDITD_PID=$!
 	add_cleanup auditd_stop
 	wait_for 20 _auditd_registered || {
