@@ -35,8 +35,8 @@ ctr_rootfs "$T/rootfs"
 ctr_bundle "$T/b1" "$T/rootfs" "/kubepods/burstable/pod$UA/$ID1" \
 	"i=0; while [ \$i -lt $N ]; do sh -c \"echo y > /cache/a1-\$i\"; i=\$((i+1)); done" \
 	"$EDIR:/cache"
-ctr_bundle "$T/b2" "$T/rootfs" \
-	"/kubepods-burstable-pod${UA//-/_}.slice:cri-containerd:$ID2" \
+SLICE="kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UA//-/_}.slice"
+ctr_bundle "$T/b2" "$T/rootfs" "/$SLICE/cri-containerd-$ID2.scope" \
 	"i=0; while [ \$i -lt $N ]; do sh -c \"echo y > /cache/a2-\$i\"; i=\$((i+1)); done" \
 	"$EDIR:/cache"
 # pod B reaches pod A's directory through a hostPath, and a plain shared one
@@ -44,7 +44,7 @@ ctr_bundle "$T/b3" "$T/rootfs" "/kubepods/besteffort/pod$UB/$ID3" \
 	"echo x > /hp/volumes/kubernetes.io~empty-dir/cache/from-b; echo s > /shared/b-file" \
 	"$KR/pods/$UA:/hp" "$SHARED:/shared"
 ctr_forget_cgroup "kubepods/burstable/pod$UA"
-ctr_forget_cgroup "kubepods-burstable-pod${UA//-/_}.slice:cri-containerd:$ID2"
+ctr_forget_cgroup "$SLICE"
 ctr_forget_cgroup "kubepods/besteffort/pod$UB"
 
 cat >"$T/podtrail.conf" <<CONF

@@ -115,10 +115,16 @@ ctr_forget_cgroup() {
 	add_cleanup "_ctr_rm_cgroup '$rel'"
 }
 _ctr_rm_cgroup() {
-	local d
+	local d p
 	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
 		[ -d "$d" ] || continue
 		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+		# and the parents we created, if nobody else uses them
+		p=$1
+		while [ "${p%/*}" != "$p" ]; do
+			p=${p%/*}
+			rmdir "${d%/"$1"}/$p" 2>/dev/null || break
+		done
 	done
 	return 0
 }
