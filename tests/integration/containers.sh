@@ -105,15 +105,17 @@ _ctr_cleanup() {
 	for n in "${_ctr_ids[@]:-}"; do
 		[ -n "$n" ] && ctr_stop "$n"
 	done
+	for n in "${_ctr_cgroups[@]:-}"; do
+		[ -n "$n" ] && _ctr_rm_cgroup "$n"
+	done
 	return 0
 }
 
 # ctr_forget_cgroup REL: remove the cgroup directories runc leaves at
 # REL (e.g. kubepods/burstable/pod<uid>) in every hierarchy, deepest first
-ctr_forget_cgroup() {
-	local rel=$1
-	add_cleanup "_ctr_rm_cgroup '$rel'"
-}
+# (after the containers are deleted: runc delete may touch them)
+_ctr_cgroups=()
+ctr_forget_cgroup() { _ctr_cgroups+=("$1"); }
 _ctr_rm_cgroup() {
 	local d p
 	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
