@@ -3,6 +3,7 @@
 # podtrail attributes to the right container. Prints figures only.
 #
 #   bench/attribution.sh [WRITES_PER_CONTAINER] [CONTAINERS] [USLEEP_BETWEEN]
+#   CONNECTOR=no bench/attribution.sh ...   (without the process connector)
 #
 # Each container runs `sh -c 'echo y > /cache/f-N'` in a loop (every
 # child exits within a millisecond of its write); a private auditd runs
@@ -44,6 +45,7 @@ cat >"$T/podtrail.conf" <<CONF
 source = stdin
 output = file:$T/out.ndjson
 kubelet_root = $KR
+proc_connector = ${CONNECTOR:-yes}
 CONF
 KW=$(audit_key w); _audit_keys+=("$KW")
 auditctl -w "$KR/pods" -p wa -k "$KW" >/dev/null
@@ -67,7 +69,7 @@ import json, sys
 out, kw, w, start, end = sys.argv[1:6]
 ids = sys.argv[6:]
 w = int(w)
-right = wrong = unknown = host = 0
+right = wrong = unknown = no_host_path = 0
 seen = set()
 for line in open(out):
     ev = json.loads(line)
@@ -85,10 +87,16 @@ for line in open(out):
             unknown += 1
         elif ctr is None:
             wrong += 1
-        elif ctr["id"] == ids[c - 1] and p.get("host_path", "").endswith(n[7:]):
-            right += 1
-        else:
+        elif ctr["id"] != ids[c - 1]:
             wrong += 1
+        else:
+            right += 1
+            hp = p.get("host_path")
+            if hp is None:
+                no_host_path += 1
+            elif not hp.endswith(n[7:]):
+                wrong += 1
+                right -= 1
 total = w * len(ids)
 missing = total - len(seen)
 secs = float(end) - float(start)
@@ -97,4 +105,5 @@ print(f"events seen: {len(seen)} (missing {missing})")
 print(f"attributed right: {right} ({100.0 * right / max(1, len(seen)):.2f}%)")
 print(f"attributed wrong: {wrong} ({100.0 * wrong / max(1, len(seen)):.2f}%)")
 print(f"unknown:          {unknown} ({100.0 * unknown / max(1, len(seen)):.2f}%)")
+print(f"right container but no host_path: {no_host_path}")
 PY

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conf.h"
 #include "enrich.h"
 #include "log.h"
 #include "loop.h"
@@ -59,7 +60,8 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 	if ((ep->pi = pinfo_new("/proc")) == NULL)
 		goto err;
 	/* without it, exited processes are unknown: degrade, do not fail */
-	ep->pc = pconn_open(loop, ep->pi);
+	if (c->proc_connector)
+		ep->pc = pconn_open(loop, ep->pi);
 	if (loop) {
 		if ((ep->expire = loop_timer_new(loop, expire_tick, ep)) == NULL) {
 			log_warn("timer");
