@@ -36,6 +36,7 @@ struct conf {
 	long long status_interval;	/* s, AUDIT_GET polling */
 	/* correlation */
 	int enrich;
+	int proc_connector;	/* learn processes at fork/exec */
 	char *pod_log_dir;
 	/* forwarding */
 	char *state_dir;

@@ -20,4 +20,28 @@ struct enrich_ops {
 	void (*stats)(void *ctx, cJSON *obj);	/* may be NULL */
 };
 
+extern const struct enrich_ops enrich_container_ops;
+extern const struct enrich_ops enrich_volume_ops;
+
+/*
+ * The container and volume stages share one process cache and one
+ * process connector. acquire() makes them on first use (NULL on ENOMEM,
+ * logged); release() frees them with the last user.
+ */
+struct enrich_procs;
+struct pinfo_view;
+struct enrich_procs *enrich_procs_acquire(const struct conf *c,
+    struct loop *loop);
+void enrich_procs_release(struct enrich_procs *ep);
+/*
+ * Who made ev (its process.pid at its time)? Answered once per event
+ * and remembered for the next stage. 0, or -1 if unknown (v cleared).
+ */
+int enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev,
+    struct pinfo_view *v);
+/* The shared cache (for the host mount table and namespace updates). */
+struct pinfo *enrich_procs_cache(struct enrich_procs *ep);
+/* Add the cache's and connector's counters to obj. */
+void enrich_procs_stats(struct enrich_procs *ep, cJSON *obj);
+
 #endif

@@ -57,6 +57,8 @@ static const struct conf_opt opts[] = {
 	  "seconds between polls of the kernel's audit status (lost counter)" },
 	{ "enrich", T_BOOL, O(enrich), "yes", 0, 0,
 	  "add container, pod and volume attribution" },
+	{ "proc_connector", T_BOOL, O(proc_connector), "yes", 0, 0,
+	  "learn processes at fork/exec (kernel process connector) so short-lived ones are attributed" },
 	{ "pod_log_dir", T_STR, O(pod_log_dir), "/var/log/pods", 0, 0,
 	  "kubelet's pod log directory, used to name pods and containers" },
 	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,

@@ -25,7 +25,8 @@ struct stage {
 };
 
 static const struct enrich_ops *const enrichers[] = {
-	NULL,	/* container and volume stages slot in here */
+	&enrich_container_ops,	/* container first: volume reads its pod */
+	&enrich_volume_ops,
 };
 #define NENRICH (sizeof(enrichers) / sizeof(enrichers[0]))
 

@@ -44,8 +44,9 @@ need_cmd() {
 
 # run podtrail, through the wrapper when one is set
 podtrail() { $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
-# for the background: `podtrail_exec ARGS &` makes $! podtrail's own pid
-podtrail_exec() { exec $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
+# for the background: `podtrail_exec ARGS &` makes $! podtrail's own pid;
+# it must not inherit the audit lock (fd 9) and outlive the test with it
+podtrail_exec() { exec $PODTRAIL_WRAPPER "$PODTRAIL" "$@" 9>&-; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds; fail at the deadline
 wait_for() {
@@ -74,7 +75,9 @@ need_audit() {
 	need_root
 	need_cmd auditctl
 	auditctl -s >/dev/null 2>&1 || skip "kernel audit is not available (auditctl -s failed)"
-	exec 9>/run/lock/podtrail-audit.lock 2>/dev/null || exec 9>/tmp/podtrail-audit.lock
+	# braces: a bare `exec 9>F 2>/dev/null` would silence stderr for good
+	{ exec 9>/run/lock/podtrail-audit.lock; } 2>/dev/null ||
+		exec 9>/tmp/podtrail-audit.lock
 	flock -w 600 9 || fail "could not take the audit lock"
 	local en
 	en=$(audit_status enabled)
@@ -86,21 +89,19 @@ need_audit() {
 
 _audit_restore() {
 	local k
-	for k in "${_audit_keys[@]:-}"; do
-		[ -n "$k" ] && audit_del_key "$k"
+	# by prefix: keys made in a subshell, $(audit_key x), are covered too
+	for k in $(auditctl -l 2>/dev/null | grep -o "key=${_audit_prefix}[A-Za-z0-9_]*" | sort -u); do
+		audit_del_key "${k#key=}"
 	done
 	[ -n "${_audit_enabled_before:-}" ] &&
 		auditctl -e "$_audit_enabled_before" >/dev/null 2>&1
 	return 0
 }
 
-# audit_key NAME: a key unique to this test run, registered for removal
-_audit_keys=()
-audit_key() {
-	local k="podtrail_t_${TEST_NAME//[^a-zA-Z0-9]/_}_$$_$1"
-	_audit_keys+=("$k")
-	echo "$k"
-}
+# audit_key NAME: a key unique to this test run; every rule whose key
+# starts with this run's prefix is removed at exit
+_audit_prefix="podtrail_t_${TEST_NAME//[^a-zA-Z0-9]/_}_$$_"
+audit_key() { echo "${_audit_prefix}$1"; }
 
 # audit_del_key KEY: delete every loaded rule that carries KEY
 audit_del_key() {

@@ -1,0 +1,287 @@
+/*
+ * enrich_container.c - "container": which container and pod made the
+ * event, or null for a host process; "attribution" says how we know
+ * ("proc", "connector", "cache") or that we do not ("unknown").
+ *
+ * Pod and container names come from kubelet's log directory:
+ * <pod_log_dir>/<namespace>_<name>_<uid>/<container>/, and for pods of
+ * several containers from ../containers/<pod>_<ns>_<container>-<id>.log.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "enrich.h"
+#include "log.h"
+#include "procinfo.h"
+
+#define NAMES_TTL_MS 30000
+#define NAMES_NEG_TTL_MS 2000
+#define NAMES_MAX 1024
+
+struct pod_names {
+	struct pod_names *next;
+	char uid[CG_UID_LEN + 1];
+	char id[CG_ID_LEN + 1];
+	char ns[128], pod[256], ctr[256];	/* "" if unknown */
+	long long read_ms;
+};
+
+struct ctr_stage {
+	struct enrich_procs *ep;
+	char *log_dir;
+	char *ctr_log_dir;	/* sibling "containers" directory */
+	struct pod_names *names;
+	size_t nnames;
+	unsigned long long attributed, host, unknown, from_proc,
+	    from_connector, from_cache, named;
+};
+
+static void
+names_free(struct ctr_stage *st)
+{
+	while (st->names) {
+		struct pod_names *n = st->names;
+
+		st->names = n->next;
+		free(n);
+	}
+	st->nnames = 0;
+}
+
+/* <pod>_<ns>_<container>-<id>.log in the containers directory. */
+static void
+find_ctr_name(struct ctr_stage *st, struct pod_names *n)
+{
+	DIR *d = opendir(st->ctr_log_dir);
+	struct dirent *de;
+	char sfx[CG_ID_LEN + 8];
+
+	if (d == NULL)
+		return;
+	snprintf(sfx, sizeof(sfx), "-%s.log", n->id);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name), sl = strlen(sfx);
+		const char *u2;
+
+		if (len <= sl || strcmp(de->d_name + len - sl, sfx) != 0)
+			continue;
+		/* the container name sits between the second '_' and the suffix */
+		if ((u2 = strchr(de->d_name, '_')) == NULL ||
+		    (u2 = strchr(u2 + 1, '_')) == NULL)
+			continue;
+		snprintf(n->ctr, sizeof(n->ctr), "%.*s",
+		    (int)(de->d_name + len - sl - u2 - 1), u2 + 1);
+		break;
+	}
+	closedir(d);
+}
+
+static void
+read_names(struct ctr_stage *st, struct pod_names *n)
+{
+	DIR *d = opendir(st->log_dir), *cd;
+	struct dirent *de;
+	char sfx[CG_UID_LEN + 2], path[4096];
+	int nctr = 0;
+
+	n->ns[0] = n->pod[0] = n->ctr[0] = '\0';
+	if (d == NULL)
+		return;
+	snprintf(sfx, sizeof(sfx), "_%s", n->uid);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name), sl = strlen(sfx);
+		const char *u1;
+
+		if (len <= sl || strcmp(de->d_name + len - sl, sfx) != 0 ||
+		    (u1 = strchr(de->d_name, '_')) == NULL ||
+		    u1 >= de->d_name + len - sl)
+			continue;
+		/* namespaces and pod names cannot hold '_' */
+		snprintf(n->ns, sizeof(n->ns), "%.*s", (int)(u1 - de->d_name),
+		    de->d_name);
+		snprintf(n->pod, sizeof(n->pod), "%.*s",
+		    (int)(de->d_name + len - sl - u1 - 1), u1 + 1);
+		snprintf(path, sizeof(path), "%s/%s", st->log_dir, de->d_name);
+		break;
+	}
+	closedir(d);
+	if (n->pod[0] == '\0')
+		return;
+	/* one container directory: that is its name */
+	if ((cd = opendir(path)) != NULL) {
+		while ((de = readdir(cd)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (nctr++ == 0)
+				snprintf(n->ctr, sizeof(n->ctr), "%s", de->d_name);
+		}
+		closedir(cd);
+	}
+	if (nctr != 1) {
+		n->ctr[0] = '\0';
+		find_ctr_name(st, n);
+	}
+}
+
+static const struct pod_names *
+names_of(struct ctr_stage *st, const struct cg_info *cg)
+{
+	long long now = pinfo_now_ms();
+	struct pod_names *n;
+
+	for (n = st->names; n; n = n->next) {
+		if (strcmp(n->uid, cg->pod_uid) || strcmp(n->id, cg->id))
+			continue;
+		if (now - n->read_ms < (n->pod[0] ? NAMES_TTL_MS : NAMES_NEG_TTL_MS))
+			return n;
+		break;
+	}
+	if (n == NULL) {
+		if (st->nnames >= NAMES_MAX)
+			names_free(st);
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return NULL;
+		snprintf(n->uid, sizeof(n->uid), "%s", cg->pod_uid);
+		snprintf(n->id, sizeof(n->id), "%s", cg->id);
+		n->next = st->names;
+		st->names = n;
+		st->nnames++;
+	}
+	read_names(st, n);
+	n->read_ms = now;
+	return n;
+}
+
+static void
+add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void
+ctr_event(void *arg, cJSON *ev)
+{
+	struct ctr_stage *st = arg;
+	struct pinfo_view v;
+	cJSON *c;
+	const char *how;
+
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "process")))
+		return;	/* user-space or podtrail-made events */
+	if (enrich_procs_lookup(st->ep, ev, &v) == -1) {
+		st->unknown++;
+		cJSON_AddNullToObject(ev, "container");
+		cJSON_AddStringToObject(ev, "attribution", "unknown");
+		return;
+	}
+	switch (v.how) {
+	case PINFO_PROC:
+		how = "proc";
+		st->from_proc++;
+		break;
+	case PINFO_CONNECTOR:
+		how = "connector";
+		st->from_connector++;
+		break;
+	default:
+		how = "cache";
+		st->from_cache++;
+		break;
+	}
+	cJSON_AddStringToObject(ev, "attribution", how);
+	if (!v.in_container) {
+		st->host++;
+		cJSON_AddNullToObject(ev, "container");
+		return;
+	}
+	st->attributed++;
+	c = cJSON_AddObjectToObject(ev, "container");
+	cJSON_AddStringToObject(c, "id", v.cg.id);
+	add_str_or_null(c, "runtime", v.cg.runtime);
+	add_str_or_null(c, "pod_uid", v.cg.pod_uid);
+	add_str_or_null(c, "qos", v.cg.qos);
+	if (v.cg.pod_uid[0]) {
+		const struct pod_names *n = names_of(st, &v.cg);
+
+		if (n && n->pod[0]) {
+			st->named++;
+			cJSON_AddStringToObject(c, "pod_name", n->pod);
+			cJSON_AddStringToObject(c, "pod_namespace", n->ns);
+			add_str_or_null(c, "name", n->ctr);
+		}
+	}
+}
+
+static void
+ctr_close(void *arg)
+{
+	struct ctr_stage *st = arg;
+
+	if (st == NULL)
+		return;
+	enrich_procs_release(st->ep);
+	names_free(st);
+	free(st->log_dir);
+	free(st->ctr_log_dir);
+	free(st);
+}
+
+static void *
+ctr_open(const struct conf *c, struct loop *loop)
+{
+	struct ctr_stage *st = calloc(1, sizeof(*st));
+	const char *dir = c->pod_log_dir ? c->pod_log_dir : "";
+	const char *slash;
+	size_t n;
+
+	if (st == NULL) {
+		log_warn("container stage");
+		return NULL;
+	}
+	slash = strrchr(dir, '/');
+	n = slash ? (size_t)(slash - dir) : 0;
+	if ((st->log_dir = strdup(dir)) == NULL ||
+	    (st->ctr_log_dir = malloc(n + sizeof("/containers"))) == NULL) {
+		log_warn("container stage");
+		goto err;
+	}
+	memcpy(st->ctr_log_dir, dir, n);
+	memcpy(st->ctr_log_dir + n, "/containers", sizeof("/containers"));
+	if ((st->ep = enrich_procs_acquire(c, loop)) == NULL)
+		goto err;
+	return st;
+err:
+	ctr_close(st);
+	return NULL;
+}
+
+static void
+ctr_stats(void *arg, cJSON *obj)
+{
+	struct ctr_stage *st = arg;
+
+	cJSON_AddNumberToObject(obj, "container_attributed", (double)st->attributed);
+	cJSON_AddNumberToObject(obj, "container_host", (double)st->host);
+	cJSON_AddNumberToObject(obj, "container_unknown", (double)st->unknown);
+	cJSON_AddNumberToObject(obj, "container_from_proc", (double)st->from_proc);
+	cJSON_AddNumberToObject(obj, "container_from_connector", (double)st->from_connector);
+	cJSON_AddNumberToObject(obj, "container_from_cache", (double)st->from_cache);
+	cJSON_AddNumberToObject(obj, "container_named", (double)st->named);
+	enrich_procs_stats(st->ep, obj);
+}
+
+const struct enrich_ops enrich_container_ops = {
+	.name = "container",
+	.open = ctr_open,
+	.event = ctr_event,
+	.close = ctr_close,
+	.stats = ctr_stats,
+};

@@ -1,0 +1,167 @@
+/*
+ * enrich_procs.c - the process cache and connector shared by the
+ * container and volume stages, and the per-event lookup they share.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "enrich.h"
+#include "log.h"
+#include "loop.h"
+#include "proc_conn.h"
+#include "procinfo.h"
+
+#define EXPIRE_TICK_MS 5000
+
+struct enrich_procs {
+	int refs;
+	struct loop *loop;
+	struct pinfo *pi;
+	struct pconn *pc;
+	struct loop_timer *expire;
+	/* the last lookup, for the next stage on the same event */
+	const cJSON *last_ev;
+	long long last_serial;
+	int last_rc;
+	struct pinfo_view last;
+};
+
+static struct enrich_procs *shared;
+
+static void
+expire_tick(void *arg)
+{
+	struct enrich_procs *ep = arg;
+
+	pconn_drain(ep->pc);
+	pinfo_expire(ep->pi, pinfo_now_ms());
+	loop_timer_arm(ep->expire, EXPIRE_TICK_MS);
+}
+
+struct enrich_procs *
+enrich_procs_acquire(const struct conf *c, struct loop *loop)
+{
+	struct enrich_procs *ep = shared;
+
+	if (ep) {
+		ep->refs++;
+		return ep;
+	}
+	if ((ep = calloc(1, sizeof(*ep))) == NULL) {
+		log_warn("enrich");
+		return NULL;
+	}
+	ep->loop = loop;
+	if ((ep->pi = pinfo_new("/proc")) == NULL)
+		goto err;
+	/* without it, exited processes are unknown: degrade, do not fail */
+	if (c->proc_connector)
+		ep->pc = pconn_open(loop, ep->pi);
+	if (loop) {
+		if ((ep->expire = loop_timer_new(loop, expire_tick, ep)) == NULL) {
+			log_warn("timer");
+			goto err;
+		}
+		loop_timer_arm(ep->expire, EXPIRE_TICK_MS);
+	}
+	ep->refs = 1;
+	shared = ep;
+	return ep;
+err:
+	pinfo_free(ep->pi);
+	free(ep);
+	return NULL;
+}
+
+void
+enrich_procs_release(struct enrich_procs *ep)
+{
+	if (ep == NULL || --ep->refs > 0)
+		return;
+	loop_timer_free(ep->expire);
+	pconn_close(ep->pc);
+	pinfo_free(ep->pi);
+	free(ep);
+	shared = NULL;
+}
+
+void
+enrich_procs_stats(struct enrich_procs *ep, cJSON *obj)
+{
+	pinfo_stats(ep->pi, obj);
+	pconn_stats(ep->pc, obj);
+}
+
+struct pinfo *
+enrich_procs_cache(struct enrich_procs *ep)
+{
+	return ep->pi;
+}
+
+/* "2026-11-29T15:30:30.123Z" as realtime ms; -1 if malformed. */
+static long long
+event_ms(const cJSON *ev)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
+	struct tm tm;
+	int ms;
+
+	if (!cJSON_IsString(t))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(t->valuestring, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &ms) != 7)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* An integer written as a number or, as event.c does, a raw literal. */
+static int
+json_ll(const cJSON *it, long long *out)
+{
+	char *end;
+
+	if (cJSON_IsNumber(it)) {
+		*out = (long long)it->valuedouble;
+		return 0;
+	}
+	if (!cJSON_IsRaw(it) || it->valuestring == NULL)
+		return -1;
+	*out = strtoll(it->valuestring, &end, 10);
+	return end != it->valuestring && *end == '\0' ? 0 : -1;
+}
+
+int
+enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct pinfo_view *v)
+{
+	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(proc, "pid");
+	const cJSON *serial = cJSON_GetObjectItemCaseSensitive(ev, "serial");
+	long long t, p, sn = -1;
+
+	(void)json_ll(serial, &sn);
+	if (ep->last_ev == ev && ep->last_serial == sn) {
+		*v = ep->last;
+		return ep->last_rc;
+	}
+	memset(v, 0, sizeof(*v));
+	if (json_ll(pid, &p) == -1 || (t = event_ms(ev)) == -1) {
+		ep->last_rc = -1;
+	} else {
+		/* fork/exec notices queued before now describe this process */
+		pconn_drain(ep->pc);
+		ep->last_rc = pinfo_lookup(ep->pi, (pid_t)p, t, v);
+	}
+	ep->last_ev = ev;
+	ep->last_serial = sn;
+	ep->last = *v;
+	return ep->last_rc;
+}

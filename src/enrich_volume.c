@@ -1,0 +1,408 @@
+/*
+ * enrich_volume.c - paths[].host_path, paths[].volume, volume,
+ * cross_pod, and for mount syscalls a decoded "mount" object.
+ *
+ * A path in an event is what the process passed, in its own mount
+ * namespace and relative to its CWD; it is mapped to the host through
+ * the namespace's mount table, then classified (volume.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "enrich.h"
+#include "log.h"
+#include "mountinfo.h"
+#include "procinfo.h"
+#include "volume.h"
+
+#define AT_FDCWD_HEX32 "ffffff9c"
+#define AT_FDCWD_HEX64 "ffffffffffffff9c"
+
+struct vol_stage {
+	struct enrich_procs *ep;
+	char kubelet_root[4096];
+	char **hostpaths;
+	int nhost;
+	unsigned long long paths, translated, untranslated, volumes,
+	    cross_pod, mounts;
+};
+
+static const struct {
+	unsigned long bit;
+	const char *name;
+} ms_flags[] = {
+	{ 1UL << 0, "MS_RDONLY" }, { 1UL << 1, "MS_NOSUID" },
+	{ 1UL << 2, "MS_NODEV" }, { 1UL << 3, "MS_NOEXEC" },
+	{ 1UL << 4, "MS_SYNCHRONOUS" }, { 1UL << 5, "MS_REMOUNT" },
+	{ 1UL << 6, "MS_MANDLOCK" }, { 1UL << 7, "MS_DIRSYNC" },
+	{ 1UL << 8, "MS_NOSYMFOLLOW" }, { 1UL << 10, "MS_NOATIME" },
+	{ 1UL << 11, "MS_NODIRATIME" }, { 1UL << 12, "MS_BIND" },
+	{ 1UL << 13, "MS_MOVE" }, { 1UL << 14, "MS_REC" },
+	{ 1UL << 15, "MS_SILENT" }, { 1UL << 16, "MS_POSIXACL" },
+	{ 1UL << 17, "MS_UNBINDABLE" }, { 1UL << 18, "MS_PRIVATE" },
+	{ 1UL << 19, "MS_SLAVE" }, { 1UL << 20, "MS_SHARED" },
+	{ 1UL << 21, "MS_RELATIME" }, { 1UL << 22, "MS_KERNMOUNT" },
+	{ 1UL << 23, "MS_I_VERSION" }, { 1UL << 24, "MS_STRICTATIME" },
+	{ 1UL << 25, "MS_LAZYTIME" },
+};
+
+/* The first record of type in ev's records. */
+static cJSON *
+record(cJSON *ev, const char *type)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
+
+		if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static const char *
+str_of(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+is_at_fdcwd(const char *hex)
+{
+	return hex && (!strcmp(hex, AT_FDCWD_HEX32) || !strcmp(hex, AT_FDCWD_HEX64));
+}
+
+/* May a relative name be resolved against the CWD for this syscall? */
+static int
+relative_ok(cJSON *ev)
+{
+	const char *sc = str_of(ev, "syscall");
+	cJSON *sr = record(ev, "SYSCALL");
+	size_t n;
+
+	if (sc == NULL || sr == NULL)
+		return 0;
+	n = strlen(sc);
+	/* *at() calls name a directory fd: only AT_FDCWD means the CWD */
+	if ((n > 2 && !strcmp(sc + n - 2, "at")) ||
+	    (n > 3 && !strcmp(sc + n - 3, "at2"))) {
+		if (!strcmp(sc, "symlinkat"))
+			return is_at_fdcwd(str_of(sr, "a1"));
+		if (!is_at_fdcwd(str_of(sr, "a0")))
+			return 0;
+		if (!strncmp(sc, "renameat", 8) || !strcmp(sc, "linkat"))
+			return is_at_fdcwd(str_of(sr, "a2"));
+	}
+	return 1;
+}
+
+/* Map name to the host; appends to out. 0, or -1 if not knowable. */
+static int
+host_path(struct vol_stage *st, const struct pinfo_view *v, const char *cwd,
+    const char *name, int rel_ok, struct buf *out)
+{
+	struct buf norm = BUF_INIT;
+	const struct mi_table *host;
+	size_t base = out->len;
+	int rc = -1;
+
+	if (v->mounts == NULL || (name[0] != '/' && !rel_ok))
+		return -1;
+	if (mi_normalize(&norm, cwd, name) == -1)
+		goto out;
+	if (v->host_ns) {
+		rc = buf_adds(out, norm.data);
+		goto out;
+	}
+	host = pinfo_host_mounts(enrich_procs_cache(st->ep), 0);
+	if (host == NULL)
+		goto out;
+	if (mi_translate(v->mounts, host, norm.data, out) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* the host may have mounted something since we read its table */
+	if (errno == EXDEV &&
+	    (host = pinfo_host_mounts(enrich_procs_cache(st->ep), 1)) != NULL) {
+		out->len = base;
+		rc = mi_translate(v->mounts, host, norm.data, out);
+	}
+out:
+	buf_free(&norm);
+	return rc;
+}
+
+static cJSON *
+volume_json(const struct vol_info *vi, const char *hp)
+{
+	cJSON *o = cJSON_CreateObject();
+	static const char *const types[] = {
+		[VOL_POD] = "pod-volume", [VOL_SUBPATH] = "subpath",
+		[VOL_HOSTPATH] = "host-path",
+	};
+
+	cJSON_AddStringToObject(o, "type", types[vi->type]);
+	if (vi->type != VOL_HOSTPATH) {
+		cJSON_AddStringToObject(o, "pod_uid", vi->pod_uid);
+		if (vi->plugin[0])
+			cJSON_AddStringToObject(o, "plugin", vi->plugin);
+		else
+			cJSON_AddNullToObject(o, "plugin");
+		cJSON_AddStringToObject(o, "name", vi->name);
+	}
+	{
+		char *root = strndup(hp, vi->root_len);
+
+		if (root)
+			cJSON_AddStringToObject(o, "host_path", root);
+		free(root);
+	}
+	return o;
+}
+
+static void
+add_flags(cJSON *m, unsigned long flags)
+{
+	cJSON *arr = cJSON_AddArrayToObject(m, "flags");
+
+	/* the historic magic in the upper half carries no flags */
+	if ((flags & 0xffff0000UL) == 0xc0ed0000UL)
+		flags &= 0xffffUL;
+	cJSON_AddNumberToObject(m, "flags_raw", (double)flags);
+	for (size_t i = 0; i < sizeof(ms_flags) / sizeof(ms_flags[0]); i++)
+		if (flags & ms_flags[i].bit)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(ms_flags[i].name));
+}
+
+/* name and host_path of the n-th paths[] item into m as key / key_host_path. */
+static void
+mount_path(cJSON *m, cJSON *paths, int n, const char *key)
+{
+	cJSON *p = cJSON_GetArrayItem(paths, n);
+	char hk[64];
+	cJSON *nm, *hp;
+
+	snprintf(hk, sizeof(hk), "%s_host_path", key);
+	nm = p ? cJSON_GetObjectItemCaseSensitive(p, "name") : NULL;
+	hp = p ? cJSON_GetObjectItemCaseSensitive(p, "host_path") : NULL;
+	cJSON_AddItemToObject(m, key, nm ? cJSON_Duplicate(nm, 0) : cJSON_CreateNull());
+	cJSON_AddItemToObject(m, hk, hp ? cJSON_Duplicate(hp, 0) : cJSON_CreateNull());
+}
+
+/*
+ * mount(2): the kernel resolves the target first, so PATH item 0 is
+ * the target and item 1 (bind and move mounts) the source.
+ */
+static void
+mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
+    const struct pinfo_view *v)
+{
+	cJSON *sr = record(ev, "SYSCALL");
+	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
+	cJSON *m;
+	const char *a;
+
+	if (sr == NULL)
+		return;
+	m = cJSON_AddObjectToObject(ev, "mount");
+	st->mounts++;
+	if (!strcmp(sc, "mount")) {
+		a = str_of(sr, "a3");
+		add_flags(m, a ? strtoul(a, NULL, 16) : 0);
+		mount_path(m, paths, 0, "target");
+		if (cJSON_GetArraySize(paths) > 1)
+			mount_path(m, paths, 1, "source");
+		else
+			cJSON_AddNullToObject(m, "source");
+	} else if (!strcmp(sc, "umount2")) {
+		a = str_of(sr, "a1");
+		cJSON_AddNumberToObject(m, "umount_flags",
+		    a ? (double)strtoul(a, NULL, 16) : 0);
+		mount_path(m, paths, 0, "target");
+	} else if (!strcmp(sc, "pivot_root")) {
+		mount_path(m, paths, 0, "new_root");
+		mount_path(m, paths, 1, "put_old");
+	} else {
+		mount_path(m, paths, 0, "target");
+	}
+	/* the namespace's table is out of date now */
+	if (v->mntns)
+		pinfo_ns_changed(enrich_procs_cache(st->ep), v->mntns);
+}
+
+static int
+is_mount_call(const char *sc)
+{
+	static const char *const calls[] = { "mount", "umount2", "pivot_root",
+	    "move_mount", "fsmount", "mount_setattr", "open_tree" };
+
+	for (size_t i = 0; sc && i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(sc, calls[i]))
+			return 1;
+	return 0;
+}
+
+static void
+vol_event(void *arg, cJSON *ev)
+{
+	struct vol_stage *st = arg;
+	cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
+	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
+	cJSON *container = cJSON_GetObjectItemCaseSensitive(ev, "container");
+	const char *cwd = str_of(proc, "cwd");
+	const char *my_pod = str_of(container, "pod_uid");
+	const char *sc = str_of(ev, "syscall");
+	cJSON *p, *top = NULL;
+	struct pinfo_view v;
+	struct buf hp = BUF_INIT;
+	int rel_ok, cross = -1;
+
+	if (!cJSON_IsObject(proc) || !cJSON_IsArray(paths))
+		return;
+	(void)enrich_procs_lookup(st->ep, ev, &v);
+	rel_ok = relative_ok(ev);
+	/*
+	 * A mount call changes the table it would be read through, and
+	 * runtimes mount before pivot_root: the table we hold now is not
+	 * the one the call saw. Only the host's own view is safe.
+	 */
+	if (is_mount_call(sc) && !v.host_ns)
+		v.mounts = NULL;
+	cJSON_ArrayForEach(p, paths) {
+		const char *name = str_of(p, "name");
+		const char *nt = str_of(p, "nametype");
+		struct vol_info vi;
+
+		if (name == NULL)
+			continue;
+		st->paths++;
+		buf_reset(&hp);
+		if (host_path(st, &v, cwd, name, rel_ok, &hp) == -1 ||
+		    hp.data == NULL) {
+			st->untranslated++;
+			cJSON_AddNullToObject(p, "host_path");
+			cJSON_AddNullToObject(p, "volume");
+			continue;
+		}
+		st->translated++;
+		cJSON_AddStringToObject(p, "host_path", hp.data);
+		if (vol_classify(hp.data, st->kubelet_root, st->hostpaths,
+		    st->nhost, &vi) == VOL_NONE) {
+			cJSON_AddNullToObject(p, "volume");
+			continue;
+		}
+		st->volumes++;
+		cJSON_AddItemToObject(p, "volume", volume_json(&vi, hp.data));
+		/* the object acted on beats its parent directory */
+		if (top == NULL || (nt && strcmp(nt, "PARENT") != 0))
+			top = cJSON_GetObjectItemCaseSensitive(p, "volume");
+		if (vi.pod_uid[0] && my_pod)
+			cross = cross == 1 || strcmp(vi.pod_uid, my_pod) != 0;
+	}
+	buf_free(&hp);
+	cJSON_AddItemToObject(ev, "volume",
+	    top ? cJSON_Duplicate(top, 1) : cJSON_CreateNull());
+	if (cross == -1) {
+		cJSON_AddNullToObject(ev, "cross_pod");
+	} else {
+		cJSON_AddBoolToObject(ev, "cross_pod", cross);
+		if (cross)
+			st->cross_pod++;
+	}
+	if (is_mount_call(sc))
+		mount_object(st, ev, sc, &v);
+}
+
+static void
+vol_close(void *arg)
+{
+	struct vol_stage *st = arg;
+
+	if (st == NULL)
+		return;
+	enrich_procs_release(st->ep);
+	for (int i = 0; i < st->nhost; i++)
+		free(st->hostpaths[i]);
+	free(st->hostpaths);
+	free(st);
+}
+
+/* Canonical form of a configured directory, so it compares with host paths. */
+static char *
+canon(const char *dir)
+{
+	char *r = realpath(dir, NULL);
+	struct buf b = BUF_INIT;
+
+	if (r)
+		return r;
+	if (dir[0] != '/' || mi_normalize(&b, NULL, dir) == -1) {
+		buf_free(&b);
+		return strdup(dir);
+	}
+	return b.data;
+}
+
+static void *
+vol_open(const struct conf *c, struct loop *loop)
+{
+	struct vol_stage *st = calloc(1, sizeof(*st));
+	char *kr = NULL;
+
+	if (st == NULL) {
+		log_warn("volume stage");
+		return NULL;
+	}
+	if (c->kubelet_root && *c->kubelet_root) {
+		if ((kr = canon(c->kubelet_root)) == NULL)
+			goto nomem;
+		snprintf(st->kubelet_root, sizeof(st->kubelet_root), "%s", kr);
+		free(kr);
+	}
+	if (c->hostpath.n > 0 &&
+	    (st->hostpaths = calloc((size_t)c->hostpath.n, sizeof(char *))) == NULL)
+		goto nomem;
+	for (int i = 0; i < c->hostpath.n; i++) {
+		if ((st->hostpaths[i] = canon(c->hostpath.v[i])) == NULL)
+			goto nomem;
+		st->nhost++;
+	}
+	if ((st->ep = enrich_procs_acquire(c, loop)) == NULL)
+		goto err;
+	return st;
+nomem:
+	log_warn("volume stage");
+err:
+	vol_close(st);
+	return NULL;
+}
+
+static void
+vol_stats(void *arg, cJSON *obj)
+{
+	struct vol_stage *st = arg;
+
+	cJSON_AddNumberToObject(obj, "paths_seen", (double)st->paths);
+	cJSON_AddNumberToObject(obj, "paths_translated", (double)st->translated);
+	cJSON_AddNumberToObject(obj, "paths_untranslated", (double)st->untranslated);
+	cJSON_AddNumberToObject(obj, "paths_in_volumes", (double)st->volumes);
+	cJSON_AddNumberToObject(obj, "cross_pod_events", (double)st->cross_pod);
+	cJSON_AddNumberToObject(obj, "mount_events", (double)st->mounts);
+}
+
+const struct enrich_ops enrich_volume_ops = {
+	.name = "volume",
+	.open = vol_open,
+	.event = vol_event,
+	.close = vol_close,
+	.stats = vol_stats,
+};

@@ -1,0 +1,581 @@
+/*
+ * procinfo.c - a cache of processes keyed by (pid, birth), and of mount
+ * namespace tables keyed by namespace inode.
+ *
+ * Birth times come from /proc/<pid>/stat field 22 (clock ticks since
+ * boot), turned into realtime ms so they compare with audit timestamps.
+ * A process alive now and born before an event is the one that made it;
+ * a process that is gone is answered from the cache only when exactly
+ * one generation of that pid covers the event's time.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "mountinfo.h"
+#include "procinfo.h"
+
+#define NBUCKETS 4096
+/* Clock ticks are 10 ms and audit stamps are ms: allow for both. */
+#define SLACK_MS 30
+/* How long an exited process still answers for its late events. */
+#define GRACE_MS 30000
+/* Re-read a live namespace's table when older than this. */
+#define NS_MAX_AGE_MS 2000
+#define ALIVE LLONG_MAX
+
+struct ns {
+	struct ns *next;
+	unsigned long long ino;
+	struct mi_table *t;
+	long long read_ms;
+	int stale;
+	int refs;
+};
+
+struct entry {
+	struct entry *next;
+	pid_t pid;
+	unsigned long long start_ticks;	/* 0: not read (inherited) */
+	long long born_ms;
+	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
+	int from_connector;
+	int have_cg;		/* cg was read (or inherited) */
+	int in_container;
+	struct cg_info cg;
+	struct ns *ns;
+};
+
+struct pinfo {
+	char proc[64];
+	struct entry *b[NBUCKETS];
+	struct ns *nss;
+	struct mi_table *host;
+	unsigned long long host_ino;
+	long long host_read_ms;
+	long ticks_per_s;
+	int tracking;
+	size_t nentries, nns;
+	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
+	    connector_hits, unknown, ambiguous, reused, expired;
+};
+
+long long
+pinfo_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Realtime ms of the boot, to place stat start times on the same clock. */
+static long long
+boot_ms(void)
+{
+	struct timespec bt;
+
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return pinfo_now_ms() - ((long long)bt.tv_sec * 1000 +
+	    bt.tv_nsec / 1000000);
+}
+
+/* Read a small /proc file into buf (NUL-terminated). Length, or -1. */
+static ssize_t
+read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, got = 0;
+
+	if (fd == -1)
+		return -1;
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - (size_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got > 0 ? got : -1;
+}
+
+/* Field 22 of /proc/<pid>/stat. 0, or -1 if the process is gone. */
+static int
+read_start(struct pinfo *pi, pid_t pid, unsigned long long *ticks)
+{
+	char path[96], buf[1024];
+	const char *p;
+	int field;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", pi->proc, (int)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1)
+		return -1;
+	/* comm may hold spaces and ')': fields restart after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22)
+		return -1;
+	*ticks = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static long long
+ticks_to_ms(struct pinfo *pi, unsigned long long ticks)
+{
+	return boot_ms() + (long long)(ticks * 1000 / (unsigned long long)pi->ticks_per_s);
+}
+
+static int
+read_cgroup(struct pinfo *pi, pid_t pid, struct cg_info *cg, int *in_ctr)
+{
+	char path[96], buf[4096];
+	ssize_t n;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", pi->proc, (int)pid);
+	if ((n = read_small(path, buf, sizeof(buf))) == -1)
+		return -1;
+	if ((rc = cg_parse(buf, (size_t)n, cg)) == -1)
+		return -1;
+	*in_ctr = rc;
+	return 0;
+}
+
+static unsigned long long
+read_ns_ino(struct pinfo *pi, const char *who)
+{
+	char path[96], link[64];
+	ssize_t n;
+	const char *p;
+
+	snprintf(path, sizeof(path), "%s/%s/ns/mnt", pi->proc, who);
+	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+		return 0;
+	link[n] = '\0';
+	if ((p = strchr(link, '[')) == NULL)
+		return 0;
+	return strtoull(p + 1, NULL, 10);
+}
+
+const struct mi_table *
+pinfo_host_mounts(struct pinfo *pi, int refresh)
+{
+	long long now = pinfo_now_ms();
+	char path[96];
+
+	if (pi->host && (!refresh || now - pi->host_read_ms < 1000))
+		return pi->host;
+	/* pid 1's view is the host's even when podtrail runs in a container */
+	snprintf(path, sizeof(path), "%s/1/mountinfo", pi->proc);
+	{
+		struct mi_table *t = mi_load(path);
+
+		if (t == NULL) {
+			snprintf(path, sizeof(path), "%s/self/mountinfo", pi->proc);
+			t = mi_load(path);
+		}
+		if (t) {
+			mi_free(pi->host);
+			pi->host = t;
+		}
+	}
+	pi->host_read_ms = now;
+	return pi->host;
+}
+
+/*
+ * The namespace of a live pid, its table read or refreshed (always when
+ * force: after an exec the runtime has finished its mounts and
+ * pivot_root). Not referenced.
+ */
+static struct ns *
+ns_of(struct pinfo *pi, pid_t pid, int force)
+{
+	char who[24], path[96];
+	unsigned long long ino;
+	struct ns *n;
+	long long now = pinfo_now_ms();
+
+	snprintf(who, sizeof(who), "%d", (int)pid);
+	if ((ino = read_ns_ino(pi, who)) == 0)
+		return NULL;
+	for (n = pi->nss; n; n = n->next)
+		if (n->ino == ino)
+			break;
+	if (n == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return NULL;
+		n->ino = ino;
+		n->next = pi->nss;
+		pi->nss = n;
+		pi->nns++;
+	}
+	if (ino == pi->host_ino)
+		return n;	/* the host table is kept apart */
+	if (force || n->t == NULL || n->stale ||
+	    now - n->read_ms > NS_MAX_AGE_MS) {
+		struct mi_table *t;
+
+		snprintf(path, sizeof(path), "%s/%d/mountinfo", pi->proc, (int)pid);
+		if ((t = mi_load(path)) != NULL) {
+			mi_free(n->t);
+			n->t = t;
+			n->read_ms = now;
+			n->stale = 0;
+		}
+	}
+	return n;
+}
+
+static void
+ns_ref(struct entry *e, struct ns *n)
+{
+	if (n)
+		n->refs++;
+	if (e->ns)
+		e->ns->refs--;
+	e->ns = n;
+}
+
+static void
+ns_sweep(struct pinfo *pi)
+{
+	struct ns **pp = &pi->nss, *n;
+
+	while ((n = *pp) != NULL) {
+		if (n->refs <= 0 && n->ino != pi->host_ino) {
+			*pp = n->next;
+			mi_free(n->t);
+			free(n);
+			pi->nns--;
+		} else {
+			pp = &n->next;
+		}
+	}
+}
+
+static struct entry **
+bucket(struct pinfo *pi, pid_t pid)
+{
+	return &pi->b[(unsigned)pid % NBUCKETS];
+}
+
+static struct entry *
+entry_new(struct pinfo *pi, pid_t pid)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	struct entry **b = bucket(pi, pid);
+
+	if (e == NULL) {
+		log_warn("process cache");
+		return NULL;
+	}
+	e->pid = pid;
+	e->next = *b;
+	*b = e;
+	pi->nentries++;
+	return e;
+}
+
+static void
+entry_unlink_free(struct pinfo *pi, struct entry **pp)
+{
+	struct entry *e = *pp;
+
+	*pp = e->next;
+	ns_ref(e, NULL);
+	free(e);
+	pi->nentries--;
+}
+
+/* The newest generation of pid still believed alive. */
+static struct entry *
+current(struct pinfo *pi, pid_t pid)
+{
+	for (struct entry *e = *bucket(pi, pid); e; e = e->next)
+		if (e->pid == pid && e->end_ms == ALIVE)
+			return e;
+	return NULL;
+}
+
+/*
+ * The entry for the live process (pid, ticks): found or made, then
+ * refreshed from /proc. Entries of the same process made without a
+ * start time (inherited at fork) are folded into it.
+ */
+static struct entry *
+refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
+    long long born, int from_connector, int is_exec)
+{
+	struct entry **pp = bucket(pi, pid), *e = NULL;
+	struct cg_info cg;
+	struct ns *n;
+	int in_ctr;
+
+	while (*pp) {
+		struct entry *x = *pp;
+
+		if (x->pid == pid && x->start_ticks == ticks) {
+			e = x;
+		} else if (x->pid == pid && x->start_ticks == 0 &&
+		    llabs(x->born_ms - born) <= SLACK_MS) {
+			entry_unlink_free(pi, pp);
+			continue;
+		} else if (x->pid == pid && x->end_ms == ALIVE) {
+			/* an older generation we never saw exit */
+			x->end_ms = born;
+		}
+		pp = &x->next;
+	}
+	if (e == NULL) {
+		if ((e = entry_new(pi, pid)) == NULL)
+			return NULL;
+		e->start_ticks = ticks;
+		e->born_ms = born;
+	}
+	if (from_connector)
+		e->from_connector = 1;
+	e->end_ms = pi->tracking ? ALIVE : pinfo_now_ms();
+	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
+		e->cg = cg;
+		e->in_container = in_ctr;
+		e->have_cg = 1;
+	}
+	if ((n = ns_of(pi, pid, is_exec)) != NULL)
+		ns_ref(e, n);
+	return e;
+}
+
+void
+pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
+    int is_exec)
+{
+	unsigned long long ticks;
+	struct entry *e, *pe;
+
+	e = NULL;
+	if (read_start(pi, pid, &ticks) == 0 &&
+	    (e = refresh_live(pi, pid, ticks, ticks_to_ms(pi, ticks), 1,
+	    is_exec)) != NULL && e->have_cg && e->ns) {
+		pi->learned++;
+		return;
+	}
+	if (is_exec)
+		return;	/* gone already; the fork left what there is */
+	/* gone before we looked: it had its parent's cgroup and namespace */
+	if ((pe = current(pi, parent)) == NULL) {
+		unsigned long long pt;
+
+		if (read_start(pi, parent, &pt) == -1 ||
+		    (pe = refresh_live(pi, parent, pt, ticks_to_ms(pi, pt), 1,
+		    0)) == NULL)
+			return;
+	}
+	if (pe == e || !pe->have_cg)
+		return;
+	if (e == NULL) {
+		/* a new generation: the old one, if any, has ended */
+		if ((e = current(pi, pid)) != NULL)
+			e->end_ms = when_ms;
+		if ((e = entry_new(pi, pid)) == NULL)
+			return;
+		e->born_ms = when_ms;
+		e->end_ms = ALIVE;
+	}
+	e->from_connector = 1;
+	if (!e->have_cg) {
+		e->in_container = pe->in_container;
+		e->cg = pe->cg;
+		e->have_cg = 1;
+	}
+	if (e->ns == NULL)
+		ns_ref(e, pe->ns);
+	pi->inherited++;
+}
+
+void
+pinfo_exit(struct pinfo *pi, pid_t pid, long long when_ms)
+{
+	struct entry *e = current(pi, pid);
+
+	pi->exits++;
+	if (e)
+		e->end_ms = when_ms;
+}
+
+void
+pinfo_lost_track(struct pinfo *pi, long long now_ms)
+{
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct entry *e = pi->b[i]; e; e = e->next)
+			if (e->end_ms == ALIVE)
+				e->end_ms = now_ms;
+}
+
+void
+pinfo_set_tracking(struct pinfo *pi, int on)
+{
+	pi->tracking = on;
+}
+
+static void
+fill_view(struct pinfo *pi, const struct entry *e, struct pinfo_view *v)
+{
+	v->in_container = e->in_container;
+	v->cg = e->cg;
+	v->mntns = e->ns ? e->ns->ino : 0;
+	v->host_ns = e->ns && e->ns->ino == pi->host_ino;
+	v->mounts = v->host_ns ? pinfo_host_mounts(pi, 0) :
+	    e->ns ? e->ns->t : NULL;
+}
+
+int
+pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
+    struct pinfo_view *v)
+{
+	unsigned long long ticks;
+	struct entry *e, *hit = NULL;
+	int n = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (pid <= 0)
+		goto unknown;
+	if (read_start(pi, pid, &ticks) == 0) {
+		long long born = ticks_to_ms(pi, ticks);
+
+		/* alive now and born before the event: it is the one */
+		if (born <= t_ms + SLACK_MS) {
+			if ((e = refresh_live(pi, pid, ticks, born, 0, 0)) == NULL ||
+			    !e->have_cg)
+				goto unknown;
+			fill_view(pi, e, v);
+			v->how = PINFO_PROC;
+			pi->proc_hits++;
+			return 0;
+		}
+		pi->reused++;
+	}
+	for (e = *bucket(pi, pid); e; e = e->next) {
+		if (e->pid != pid || e->born_ms > t_ms + SLACK_MS)
+			continue;
+		if (e->end_ms != ALIVE && t_ms > e->end_ms + SLACK_MS)
+			continue;
+		hit = e;
+		n++;
+	}
+	if (n == 1 && !hit->have_cg)
+		n = 0;
+	if (n > 1)
+		pi->ambiguous++;
+	if (n != 1)
+		goto unknown;
+	fill_view(pi, hit, v);
+	v->how = hit->from_connector ? PINFO_CONNECTOR : PINFO_CACHE;
+	if (hit->from_connector)
+		pi->connector_hits++;
+	else
+		pi->cache_hits++;
+	return 0;
+unknown:
+	memset(v, 0, sizeof(*v));
+	pi->unknown++;
+	return -1;
+}
+
+void
+pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns)
+{
+	if (mntns == pi->host_ino)
+		pi->host_read_ms = 0;
+	for (struct ns *n = pi->nss; n; n = n->next)
+		if (n->ino == mntns)
+			n->stale = 1;
+}
+
+void
+pinfo_expire(struct pinfo *pi, long long now_ms)
+{
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		struct entry **pp = &pi->b[i];
+
+		while (*pp) {
+			struct entry *e = *pp;
+
+			if (e->end_ms != ALIVE && now_ms - e->end_ms > GRACE_MS) {
+				entry_unlink_free(pi, pp);
+				pi->expired++;
+				continue;
+			}
+			pp = &e->next;
+		}
+	}
+	ns_sweep(pi);
+}
+
+void
+pinfo_stats(struct pinfo *pi, cJSON *obj)
+{
+	cJSON_AddNumberToObject(obj, "proc_cache_entries", (double)pi->nentries);
+	cJSON_AddNumberToObject(obj, "proc_cache_mntns", (double)pi->nns);
+	cJSON_AddNumberToObject(obj, "proc_learned", (double)pi->learned);
+	cJSON_AddNumberToObject(obj, "proc_inherited", (double)pi->inherited);
+	cJSON_AddNumberToObject(obj, "proc_exits", (double)pi->exits);
+	cJSON_AddNumberToObject(obj, "lookup_proc", (double)pi->proc_hits);
+	cJSON_AddNumberToObject(obj, "lookup_cache", (double)pi->cache_hits);
+	cJSON_AddNumberToObject(obj, "lookup_connector", (double)pi->connector_hits);
+	cJSON_AddNumberToObject(obj, "lookup_unknown", (double)pi->unknown);
+	cJSON_AddNumberToObject(obj, "lookup_ambiguous", (double)pi->ambiguous);
+	cJSON_AddNumberToObject(obj, "pid_reused", (double)pi->reused);
+}
+
+struct pinfo *
+pinfo_new(const char *proc_root)
+{
+	struct pinfo *pi = calloc(1, sizeof(*pi));
+
+	if (pi == NULL) {
+		log_warn("process cache");
+		return NULL;
+	}
+	snprintf(pi->proc, sizeof(pi->proc), "%s", proc_root);
+	if ((pi->ticks_per_s = sysconf(_SC_CLK_TCK)) <= 0)
+		pi->ticks_per_s = 100;
+	if ((pi->host_ino = read_ns_ino(pi, "1")) == 0)
+		pi->host_ino = read_ns_ino(pi, "self");
+	pinfo_host_mounts(pi, 1);
+	return pi;
+}
+
+void
+pinfo_free(struct pinfo *pi)
+{
+	struct ns *n, *next;
+
+	if (pi == NULL)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++)
+		while (pi->b[i])
+			entry_unlink_free(pi, &pi->b[i]);
+	for (n = pi->nss; n; n = next) {
+		next = n->next;
+		mi_free(n->t);
+		free(n);
+	}
+	mi_free(pi->host);
+	free(pi);
+}
