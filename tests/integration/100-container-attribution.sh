@@ -55,9 +55,9 @@ hostpath = $SHARED
 pod_log_dir = $T/log/pods
 log_level = debug
 CONF
-# audit_key runs in a subshell here: register the keys in this shell
-KW=$(audit_key w); _audit_keys+=("$KW")
-KM=$(audit_key m); _audit_keys+=("$KM")
+# rules with this run's key prefix are removed at exit (common.sh)
+KW=$(audit_key w)
+KM=$(audit_key m)
 auditctl -w "$KR/pods" -p wa -k "$KW" >/dev/null
 auditctl -w "$SHARED" -p wa -k "$KW" >/dev/null
 auditctl -a always,exit -F arch=b64 -S mount -k "$KM" >/dev/null
