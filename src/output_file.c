@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "log.h"
 #include "output.h"
 
@@ -32,28 +33,11 @@ file_match(const char *spec)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 file_push(struct out_file *f)
 {
 	if (f->buf.len == 0 || f->failed)
 		return f->failed ? -1 : 0;
-	if (write_all(f->fd, f->buf.data, f->buf.len) == -1) {
+	if (fd_write_all(f->fd, f->buf.data, f->buf.len) == -1) {
 		log_warn("write output");
 		f->failed = 1;
 		return -1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "log.h"
 #include "spool.h"
 
@@ -192,23 +193,6 @@ drop_oldest(struct spool *s, struct spool_loss *loss)
 	return -1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 spool_append(struct spool *s, const char *data, size_t len,
     unsigned long long first_seq, unsigned long long last_seq,
@@ -233,7 +217,7 @@ spool_append(struct spool *s, const char *data, size_t len,
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
 	    == -1)
 		goto io;
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1)
+	if (fd_write_all(fd, data, len) == -1 || fsync(fd) == -1)
 		goto io;
 	if (close(fd) == -1) {
 		fd = -1;
