@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "source.h"
 
 #define EXIT_USAGE 2
@@ -43,9 +44,16 @@ struct ctx {
 	struct loop *loop;
 	struct pipeline *pl;
 	struct source *src;
+	struct rules *rules;
 	struct loop_timer *heartbeat;
 	long heartbeat_ms;
 };
+
+static void
+rules_tap(const cJSON *ev, void *arg)
+{
+	rules_event(arg, ev);
+}
 
 static void
 usage(FILE *fp)
@@ -282,6 +290,11 @@ main(int argc, char **argv)
 	}
 	if ((cx.pl = pipeline_new(&c, cx.loop)) == NULL)
 		goto out;
+	if (c.install_rules) {
+		if ((cx.rules = rules_install(&c)) == NULL)
+			goto out;
+		pipeline_set_tap(cx.pl, rules_tap, cx.rules);
+	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
@@ -305,6 +318,7 @@ out:
 	source_close(cx.src);
 	if (pipeline_close(cx.pl) == -1)
 		rc = 1;
+	rules_close(cx.rules, c.keep_rules);
 	loop_free(cx.loop);
 	conf_free(&c);
 	return rc;

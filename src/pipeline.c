@@ -36,6 +36,8 @@ struct pipeline {
 	struct loop_timer *age_timer;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
+	pipeline_tap_cb tap;
+	void *tap_arg;
 	unsigned long long emitted, write_errors;
 };
 
@@ -45,6 +47,8 @@ emit(cJSON *ev, void *arg)
 	struct pipeline *pl = arg;
 	char *line;
 
+	if (pl->tap)
+		pl->tap(ev, pl->tap_arg);
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
 	line = cJSON_PrintUnformatted(ev);
@@ -150,6 +154,13 @@ pipeline_eof(struct pipeline *pl)
 {
 	parse_flush(pl->parse);
 	loop_stop(pl->loop);
+}
+
+void
+pipeline_set_tap(struct pipeline *pl, pipeline_tap_cb cb, void *arg)
+{
+	pl->tap = cb;
+	pl->tap_arg = arg;
 }
 
 const char *
