@@ -374,6 +374,14 @@ nlsrc_close(void *arg)
 
 	if (ns == NULL)
 		return;
+	if (ns->gaps && ns->gap_timer) {
+		struct gaps_report r = { 0 };
+
+		/* nothing more will arrive: settle up to the newest serial */
+		gaps_tick(ns->gaps, &r);
+		gaps_tick(ns->gaps, &r);
+		emit_gap(ns, &r);
+	}
 	if (ns->registered) {
 		/* only the registered pid may reset it; ours */
 		if (audit_set_pid(ns->afd, 0, WAIT_NO) <= 0)
