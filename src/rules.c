@@ -369,15 +369,18 @@ err:
 	return NULL;
 }
 
+/* Syscalls that attach or detach a mount. */
 static int
-has_key(const cJSON *key, const char *want)
+mount_change(const cJSON *sc)
 {
-	const cJSON *k;
+	static const char *const calls[] = {
+		"mount", "umount", "umount2", "move_mount", "pivot_root",
+	};
 
-	if (cJSON_IsString(key))
-		return !strcmp(key->valuestring, want);
-	cJSON_ArrayForEach(k, key)
-		if (cJSON_IsString(k) && !strcmp(k->valuestring, want))
+	if (!cJSON_IsString(sc))
+		return 0;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(sc->valuestring, calls[i]))
 			return 1;
 	return 0;
 }
@@ -385,12 +388,16 @@ has_key(const cJSON *key, const char *want)
 void
 rules_event(struct rules *r, const cJSON *ev)
 {
-	const cJSON *key = cJSON_GetObjectItemCaseSensitive(ev, "key");
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(ev, "syscall");
 	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(ev, "success");
 
-	if (r == NULL || !cJSON_IsTrue(ok) || !has_key(key, "podtrail_mount"))
+	/*
+	 * By syscall, not key: an operator's rule listed before ours
+	 * names the event. Which path matters less than the result, so
+	 * the mount table is read again.
+	 */
+	if (r == NULL || !cJSON_IsTrue(ok) || !mount_change(sc))
 		return;
-	/* which call and which path matter less than the result */
 	resync(r);
 }
 

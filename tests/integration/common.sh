@@ -72,7 +72,9 @@ need_audit() {
 	need_root
 	need_cmd auditctl
 	auditctl -s >/dev/null 2>&1 || skip "kernel audit is not available (auditctl -s failed)"
-	exec 9>/run/lock/podtrail-audit.lock 2>/dev/null || exec 9>/tmp/podtrail-audit.lock
+	# braces: a bare `exec 9>F 2>/dev/null` would silence stderr for good
+	{ exec 9>/run/lock/podtrail-audit.lock; } 2>/dev/null ||
+		exec 9>/tmp/podtrail-audit.lock
 	flock -w 600 9 || fail "could not take the audit lock"
 	local en
 	en=$(audit_status enabled)
