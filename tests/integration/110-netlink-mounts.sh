@@ -25,6 +25,9 @@ PID=$!
 add_cleanup "kill $PID 2>/dev/null; wait $PID 2>/dev/null"
 add_cleanup "umount -l '$POD/cache' '$T/hp/full' '$T/mnt' '$T/bind' '$T/nm' 2>/dev/null"
 wait_for 20 grep -q "reading audit records" "$T/err" || { cat "$T/err"; fail "podtrail did not start"; }
+# what podtrail loaded is what the installer script would load
+"$top_srcdir/scripts/podtrail-rules" verify --kubelet-root "$K" --hostpath "$T/hp" ||
+	fail "podtrail's pack and podtrail-rules disagree"
 
 # The first matching rule names the key. A rule another test left on
 # mount(2) would take it, so for mount(2) such a key is accepted too.
