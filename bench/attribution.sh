@@ -46,8 +46,9 @@ source = stdin
 output = file:$T/out.ndjson
 kubelet_root = $KR
 proc_connector = ${CONNECTOR:-yes}
+state_dir = $T/state
 CONF
-KW=$(audit_key w); _audit_keys+=("$KW")
+KW=$(audit_key w)
 auditctl -w "$KR/pods" -p wa -k "$KW" >/dev/null
 auditd_start -c "$T/podtrail.conf"
 wait_for 20 test -s "$T/out.ndjson" || true

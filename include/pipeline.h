@@ -26,6 +26,10 @@ void pipeline_emit(struct pipeline *pl, cJSON *ev);
 void pipeline_eof(struct pipeline *pl);
 /* Flush everything and release; 0, or -1 if output could not be saved. */
 int pipeline_close(struct pipeline *pl);
+/* Called with every event before enrichment; it must not keep ev. */
+typedef void (*pipeline_tap_cb)(const cJSON *ev, void *arg);
+/* Set the one tap (NULL to clear). */
+void pipeline_set_tap(struct pipeline *pl, pipeline_tap_cb cb, void *arg);
 /* Host name used in events. */
 const char *pipeline_node(const struct pipeline *pl);
 /* Add the pipeline's counters to obj (heartbeats, metrics). */

@@ -34,5 +34,7 @@ void source_close(struct source *s);
 
 extern const struct source_ops source_stdin_ops;
 extern const struct source_ops source_file_ops;
+extern const struct source_ops source_netlink_ops;
+extern const struct source_ops source_netlink_unicast_ops;
 
 #endif

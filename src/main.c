@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "event.h"
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "source.h"
 
 #define EXIT_USAGE 2
@@ -42,7 +44,16 @@ struct ctx {
 	struct loop *loop;
 	struct pipeline *pl;
 	struct source *src;
+	struct rules *rules;
+	struct loop_timer *heartbeat;
+	long heartbeat_ms;
 };
+
+static void
+rules_tap(const cJSON *ev, void *arg)
+{
+	rules_event(arg, ev);
+}
 
 static void
 usage(FILE *fp)
@@ -79,6 +90,24 @@ dump_stats(struct ctx *cx)
 		log_info("counters: %s", s);
 	free(s);
 	cJSON_Delete(o);
+}
+
+/* Lets an aggregator tell a quiet node from a dead one. */
+static void
+heartbeat(void *arg)
+{
+	struct ctx *cx = arg;
+	cJSON *ev, *o;
+
+	if ((ev = event_new_internal("podtrail_heartbeat",
+	    pipeline_node(cx->pl))) != NULL &&
+	    (o = cJSON_AddObjectToObject(ev, "counters")) != NULL) {
+		pipeline_stats(cx->pl, o);
+		source_stats(cx->src, o);
+	}
+	if (ev)
+		pipeline_emit(cx->pl, ev);
+	loop_timer_arm(cx->heartbeat, cx->heartbeat_ms);
 }
 
 /* Before every sleep: act on what the signal handlers noted. */
@@ -209,7 +238,7 @@ check_conf(const struct conf *c)
 	}
 	if (!source_known(c->source)) {
 		fprintf(stderr, "podtrail: source: unknown source '%s' (use "
-		    "stdin or file:PATH)\n", c->source);
+		    "stdin, file:PATH, netlink or netlink-unicast)\n", c->source);
 		return -1;
 	}
 	return 0;
@@ -266,19 +295,35 @@ main(int argc, char **argv)
 	}
 	if ((cx.pl = pipeline_new(&c, cx.loop)) == NULL)
 		goto out;
+	if (c.install_rules) {
+		if ((cx.rules = rules_install(&c)) == NULL)
+			goto out;
+		pipeline_set_tap(cx.pl, rules_tap, cx.rules);
+	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");
 		goto out;
 	}
+	if (c.heartbeat_interval > 0) {
+		if ((cx.heartbeat = loop_timer_new(cx.loop, heartbeat,
+		    &cx)) == NULL) {
+			log_warn("timer");
+			goto out;
+		}
+		cx.heartbeat_ms = (long)c.heartbeat_interval * 1000;
+		loop_timer_arm(cx.heartbeat, cx.heartbeat_ms);
+	}
 	if (loop_run(cx.loop, &waitmask) == -1)
 		goto out;
 	rc = 0;
 out:
+	loop_timer_free(cx.heartbeat);
 	source_close(cx.src);
 	if (pipeline_close(cx.pl) == -1)
 		rc = 1;
+	rules_close(cx.rules, c.keep_rules);
 	loop_free(cx.loop);
 	conf_free(&c);
 	return rc;

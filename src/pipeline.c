@@ -41,6 +41,8 @@ struct pipeline {
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
 	struct buf line;	/* serialization buffer, reused */
+	pipeline_tap_cb tap;
+	void *tap_arg;
 	unsigned long long emitted, write_errors;
 };
 
@@ -49,6 +51,8 @@ emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
 
+	if (pl->tap)
+		pl->tap(ev, pl->tap_arg);
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
 	/* the chain writes the line: canonical JSON plus its hash */
@@ -182,6 +186,13 @@ pipeline_eof(struct pipeline *pl)
 {
 	parse_flush(pl->parse);
 	loop_stop(pl->loop);
+}
+
+void
+pipeline_set_tap(struct pipeline *pl, pipeline_tap_cb cb, void *arg)
+{
+	pl->tap = cb;
+	pl->tap_arg = arg;
 }
 
 const char *

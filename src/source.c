@@ -15,6 +15,8 @@ struct source {
 static const struct source_ops *const sources[] = {
 	&source_stdin_ops,
 	&source_file_ops,
+	&source_netlink_ops,
+	&source_netlink_unicast_ops,
 };
 
 static const struct source_ops *

@@ -53,6 +53,7 @@ output = file:$T/out.ndjson
 kubelet_root = $KR
 hostpath = $SHARED
 pod_log_dir = $T/log/pods
+state_dir = $T/state
 log_level = debug
 CONF
 # rules with this run's key prefix are removed at exit (common.sh)
