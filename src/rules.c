@@ -108,6 +108,28 @@ perms(const char *p)
 }
 
 /*
+ * Split in place: the next token of *p delimited by sep (runs of sep
+ * count as one), or NULL at the end. strtok without its hidden state.
+ */
+static char *
+tok_next(char **p, char sep)
+{
+	char *start = *p, *end;
+
+	while (*start == sep)
+		start++;
+	if (*start == '\0')
+		return NULL;
+	if ((end = strchr(start, sep)) != NULL) {
+		*end = '\0';
+		*p = end + 1;
+	} else {
+		*p = start + strlen(start);
+	}
+	return start;
+}
+
+/*
  * Build the kernel form of one rule line. NULL on error (logged with
  * the line). Fills flags and action for add/delete.
  */
@@ -115,7 +137,7 @@ static struct audit_rule_data *
 build(const char *line, int *flags, int *action)
 {
 	struct audit_rule_data *rule = audit_rule_create_data();
-	char *copy = strdup(line), *save = NULL, *tok, *arg;
+	char *copy = strdup(line), *cur = copy, *tok, *arg;
 	struct buf pair = BUF_INIT;
 	struct stat st;
 	int rc;
@@ -127,9 +149,8 @@ build(const char *line, int *flags, int *action)
 	*action = AUDIT_ALWAYS;
 	if (rule == NULL || copy == NULL)
 		goto bad;
-	for (tok = strtok_r(copy, " ", &save); tok;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if ((arg = strtok_r(NULL, " ", &save)) == NULL)
+	while (cur && (tok = tok_next(&cur, ' ')) != NULL) {
+		if ((arg = tok_next(&cur, ' ')) == NULL)
 			goto bad;
 		if (!strcmp(tok, "-a")) {
 			if (strcmp(arg, "always,exit") != 0)
@@ -138,10 +159,9 @@ build(const char *line, int *flags, int *action)
 			if (audit_rule_fieldpair_data(&rule, arg, *flags) != 0)
 				goto bad;
 		} else if (!strcmp(tok, "-S")) {
-			char *s2 = NULL, *sc;
+			char *s2 = arg, *sc;
 
-			for (sc = strtok_r(arg, ",", &s2); sc;
-			    sc = strtok_r(NULL, ",", &s2))
+			while ((sc = tok_next(&s2, ',')) != NULL)
 				if (audit_rule_syscallbyname_data(rule, sc) != 0) {
 					log_warnx("rule pack: syscall '%s' "
 					    "unknown", sc);
@@ -331,7 +351,7 @@ rules_install(const struct conf *c)
 {
 	struct rules *r = calloc(1, sizeof(*r));
 	struct buf text = BUF_INIT, pods = BUF_INIT;
-	char *line, *save = NULL;
+	char *line, *cur;
 	int rc;
 
 	if (r == NULL || (r->fd = audit_open()) < 0) {
@@ -346,8 +366,8 @@ rules_install(const struct conf *c)
 	}
 	r->pods = pods.data;
 	pods.data = NULL;
-	for (line = strtok_r(text.data, "\n", &save); line;
-	    line = strtok_r(NULL, "\n", &save)) {
+	cur = text.data;
+	while (cur && (line = tok_next(&cur, '\n')) != NULL) {
 		if (r->n == MAX_RULES) {
 			log_warnx("rule pack: more than %d rules", MAX_RULES);
 			goto err;
