@@ -141,7 +141,7 @@ parse_num(const struct conf_opt *o, const char *v, long long *out)
 		}
 		end++;
 	}
-	if (*end || n > LLONG_MAX / mul)
+	if (*end || n > LLONG_MAX / mul || n < LLONG_MIN / mul)
 		return -1;
 	*out = n * mul;
 	return 0;

@@ -96,6 +96,11 @@ START_TEST(test_bad_values)
 	ck_assert_ptr_nonnull(strstr(err, "yes or no"));
 	ck_assert_int_eq(conf_set(&c, "colour", "red", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "unknown option 'colour'"));
+	/* found by fuzz_conf: a negative size times its unit overflowed */
+	ck_assert_int_eq(conf_set(&c, "batch_bytes", "-9999999998G", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(conf_set(&c, "batch_bytes", "9999999999999G", err,
+	    sizeof(err)), -1);
 	conf_free(&c);
 }
 END_TEST
