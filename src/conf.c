@@ -262,6 +262,7 @@ conf_load(struct conf *c, const char *path, int must_exist)
 {
 	char *line = NULL, err[512];
 	size_t cap = 0;
+	ssize_t len;
 	unsigned lineno = 0;
 	int rc = -1;
 	FILE *fp;
@@ -272,10 +273,15 @@ conf_load(struct conf *c, const char *path, int must_exist)
 		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (getline(&line, &cap, fp) != -1) {
+	while ((len = getline(&line, &cap, fp)) != -1) {
 		char *s, *eq, *key, *val;
 
 		lineno++;
+		/* a NUL would cut the value short without a word */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);
+			goto out;
+		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;

@@ -148,6 +148,21 @@ START_TEST(test_file_errors_name_line)
 	ck_assert_ptr_nonnull(strstr(msg, want));
 	unlink(path);
 
+	/* a NUL used to cut "stdin\0x" to "stdin" without a word */
+	path = write_tmp("output = -\n");
+	{
+		FILE *fp = fopen(path, "a");
+
+		ck_assert_ptr_nonnull(fp);
+		fwrite("source = stdin\0x\n", 1, 17, fp);
+		fclose(fp);
+	}
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	unlink(path);
+
 	msg = load_err(&c, "/nonexistent/podtrail.conf", &rc);
 	ck_assert_int_eq(rc, -1);
 	ck_assert_ptr_nonnull(strstr(msg, "No such file"));
