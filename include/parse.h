@@ -24,11 +24,16 @@ typedef void (*parse_emit_cb)(cJSON *ev, void *arg);
  */
 struct parse *parse_new(const char *node, long eoe_timeout,
     parse_emit_cb emit, void *arg);
-/* Feed bytes; complete events are emitted before it returns. 0 or -1. */
+/*
+ * Feed bytes; complete events are emitted before it returns. Lines
+ * that are not "[node=N ]type=T msg=audit(...": ..." are dropped,
+ * counted and logged (rate-limited). 0 or -1.
+ */
 int parse_feed(struct parse *p, const char *data, size_t len);
 /*
  * Feed one record without its trailing newline (a netlink message,
- * say). Equivalent to parse_feed of the line plus "\n".
+ * say). Equivalent to parse_feed of the line plus "\n"; a record
+ * holding a newline is dropped as malformed.
  */
 int parse_feed_record(struct parse *p, const char *line, size_t len);
 /*
@@ -38,9 +43,13 @@ int parse_feed_record(struct parse *p, const char *line, size_t len);
 int parse_age(struct parse *p);
 /* Emit everything pending (end of input). */
 void parse_flush(struct parse *p);
-/* Counters: records fed, events emitted. */
+/*
+ * Counters: records fed, events emitted, and input lines dropped
+ * because they were not audit records or longer than 1 MiB.
+ */
 unsigned long long parse_records(const struct parse *p);
 unsigned long long parse_events(const struct parse *p);
+unsigned long long parse_malformed(const struct parse *p);
 void parse_free(struct parse *p);
 
 #endif

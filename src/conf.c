@@ -143,7 +143,7 @@ parse_num(const struct conf_opt *o, const char *v, long long *out)
 		}
 		end++;
 	}
-	if (*end || n > LLONG_MAX / mul)
+	if (*end || n > LLONG_MAX / mul || n < LLONG_MIN / mul)
 		return -1;
 	*out = n * mul;
 	return 0;
@@ -264,6 +264,7 @@ conf_load(struct conf *c, const char *path, int must_exist)
 {
 	char *line = NULL, err[512];
 	size_t cap = 0;
+	ssize_t len;
 	unsigned lineno = 0;
 	int rc = -1;
 	FILE *fp;
@@ -274,10 +275,15 @@ conf_load(struct conf *c, const char *path, int must_exist)
 		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (getline(&line, &cap, fp) != -1) {
+	while ((len = getline(&line, &cap, fp)) != -1) {
 		char *s, *eq, *key, *val;
 
 		lineno++;
+		/* a NUL would cut the value short without a word */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);
+			goto out;
+		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;

@@ -344,7 +344,7 @@ cJSON *
 event_build(auparse_state_t *au, const char *node)
 {
 	const au_event_t *ts = auparse_get_timestamp(au);
-	struct buf tmp = BUF_INIT, esc = BUF_INIT;
+	struct buf tmp = BUF_INIT, esc = BUF_INIT, key = BUF_INIT;
 	struct ev_scan s = { 0 };
 	cJSON *ev, *records = NULL, *paths = NULL;
 	const char *success = NULL, *exitv = NULL;
@@ -365,8 +365,14 @@ event_build(auparse_state_t *au, const char *node)
 	cJSON_AddStringToObject(ev, "type", "audit");
 	cJSON_AddRawToObject(ev, "serial", serial);
 	cJSON_AddStringToObject(ev, "time", tbuf);
-	cJSON_AddStringToObject(ev, "node",
-	    ts->host && *ts->host ? ts->host : node);
+	/* node= comes from the input too: escaped like any value */
+	if (ts->host && *ts->host) {
+		if (text_escape(&key, ts->host, strlen(ts->host)) == -1)
+			goto nomem;
+		cJSON_AddStringToObject(ev, "node", key.data);
+	} else {
+		cJSON_AddStringToObject(ev, "node", node);
+	}
 
 	auparse_first_record(au);
 	do {
@@ -435,6 +441,15 @@ event_build(auparse_state_t *au, const char *node)
 					add_keys(&s, raw, &tmp, &esc);
 				break;
 			}
+			/* a garbled stream can hold any bytes in a name */
+			if (!plain(name, strlen(name))) {
+				buf_reset(&key);
+				if (text_escape(&key, name, strlen(name)) == -1) {
+					cJSON_Delete(val);
+					goto nomem;
+				}
+				name = key.data;
+			}
 			add_field(rec, name, val, &seen);
 		} while (auparse_next_field(au) > 0);
 record_done:
@@ -462,8 +477,9 @@ record_done:
 	if (exitv) {
 		cJSON *n = int_value(exitv);
 
-		cJSON_AddItemToObject(ev, "exit", n ? n :
-		    cJSON_CreateString(exitv));
+		if (n == NULL)
+			n = decoded_string(exitv, 0, &tmp, &esc);
+		cJSON_AddItemToObject(ev, "exit", n);
 	}
 	if (s.keys == NULL)
 		cJSON_AddNullToObject(ev, "key");
@@ -504,5 +520,6 @@ out:
 	buf_free(&s.proctitle);
 	buf_free(&tmp);
 	buf_free(&esc);
+	buf_free(&key);
 	return ev;
 }

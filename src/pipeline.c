@@ -207,6 +207,8 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "records",
 	    (double)parse_records(pl->parse));
 	cJSON_AddNumberToObject(obj, "events", (double)parse_events(pl->parse));
+	cJSON_AddNumberToObject(obj, "malformed_lines",
+	    (double)parse_malformed(pl->parse));
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
 	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
 	for (size_t i = 0; i < pl->nstages; i++)

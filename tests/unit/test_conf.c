@@ -96,6 +96,11 @@ START_TEST(test_bad_values)
 	ck_assert_ptr_nonnull(strstr(err, "yes or no"));
 	ck_assert_int_eq(conf_set(&c, "colour", "red", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "unknown option 'colour'"));
+	/* found by fuzz_conf: a negative size times its unit overflowed */
+	ck_assert_int_eq(conf_set(&c, "batch_bytes", "-9999999998G", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(conf_set(&c, "batch_bytes", "9999999999999G", err,
+	    sizeof(err)), -1);
 	conf_free(&c);
 }
 END_TEST
@@ -140,6 +145,21 @@ START_TEST(test_file_errors_name_line)
 	msg = load_err(&c, path, &rc);
 	ck_assert_int_eq(rc, -1);
 	snprintf(want, sizeof(want), "%s:1: expected 'key = value'", path);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	unlink(path);
+
+	/* a NUL used to cut "stdin\0x" to "stdin" without a word */
+	path = write_tmp("output = -\n");
+	{
+		FILE *fp = fopen(path, "a");
+
+		ck_assert_ptr_nonnull(fp);
+		fwrite("source = stdin\0x\n", 1, 17, fp);
+		fclose(fp);
+	}
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
 	ck_assert_ptr_nonnull(strstr(msg, want));
 	unlink(path);
 
