@@ -322,7 +322,7 @@ event_new_internal(const char *type, const char *node)
 	return ev;
 }
 
-/* One PATH record's summary for "paths". */
+/* One PATH record's summary for "paths"; the inode as an exact number. */
 static cJSON *
 path_entry(cJSON *rec)
 {
@@ -331,11 +331,13 @@ path_entry(cJSON *rec)
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, keep[i]);
+		cJSON *n = NULL;
 
-		if (v)
-			cJSON_AddItemToObject(p, keep[i], cJSON_Duplicate(v, 1));
-		else
-			cJSON_AddNullToObject(p, keep[i]);
+		if (v && i == 2 && cJSON_IsString(v))
+			n = int_value(v->valuestring);
+		if (n == NULL)
+			n = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+		cJSON_AddItemToObject(p, keep[i], n);
 	}
 	return p;
 }

@@ -488,7 +488,9 @@ fwd_flush(void *ctx)
 	if (f->emit == NULL || (ev = event_new_internal("podtrail_loss",
 	    f->node)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "reason", "spool_full");
+	/* same shape as the source's loss events: cause and count first */
+	cJSON_AddStringToObject(ev, "cause", "spool_full");
+	cJSON_AddNumberToObject(ev, "count", (double)l.events);
 	cJSON_AddNumberToObject(ev, "lost_events", (double)l.events);
 	cJSON_AddNumberToObject(ev, "lost_batches", (double)l.segments);
 	cJSON_AddNumberToObject(ev, "lost_bytes", (double)l.bytes);

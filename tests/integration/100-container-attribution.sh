@@ -79,6 +79,8 @@ count_writes() {
 wait_for 30 count_writes || note "not every write event arrived"
 auditd_stop
 [ -n "${PODTRAIL_KEEP_OUT:-}" ] && cp "$T/out.ndjson" "$PODTRAIL_KEEP_OUT"
+# containers, volumes, cross_pod and mount objects, as published
+check_schema "$T/out.ndjson" || fail "output does not match the schema"
 
 "$PYTHON3" - "$T/out.ndjson" "$KW" "$KM" "$UA" "$UB" "$ID1" "$ID2" "$ID3" "$EDIR" "$SHARED" "$N" <<'PY'
 import json, sys

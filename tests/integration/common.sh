@@ -133,3 +133,11 @@ with open(path, encoding="utf-8") as f:
             print(v if v is not True else line)
 PY
 }
+
+# check_schema FILE...: every line valid against doc/event.schema.json
+check_schema() {
+	"$PYTHON3" -c 'import jsonschema' 2>/dev/null ||
+		skip "needs python3-jsonschema"
+	"$PYTHON3" "$top_srcdir/tests/integration/schema.py" \
+		"$top_srcdir/doc/event.schema.json" "$@"
+}
