@@ -56,6 +56,7 @@ struct conf {
 	long long spool_min_free;
 	/* operations */
 	char *metrics_file;
+	long long metrics_interval;	/* s between metrics_file rewrites */
 	char *user;
 };
 
@@ -74,6 +75,22 @@ int conf_is_bool(const char *name);
  * to stderr. 0, or -1. A missing file is an error only if must_exist.
  */
 int conf_load(struct conf *c, const char *path, int must_exist);
+/*
+ * Like conf_load, but the error ("FILE:LINE: reason") goes into err
+ * instead of stderr, for reloads logged to syslog. 0, or -1.
+ */
+int conf_load_err(struct conf *c, const char *path, int must_exist,
+    char *err, size_t errlen);
+/* Told about each option whose value differs; live: applied now. */
+typedef void (*conf_change_cb)(const char *name, int live, void *arg);
+/*
+ * Move the values of live (SIGHUP-safe) options that differ from next
+ * into cur; next keeps cur's old values, to be freed with conf_free.
+ * Every difference, live or not, is reported to cb (may be NULL).
+ * Returns how many live options changed.
+ */
+int conf_apply_live(struct conf *cur, struct conf *next, conf_change_cb cb,
+    void *arg);
 /* Free every string the struct owns. */
 void conf_free(struct conf *c);
 /* Print the option table (name, default, help) for --help and the man page. */

@@ -34,6 +34,8 @@ struct output_ops {
 	 * flush, never from write. May be NULL.
 	 */
 	void (*set_emit)(void *ctx, output_emit_cb cb, void *arg);
+	/* Take the live settings (batch_*, timeout_ms) of c. May be NULL. */
+	void (*reconfigure)(void *ctx, const struct conf *c);
 };
 
 struct output;
@@ -47,6 +49,9 @@ int output_close(struct output *o);
 void output_stats(struct output *o, cJSON *obj);
 /* Route events the output makes (loss reports) into the pipeline. */
 void output_set_emit(struct output *o, output_emit_cb cb, void *arg);
+
+/* Apply live settings after SIGHUP (outputs that have none ignore it). */
+void output_reconfigure(struct output *o, const struct conf *c);
 
 extern const struct output_ops output_file_ops;
 extern const struct output_ops fwd_https_ops;

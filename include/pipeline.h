@@ -32,6 +32,8 @@ typedef void (*pipeline_tap_cb)(const cJSON *ev, void *arg);
 void pipeline_set_tap(struct pipeline *pl, pipeline_tap_cb cb, void *arg);
 /* Host name used in events. */
 const char *pipeline_node(const struct pipeline *pl);
+/* Apply live settings (batching, timeouts) to the output. */
+void pipeline_reconfigure(struct pipeline *pl, const struct conf *c);
 /* Add the pipeline's counters to obj (heartbeats, metrics). */
 void pipeline_stats(struct pipeline *pl, cJSON *obj);
 

@@ -21,80 +21,84 @@ struct conf_opt {
 	const char *def;	/* text form, parsed like a file value */
 	long long min, max;	/* T_INT and T_SIZE */
 	const char *help;
+	int live;		/* 1: SIGHUP applies it; 0: needs a restart */
 };
+
 
 #define O(f) offsetof(struct conf, f)
 #define SZMAX (1LL << 40)
 
 static const struct conf_opt opts[] = {
 	{ "source", T_STR, O(source), "stdin", 0, 0,
-	  "where records come from: stdin (auditd plugin), file:PATH (replay), netlink (multicast, beside auditd), netlink-unicast (as the audit daemon)" },
+	  "where records come from: stdin (auditd plugin), file:PATH (replay), netlink (multicast, beside auditd), netlink-unicast (as the audit daemon)", 0 },
 	{ "output", T_STR, O(output), "-", 0, 0,
-	  "where events go: - (stdout, NDJSON), file:PATH, or an https:// URL" },
+	  "where events go: - (stdout, NDJSON), file:PATH, or an https:// URL", 0 },
 	{ "node", T_STR, O(node), "", 0, 0,
-	  "node name reported in events (default: the host name)" },
+	  "node name reported in events (default: the host name)", 0 },
 	{ "eoe_timeout", T_INT, O(eoe_timeout), "2", 1, 600,
-	  "seconds after which an event that never saw its EOE record is emitted" },
+	  "seconds after which an event that never saw its EOE record is emitted", 0 },
 	{ "log_level", T_STR, O(log_level), "info", 0, 0,
-	  "error, warning, info or debug" },
+	  "error, warning, info or debug", 1 },
 	{ "foreground", T_BOOL, O(foreground), "yes", 0, 0,
-	  "log to stderr instead of syslog" },
+	  "log to stderr instead of syslog", 1 },
 	{ "rcvbuf", T_SIZE, O(rcvbuf), "8M", 65536, 1LL << 31,
-	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted)" },
+	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted)", 0 },
 	{ "force", T_BOOL, O(force), "no", 0, 0,
-	  "netlink-unicast: take the audit pid even if another daemon holds it" },
+	  "netlink-unicast: take the audit pid even if another daemon holds it", 0 },
 	{ "install_rules", T_BOOL, O(install_rules), "no", 0, 0,
-	  "load podtrail's rule pack at start and remove it at exit" },
+	  "load podtrail's rule pack at start and remove it at exit", 0 },
 	{ "keep_rules", T_BOOL, O(keep_rules), "no", 0, 0,
-	  "with install_rules: leave the rules loaded at exit" },
+	  "with install_rules: leave the rules loaded at exit", 0 },
 	{ "kubelet_root", T_STR, O(kubelet_root), "/var/lib/kubelet", 0, 0,
-	  "kubelet's root directory (pods live in ROOT/pods)" },
+	  "kubelet's root directory (pods live in ROOT/pods)", 0 },
 	{ "hostpath", T_LIST, O(hostpath), "", 0, 0,
-	  "hostPath directories to watch (repeatable; comma-separated in the file)" },
+	  "hostPath directories to watch (repeatable; comma-separated in the file)", 0 },
 	{ "heartbeat_interval", T_INT, O(heartbeat_interval), "60", 0, 86400,
-	  "seconds between podtrail_heartbeat events (0: none)" },
+	  "seconds between podtrail_heartbeat events (0: none)", 1 },
 	{ "status_interval", T_INT, O(status_interval), "5", 1, 3600,
-	  "seconds between polls of the kernel's audit status (lost counter)" },
+	  "seconds between polls of the kernel's audit status (lost counter)", 0 },
 	{ "enrich", T_BOOL, O(enrich), "yes", 0, 0,
-	  "add container, pod and volume attribution" },
+	  "add container, pod and volume attribution", 0 },
 	{ "proc_connector", T_BOOL, O(proc_connector), "yes", 0, 0,
-	  "learn processes at fork/exec (kernel process connector) so short-lived ones are attributed" },
+	  "learn processes at fork/exec (kernel process connector) so short-lived ones are attributed", 0 },
 	{ "pod_log_dir", T_STR, O(pod_log_dir), "/var/log/pods", 0, 0,
-	  "kubelet's pod log directory, used to name pods and containers" },
+	  "kubelet's pod log directory, used to name pods and containers", 0 },
 	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,
-	  "directory for the spool, dead letters and chain state (mode 0700)" },
+	  "directory for the spool, dead letters and chain state (mode 0700)", 0 },
 	{ "format", T_STR, O(format), "ndjson", 0, 0,
-	  "HTTPS payload: ndjson, elasticsearch or splunk-hec" },
+	  "HTTPS payload: ndjson, elasticsearch or splunk-hec", 0 },
 	{ "es_index", T_STR, O(es_index), "podtrail", 0, 0,
-	  "index name for the elasticsearch format" },
+	  "index name for the elasticsearch format", 0 },
 	{ "batch_events", T_INT, O(batch_events), "1000", 1, 1000000,
-	  "send a batch when it holds this many events" },
+	  "send a batch when it holds this many events", 1 },
 	{ "batch_bytes", T_SIZE, O(batch_bytes), "1M", 1024, 1LL << 30,
-	  "send a batch when it holds this many bytes" },
+	  "send a batch when it holds this many bytes", 1 },
 	{ "batch_age_ms", T_INT, O(batch_age_ms), "1000", 1, 3600000,
-	  "send a batch when its oldest event is this old (ms)" },
+	  "send a batch when its oldest event is this old (ms)", 1 },
 	{ "ca_file", T_STR, O(ca_file), "", 0, 0,
-	  "CA bundle to verify the aggregator (default: the system's)" },
+	  "CA bundle to verify the aggregator (default: the system's)", 0 },
 	{ "client_cert", T_STR, O(client_cert), "", 0, 0,
-	  "client certificate for mutual TLS (PEM)" },
+	  "client certificate for mutual TLS (PEM)", 0 },
 	{ "client_key", T_STR, O(client_key), "", 0, 0,
-	  "client key for mutual TLS (PEM, not readable by others)" },
+	  "client key for mutual TLS (PEM, not readable by others)", 0 },
 	{ "token_file", T_STR, O(token_file), "", 0, 0,
-	  "file holding a bearer token (not readable by others)" },
+	  "file holding a bearer token (not readable by others)", 0 },
 	{ "hmac_key_file", T_STR, O(hmac_key_file), "", 0, 0,
-	  "key file for HMAC-SHA256 chain hashes (not readable by others)" },
+	  "key file for HMAC-SHA256 chain hashes (not readable by others)", 0 },
 	{ "allow_http", T_BOOL, O(allow_http), "no", 0, 0,
-	  "permit plain http:// to a loopback address (testing only)" },
+	  "permit plain http:// to a loopback address (testing only)", 0 },
 	{ "timeout_ms", T_INT, O(timeout_ms), "10000", 100, 600000,
-	  "HTTPS request timeout (ms)" },
+	  "HTTPS request timeout (ms)", 1 },
 	{ "spool_max_bytes", T_SIZE, O(spool_max_bytes), "256M", 65536, SZMAX,
-	  "spool size cap; past it the oldest data is dropped and reported" },
+	  "spool size cap; past it the oldest data is dropped and reported", 0 },
 	{ "spool_min_free", T_SIZE, O(spool_min_free), "64M", 0, SZMAX,
-	  "free space to leave on the spool's file system" },
+	  "free space to leave on the spool's file system", 0 },
 	{ "metrics_file", T_STR, O(metrics_file), "", 0, 0,
-	  "Prometheus textfile to write counters to (empty: none)" },
+	  "Prometheus textfile to write counters to (empty: none)", 1 },
+	{ "metrics_interval", T_INT, O(metrics_interval), "15", 1, 86400,
+	  "seconds between rewrites of metrics_file", 1 },
 	{ "user", T_STR, O(user), "", 0, 0,
-	  "switch to this user after start-up (empty: stay)" },
+	  "switch to this user after start-up (empty: stay)", 0 },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -260,9 +264,10 @@ trim(char *s)
 }
 
 int
-conf_load(struct conf *c, const char *path, int must_exist)
+conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
+    size_t errlen)
 {
-	char *line = NULL, err[512];
+	char *line = NULL, why[512];
 	size_t cap = 0;
 	ssize_t len;
 	unsigned lineno = 0;
@@ -272,7 +277,7 @@ conf_load(struct conf *c, const char *path, int must_exist)
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((len = getline(&line, &cap, fp)) != -1) {
@@ -288,20 +293,20 @@ conf_load(struct conf *c, const char *path, int must_exist)
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((eq = strchr(s, '=')) == NULL) {
-			fprintf(stderr, "%s:%u: expected 'key = value'\n", path,
-			    lineno);
+			snprintf(err, errlen, "%s:%u: expected 'key = value'",
+			    path, lineno);
 			goto out;
 		}
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
-		if (conf_set(c, key, val, err, sizeof(err)) == -1) {
-			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
+		if (conf_set(c, key, val, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}
 	}
 	if (ferror(fp)) {
-		fprintf(stderr, "%s: read error\n", path);
+		snprintf(err, errlen, "%s: read error", path);
 		goto out;
 	}
 	rc = 0;
@@ -309,6 +314,83 @@ out:
 	free(line);
 	fclose(fp);
 	return rc;
+}
+
+int
+conf_load(struct conf *c, const char *path, int must_exist)
+{
+	char err[1024];
+
+	if (conf_load_err(c, path, must_exist, err, sizeof(err)) == -1) {
+		/* "FILE:LINE: reason" alone: the form editors jump to */
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_equal(const struct conf_opt *o, const struct conf *a, const struct conf *b)
+{
+	const void *pa = (const char *)a + o->off, *pb = (const char *)b + o->off;
+
+	switch (o->type) {
+	case T_STR:
+		return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+	case T_BOOL:
+		return *(const int *)pa == *(const int *)pb;
+	case T_INT:
+	case T_SIZE:
+		return *(const long long *)pa == *(const long long *)pb;
+	case T_LIST: {
+		const struct conf_list *la = pa, *lb = pb;
+
+		if (la->n != lb->n)
+			return 0;
+		for (int i = 0; i < la->n; i++)
+			if (strcmp(la->v[i], lb->v[i]))
+				return 0;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+int
+conf_apply_live(struct conf *cur, struct conf *next, conf_change_cb cb,
+    void *arg)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct conf_opt *o = &opts[i];
+		char *pc = (char *)cur + o->off, *pn = (char *)next + o->off;
+		size_t sz;
+
+		if (opt_equal(o, cur, next))
+			continue;
+		if (cb)
+			cb(o->name, o->live, arg);
+		if (!o->live)
+			continue;
+		/* swap, so next owns (and frees) the old value */
+		switch (o->type) {
+		case T_STR: sz = sizeof(char *); break;
+		case T_BOOL: sz = sizeof(int); break;
+		case T_INT:
+		case T_SIZE: sz = sizeof(long long); break;
+		default: sz = sizeof(struct conf_list); break;
+		}
+		{
+			char tmp[sizeof(struct conf_list)];
+
+			memcpy(tmp, pc, sz);
+			memcpy(pc, pn, sz);
+			memcpy(pn, tmp, sz);
+		}
+		n++;
+	}
+	return n;
 }
 
 void
@@ -337,8 +419,9 @@ conf_print_table(FILE *fp, int man)
 		const struct conf_opt *o = &opts[i];
 
 		if (man)
-			fprintf(fp, ".TP\n.B %s\n%s. Default: %s.\n", o->name,
-			    o->help, *o->def ? o->def : "empty");
+			fprintf(fp, ".TP\n.B %s\n%s. Default: %s.%s\n",
+			    o->name, o->help, *o->def ? o->def : "empty",
+			    o->live ? " Applied on SIGHUP." : "");
 		else
 			fprintf(fp, "  %-20s %s [%s]\n", o->name, o->help,
 			    o->def);

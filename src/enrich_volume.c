@@ -30,7 +30,7 @@ struct vol_stage {
 	char **hostpaths;
 	int nhost;
 	unsigned long long paths, translated, untranslated, volumes,
-	    cross_pod, mounts;
+	    cross_pod, mounts, ns_mismatch;
 };
 
 static const struct {
@@ -277,6 +277,15 @@ vol_event(void *arg, cJSON *ev)
 	 */
 	if (is_mount_call(sc) && !v.host_ns)
 		v.mounts = NULL;
+	/*
+	 * A container never shares the host's mount namespace. If the view
+	 * says it does, the namespace was taken before the runtime's setns
+	 * (a process learned at fork, gone by exec): unknown, not wrong.
+	 */
+	if (v.in_container && v.host_ns) {
+		v.mounts = NULL;
+		st->ns_mismatch++;
+	}
 	cJSON_ArrayForEach(p, paths) {
 		const char *name = str_of(p, "name");
 		const char *nt = str_of(p, "nametype");
@@ -397,6 +406,7 @@ vol_stats(void *arg, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "paths_in_volumes", (double)st->volumes);
 	cJSON_AddNumberToObject(obj, "cross_pod_events", (double)st->cross_pod);
 	cJSON_AddNumberToObject(obj, "mount_events", (double)st->mounts);
+	cJSON_AddNumberToObject(obj, "paths_ns_mismatch", (double)st->ns_mismatch);
 }
 
 const struct enrich_ops enrich_volume_ops = {

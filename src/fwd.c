@@ -48,6 +48,7 @@ struct fwd {
 	long batch_events;
 	size_t batch_bytes;
 	long batch_age_ms;
+	long timeout_ms;	/* applied to each request as it starts */
 	CURLM *multi;
 	CURL *easy;
 	struct curl_slist *headers;
@@ -414,6 +415,8 @@ kick(struct fwd *f)
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.data);
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)f->body.len);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, f->timeout_ms);
+	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, f->timeout_ms);
 	f->http_bytes += f->body.len;
 	if (curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
 		log_warnx_rl(&rl, "curl_multi_add_handle failed; will retry");
@@ -660,6 +663,7 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 	f->batch_events = (long)c->batch_events;
 	f->batch_bytes = (size_t)c->batch_bytes;
 	f->batch_age_ms = (long)c->batch_age_ms;
+	f->timeout_ms = (long)c->timeout_ms;
 	if (c->node && *c->node)
 		snprintf(f->node, sizeof(f->node), "%s", c->node);
 	else if (gethostname(f->node, sizeof(f->node) - 1) == -1)
@@ -821,6 +825,18 @@ fwd_stats(void *ctx, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "spool_bytes", (double)spool_bytes(f->spool));
 }
 
+static void
+fwd_reconfigure(void *ctx, const struct conf *c)
+{
+	struct fwd *f = ctx;
+
+	f->batch_events = (long)c->batch_events;
+	f->batch_bytes = (size_t)c->batch_bytes;
+	f->batch_age_ms = (long)c->batch_age_ms;
+	/* the next request uses it; one in flight keeps its own */
+	f->timeout_ms = (long)c->timeout_ms;
+}
+
 const struct output_ops fwd_https_ops = {
 	.name = "https",
 	.match = fwd_match,
@@ -830,4 +846,5 @@ const struct output_ops fwd_https_ops = {
 	.close = fwd_close,
 	.stats = fwd_stats,
 	.set_emit = fwd_set_emit,
+	.reconfigure = fwd_reconfigure,
 };

@@ -11,11 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "pipeline.h"
+#include "priv.h"
 #include "rules.h"
 #include "source.h"
 
@@ -41,7 +44,11 @@ on_signal(int sig)
 }
 
 struct ctx {
+	int argc;
+	char **argv;
+	struct conf *c;
 	struct loop *loop;
+	struct metrics *metrics;
 	struct pipeline *pl;
 	struct source *src;
 	struct rules *rules;
@@ -56,26 +63,12 @@ rules_tap(const cJSON *ev, void *arg)
 }
 
 static void
-usage(FILE *fp)
+collect(cJSON *o, void *arg)
 {
-	fprintf(fp,
-	    "usage: podtrail [-hnV] [-c FILE] [--OPTION=VALUE ...]\n"
-	    "\n"
-	    "Reads the kernel's audit stream and writes container-aware JSON\n"
-	    "events. Every option below can be given as --OPTION=VALUE (or\n"
-	    "--OPTION VALUE; a yes/no option alone means yes) and as\n"
-	    "'OPTION = VALUE' in the config file.\n"
-	    "\n"
-	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
-	    "  -n             check the configuration and exit\n"
-	    "  -h, --help     show this help\n"
-	    "  -V, --version  show the version\n"
-	    "\n"
-	    "Options [default]:\n");
-	conf_print_table(fp, 0);
-	fprintf(fp, "\nExamples:\n"
-	    "  podtrail --source=file:/var/log/audit/audit.log --output=-\n"
-	    "  podtrail --source=stdin          (as an auditd plugin)\n");
+	struct ctx *cx = arg;
+
+	pipeline_stats(cx->pl, o);
+	source_stats(cx->src, o);
 }
 
 static void
@@ -84,8 +77,7 @@ dump_stats(struct ctx *cx)
 	cJSON *o = cJSON_CreateObject();
 	char *s;
 
-	pipeline_stats(cx->pl, o);
-	source_stats(cx->src, o);
+	collect(o, cx);
 	if ((s = cJSON_PrintUnformatted(o)) != NULL)
 		log_info("counters: %s", s);
 	free(s);
@@ -102,12 +94,61 @@ heartbeat(void *arg)
 	if ((ev = event_new_internal("podtrail_heartbeat",
 	    pipeline_node(cx->pl))) != NULL &&
 	    (o = cJSON_AddObjectToObject(ev, "counters")) != NULL) {
-		pipeline_stats(cx->pl, o);
-		source_stats(cx->src, o);
+		collect(o, cx);
 	}
 	if (ev)
 		pipeline_emit(cx->pl, ev);
 	loop_timer_arm(cx->heartbeat, cx->heartbeat_ms);
+}
+
+static void
+changed(const char *name, int live, void *arg)
+{
+	if (live)
+		log_info("reload: %s changed", name);
+	else
+		log_warnx("reload: %s changed, needs a restart (keeping the "
+		    "running value)", name);
+}
+
+/* Apply the live settings of a freshly read configuration. */
+static void
+apply(struct ctx *cx)
+{
+	struct conf *c = cx->c;
+
+	log_init(c->foreground, (enum log_level)log_level_parse(c->log_level),
+	    "podtrail");
+	cx->heartbeat_ms = (long)c->heartbeat_interval * 1000;
+	if (cx->heartbeat_ms)
+		loop_timer_arm(cx->heartbeat, cx->heartbeat_ms);
+	else
+		loop_timer_disarm(cx->heartbeat);
+	metrics_configure(cx->metrics, c->metrics_file,
+	    (long)c->metrics_interval);
+	pipeline_reconfigure(cx->pl, c);
+}
+
+/* SIGHUP: the file and flags again; a bad file changes nothing. */
+static void
+reload(struct ctx *cx)
+{
+	struct conf next;
+	char err[1024];
+	int dummy = 0;
+
+	if (conf_defaults(&next) == -1)
+		return;
+	if (cli_parse(cx->argc, cx->argv, &next, &dummy, err,
+	    sizeof(err)) == -1 || cli_check(&next, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		goto out;
+	}
+	log_info("reload: %d settings applied",
+	    conf_apply_live(cx->c, &next, changed, NULL));
+	apply(cx);
+out:
+	conf_free(&next);
 }
 
 /* Before every sleep: act on what the signal handlers noted. */
@@ -122,7 +163,7 @@ check_signals(struct ctx *cx)
 	}
 	if (sig_hup) {
 		sig_hup = 0;
-		log_info("SIGHUP: nothing to reload yet");
+		reload(cx);
 	}
 }
 
@@ -132,132 +173,22 @@ signal_hook(void *arg)
 	check_signals(arg);
 }
 
-static int
-parse_args(int argc, char **argv, struct conf *c, int *check_only)
-{
-	const char *file = CONF_DEFAULT_FILE;
-	int must_exist = 0;
-	char err[512];
-	int i;
-
-	/* the file first, so the command line overrides it */
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			file = argv[++i];
-			must_exist = 1;
-		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] &&
-		    argv[i][1] != '-') {
-			file = argv[i] + 2;
-			must_exist = 1;
-		}
-	}
-	if (conf_load(c, file, must_exist) == -1)
-		return -1;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		char name[64];
-		const char *val, *eq;
-		size_t n;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			exit(0);
-		}
-		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			printf("podtrail %s\n", PACKAGE_VERSION);
-			exit(0);
-		}
-		if (!strcmp(a, "--man-options")) {
-			/* the man pages' option lists are made from the table */
-			conf_print_table(stdout, 1);
-			exit(0);
-		}
-		if (!strcmp(a, "-n")) {
-			*check_only = 1;
-			continue;
-		}
-		if (!strcmp(a, "-c")) {
-			if (++i == argc) {
-				fprintf(stderr, "podtrail: -c needs a file\n");
-				return -1;
-			}
-			continue;
-		}
-		if (!strncmp(a, "-c", 2) && a[2])
-			continue;
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			fprintf(stderr, "podtrail: unexpected argument '%s' "
-			    "(try --help)\n", a);
-			return -1;
-		}
-		a += 2;
-		eq = strchr(a, '=');
-		n = eq ? (size_t)(eq - a) : strlen(a);
-		if (n >= sizeof(name)) {
-			fprintf(stderr, "podtrail: unknown option '--%s'\n", a);
-			return -1;
-		}
-		memcpy(name, a, n);
-		name[n] = '\0';
-		switch (conf_is_bool(name)) {
-		case -1:
-			fprintf(stderr, "podtrail: unknown option '--%s' "
-			    "(try --help)\n", name);
-			return -1;
-		case 1:
-			val = eq ? eq + 1 : "yes";
-			break;
-		default:
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else {
-				fprintf(stderr, "podtrail: --%s needs a value\n",
-				    name);
-				return -1;
-			}
-		}
-		if (conf_set(c, name, val, err, sizeof(err)) == -1) {
-			fprintf(stderr, "podtrail: --%s\n", err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Checks that need no resources; shared by -n and normal start. */
-static int
-check_conf(const struct conf *c)
-{
-	if (log_level_parse(c->log_level) < 0) {
-		fprintf(stderr, "podtrail: log_level: '%s' is not error, "
-		    "warning, info or debug\n", c->log_level);
-		return -1;
-	}
-	if (!source_known(c->source)) {
-		fprintf(stderr, "podtrail: source: unknown source '%s' (use "
-		    "stdin, file:PATH, netlink or netlink-unicast)\n", c->source);
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct conf c;
-	struct ctx cx = { 0 };
+	struct ctx cx = { .argc = argc, .argv = argv, .c = &c };
 	struct sigaction sa;
 	sigset_t block, waitmask;
+	char err[1024];
 	int check_only = 0, rc = 1;
 
 	log_init(1, LOG_LVL_INFO, "podtrail");
 	if (conf_defaults(&c) == -1)
 		return 1;
-	if (parse_args(argc, argv, &c, &check_only) == -1 ||
-	    check_conf(&c) == -1) {
+	if (cli_parse(argc, argv, &c, &check_only, err, sizeof(err)) == -1 ||
+	    cli_check(&c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
 		conf_free(&c);
 		return EXIT_USAGE;
 	}
@@ -302,23 +233,24 @@ main(int argc, char **argv)
 	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;
+	/* everything privileged is open: keep only what is still used */
+	if (priv_drop(&c) == -1)
+		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");
 		goto out;
 	}
-	if (c.heartbeat_interval > 0) {
-		if ((cx.heartbeat = loop_timer_new(cx.loop, heartbeat,
-		    &cx)) == NULL) {
-			log_warn("timer");
-			goto out;
-		}
-		cx.heartbeat_ms = (long)c.heartbeat_interval * 1000;
-		loop_timer_arm(cx.heartbeat, cx.heartbeat_ms);
+	if ((cx.heartbeat = loop_timer_new(cx.loop, heartbeat, &cx)) == NULL ||
+	    (cx.metrics = metrics_new(cx.loop, collect, &cx)) == NULL) {
+		log_warn("timer");
+		goto out;
 	}
+	apply(&cx);
 	if (loop_run(cx.loop, &waitmask) == -1)
 		goto out;
 	rc = 0;
 out:
+	metrics_free(cx.metrics);
 	loop_timer_free(cx.heartbeat);
 	source_close(cx.src);
 	if (pipeline_close(cx.pl) == -1)

@@ -79,3 +79,10 @@ output_set_emit(struct output *o, output_emit_cb cb, void *arg)
 	if (o->ops->set_emit)
 		o->ops->set_emit(o->ctx, cb, arg);
 }
+
+void
+output_reconfigure(struct output *o, const struct conf *c)
+{
+	if (o->ops->reconfigure)
+		o->ops->reconfigure(o->ctx, c);
+}

@@ -18,6 +18,7 @@
 
 /* How often to look for events that will never see their EOE. */
 #define AGE_TICK_MS 250
+#define PL_MAX_TYPES 16
 
 struct stage {
 	const struct enrich_ops *ops;
@@ -44,12 +45,41 @@ struct pipeline {
 	pipeline_tap_cb tap;
 	void *tap_arg;
 	unsigned long long emitted, write_errors;
+	/* events by their "type" (audit, podtrail_loss, ...); few kinds */
+	struct {
+		char name[32];
+		unsigned long long n;
+	} types[PL_MAX_TYPES];
+	size_t ntypes;
 };
+
+static void
+count_type(struct pipeline *pl, const cJSON *ev)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "type");
+	size_t i;
+
+	if (!cJSON_IsString(t))
+		return;
+	for (i = 0; i < pl->ntypes; i++)
+		if (strcmp(pl->types[i].name, t->valuestring) == 0)
+			break;
+	if (i == pl->ntypes) {
+		if (i == PL_MAX_TYPES)
+			return;
+		snprintf(pl->types[i].name, sizeof(pl->types[i].name), "%s",
+		    t->valuestring);
+		pl->ntypes++;
+	}
+	pl->types[i].n++;
+}
 
 static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
+
+	count_type(pl, ev);
 
 	if (pl->tap)
 		pl->tap(ev, pl->tap_arg);
@@ -204,6 +234,8 @@ pipeline_node(const struct pipeline *pl)
 void
 pipeline_stats(struct pipeline *pl, cJSON *obj)
 {
+	cJSON *by;
+
 	cJSON_AddNumberToObject(obj, "records",
 	    (double)parse_records(pl->parse));
 	cJSON_AddNumberToObject(obj, "events", (double)parse_events(pl->parse));
@@ -211,11 +243,22 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	    (double)parse_malformed(pl->parse));
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
 	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
+	if (pl->ntypes && (by = cJSON_AddObjectToObject(obj,
+	    "events_by_type")) != NULL)
+		for (size_t i = 0; i < pl->ntypes; i++)
+			cJSON_AddNumberToObject(by, pl->types[i].name,
+			    (double)pl->types[i].n);
 	for (size_t i = 0; i < pl->nstages; i++)
 		if (pl->stages[i].ops->stats)
 			pl->stages[i].ops->stats(pl->stages[i].ctx, obj);
 	output_stats(pl->out, obj);
 	chain_stats(pl->chain, obj);
+}
+
+void
+pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
+{
+	output_reconfigure(pl->out, c);
 }
 
 int

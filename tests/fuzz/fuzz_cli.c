@@ -1,7 +1,7 @@
 /*
  * fuzz_cli.c - the command line: NUL-separated arguments go through
- * main.c's parse_args() and check_conf(), the same path as start-up up
- * to the point where resources are opened.
+ * cli_parse() and cli_check(), the same path as start-up up to the
+ * point where resources are opened.
  *
  * Arguments that end the process by design (--help, --version,
  * --man-options) and -c (which would read arbitrary files of this
@@ -13,10 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int podtrail_main(int argc, char **argv);
-#define main podtrail_main
-#include "../../src/main.c"
-#undef main
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
 
 #include "fuzz.h"
 
@@ -46,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *copy, *args[MAX_ARGS + 2];
 	int argc = 0, check_only = 0;
+	char err[1024];
 	size_t i = 0;
 	struct conf c;
 
@@ -65,8 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	args[argc] = NULL;
 	FUZZ_ASSERT(conf_defaults(&c) == 0);
 	/* the default config file may exist or not; either is fine */
-	if (parse_args(argc, args, &c, &check_only) == 0)
-		(void)check_conf(&c);
+	if (cli_parse(argc, args, &c, &check_only, err, sizeof(err)) == 0)
+		(void)cli_check(&c, err, sizeof(err));
 	conf_free(&c);
 out:
 	free(copy);

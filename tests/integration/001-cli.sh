@@ -36,8 +36,8 @@ expect_status 2 "$T/bad.conf:2: batch_events: 'lots' is not a number" -c "$T/bad
 expect_status 2 "$T/missing.conf: No such file" -c "$T/missing.conf" -n
 
 # runtime errors are exit 1 with the reason
-expect_status 1 "$T/nope.log: No such file" --source=file:"$T/nope.log"
-expect_status 1 "unknown output 'ftp://x'" --source=file:/dev/null --output=ftp://x
+expect_status 1 "$T/nope.log: No such file" --source=file:"$T/nope.log" --state-dir="$T/state"
+expect_status 1 "unknown output 'ftp://x'" --source=file:/dev/null --output=ftp://x --state-dir="$T/state"
 
 # the config file's output is used when the command line gives none
 printf 'type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=2 success=yes exit=3 pid=1 comm="x"\n' >"$T/one.log"

@@ -171,6 +171,63 @@ START_TEST(test_file_errors_name_line)
 }
 END_TEST
 
+static int nlive, nrestart;
+static char restart_name[64];
+
+static void
+on_change(const char *name, int live, void *arg)
+{
+	if (live) {
+		nlive++;
+	} else {
+		nrestart++;
+		snprintf(restart_name, sizeof(restart_name), "%s", name);
+	}
+}
+
+/* SIGHUP: live options move into the running conf, others stay. */
+START_TEST(test_apply_live)
+{
+	struct conf cur, next;
+	char err[256];
+
+	ck_assert_int_eq(conf_defaults(&cur), 0);
+	ck_assert_int_eq(conf_defaults(&next), 0);
+	ck_assert_int_eq(conf_set(&next, "log_level", "debug", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&next, "batch_events", "7", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&next, "metrics_file", "/x.prom", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&next, "state_dir", "/elsewhere", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&next, "hostpath", "/a,/b", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_apply_live(&cur, &next, on_change, NULL), 3);
+	ck_assert_int_eq(nlive, 3);
+	ck_assert_int_eq(nrestart, 2);
+	ck_assert_str_eq(cur.log_level, "debug");
+	ck_assert_int_eq(cur.batch_events, 7);
+	ck_assert_str_eq(cur.metrics_file, "/x.prom");
+	ck_assert_str_eq(cur.state_dir, "/var/lib/podtrail");
+	ck_assert_int_eq(cur.hostpath.n, 0);
+	/* next holds the old values now; both free cleanly */
+	ck_assert_str_eq(next.log_level, "info");
+	ck_assert_int_eq(conf_apply_live(&cur, &cur, NULL, NULL), 0);
+	conf_free(&next);
+	conf_free(&cur);
+}
+END_TEST
+
+START_TEST(test_load_err_buffer)
+{
+	struct conf c;
+	char err[256];
+	char *path = write_tmp("log_level = info\nmetrics_interval = 0\n");
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	ck_assert_int_eq(conf_load_err(&c, path, 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":2: metrics_interval: '0'"));
+	unlink(path);
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -184,6 +241,8 @@ main(void)
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors_name_line);
+	tcase_add_test(tc, test_apply_live);
+	tcase_add_test(tc, test_load_err_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

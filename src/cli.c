@@ -1,0 +1,151 @@
+/*
+ * cli.c - the command line: -c FILE first, then --OPTION=VALUE over
+ * it. Used at start-up and again on SIGHUP, so errors go into a buffer
+ * the caller prints (stderr) or logs (syslog).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
+#include "source.h"
+
+void
+cli_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: podtrail [-hnV] [-c FILE] [--OPTION=VALUE ...]\n"
+	    "\n"
+	    "Reads the kernel's audit stream and writes container-aware JSON\n"
+	    "events. Every option below can be given as --OPTION=VALUE (or\n"
+	    "--OPTION VALUE; a yes/no option alone means yes) and as\n"
+	    "'OPTION = VALUE' in the config file.\n"
+	    "\n"
+	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
+	    "  -n             check the configuration and exit\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version\n"
+	    "\n"
+	    "Options [default]:\n");
+	conf_print_table(fp, 0);
+	fprintf(fp, "\nExamples:\n"
+	    "  podtrail --source=file:/var/log/audit/audit.log --output=-\n"
+	    "  podtrail --source=stdin          (as an auditd plugin)\n");
+}
+
+int
+cli_parse(int argc, char **argv, struct conf *c, int *check_only,
+    char *err, size_t errlen)
+{
+	const char *file = CONF_DEFAULT_FILE;
+	int must_exist = 0;
+	char why[512];
+	int i;
+
+	/* the file first, so the command line overrides it */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			file = argv[++i];
+			must_exist = 1;
+		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] &&
+		    argv[i][1] != '-') {
+			file = argv[i] + 2;
+			must_exist = 1;
+		}
+	}
+	if (conf_load_err(c, file, must_exist, err, errlen) == -1)
+		return -1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char name[64];
+		const char *val, *eq;
+		size_t n;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			cli_usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("podtrail %s\n", PACKAGE_VERSION);
+			exit(0);
+		}
+		if (!strcmp(a, "--man-options")) {
+			/* the man pages' option lists are made from the table */
+			conf_print_table(stdout, 1);
+			exit(0);
+		}
+		if (!strcmp(a, "-n")) {
+			*check_only = 1;
+			continue;
+		}
+		if (!strcmp(a, "-c")) {
+			if (++i == argc) {
+				snprintf(err, errlen, "podtrail: -c needs a file");
+				return -1;
+			}
+			continue;
+		}
+		if (!strncmp(a, "-c", 2) && a[2])
+			continue;
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			snprintf(err, errlen, "podtrail: unexpected argument '%s' "
+			    "(try --help)", a);
+			return -1;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		n = eq ? (size_t)(eq - a) : strlen(a);
+		if (n >= sizeof(name)) {
+			snprintf(err, errlen, "podtrail: unknown option '--%s'", a);
+			return -1;
+		}
+		memcpy(name, a, n);
+		name[n] = '\0';
+		switch (conf_is_bool(name)) {
+		case -1:
+			snprintf(err, errlen, "podtrail: unknown option '--%s' "
+			    "(try --help)", name);
+			return -1;
+		case 1:
+			val = eq ? eq + 1 : "yes";
+			break;
+		default:
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else {
+				snprintf(err, errlen, "podtrail: --%s needs a value",
+				    name);
+				return -1;
+			}
+		}
+		if (conf_set(c, name, val, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "podtrail: --%s", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+cli_check(const struct conf *c, char *err, size_t errlen)
+{
+	if (log_level_parse(c->log_level) < 0) {
+		snprintf(err, errlen, "podtrail: log_level: '%s' is not error, "
+		    "warning, info or debug", c->log_level);
+		return -1;
+	}
+	if (!source_known(c->source)) {
+		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
+		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);
+		return -1;
+	}
+	return 0;
+}
+

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Least privilege: once the netlink socket, the rules and the process
+# connector are open, podtrail holds only the capabilities it still uses
+# (effective = permitted = bounding), and with --user=nobody runs as
+# uid 65534 and still sees events. The state dir is 0700; secrets that
+# others can read are refused.
+. "$top_srcdir/tests/integration/common.sh"
+need_cmd capsh
+need_audit
+
+# capability bits, as in /proc/PID/status
+CAP_DAC_READ_SEARCH=2 CAP_SYS_PTRACE=19 CAP_AUDIT_CONTROL=30 CAP_AUDIT_READ=37
+mask() { local m=0 b; for b in "$@"; do m=$((m | (1 << b))); done; printf '%016x' $m; }
+status() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+
+W="$T/watched"
+mkdir -p "$W"
+chmod 0755 "$T"
+chmod 0777 "$W"
+K=$(audit_key w)
+auditctl -w "$W" -p wa -k "$K" >/dev/null
+
+# run_one NAME ARGS...: start, wait for the privilege drop, check caps
+run_one() {
+	local name=$1
+	shift
+	podtrail_exec --source=netlink --state-dir="$T/$name.state" \
+		--output=file:"$T/$name.ndjson" --heartbeat-interval=0 "$@" \
+		2>"$T/$name.log" &
+	PID=$!
+	add_cleanup "kill $PID 2>/dev/null; wait $PID 2>/dev/null"
+	wait_for 20 grep -q 'privileges:' "$T/$name.log" || {
+		cat "$T/$name.log"; fail "$name: no privilege drop"; }
+}
+
+want=$(mask $CAP_DAC_READ_SEARCH $CAP_SYS_PTRACE $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)
+run_one root
+for f in CapEff CapPrm CapBnd; do
+	[ "$(status $PID $f)" = "$want" ] || fail "root: $f $(status $PID $f), want $want"
+done
+[ "$(status $PID CapInh)" = 0000000000000000 ] || fail "inheritable caps left"
+note "root: CapEff $(status $PID CapEff) = $(capsh --decode=$(status $PID CapEff) | sed 's/.*=//')"
+[ "$(stat -c %a "$T/root.state")" = 700 ] || fail "state dir mode $(stat -c %a "$T/root.state")"
+kill $PID; wait $PID || fail "root run exited $?"
+
+# without enrichment there is no /proc to read: only the audit caps
+run_one noenrich --enrich=no
+want2=$(mask $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)
+[ "$(status $PID CapEff)" = "$want2" ] || fail "no-enrich: CapEff $(status $PID CapEff), want $want2"
+kill $PID; wait $PID || true
+
+# as nobody: uid and gid switched, same capabilities, events still flow
+run_one nobody --user=nobody
+[ "$(status $PID Uid | awk '{print $1, $2, $3, $4}')" = "65534 65534 65534 65534" ] ||
+	fail "uid: $(status $PID Uid)"
+[ "$(status $PID Groups)" = "" ] || fail "supplementary groups left: $(status $PID Groups)"
+[ "$(status $PID CapEff)" = "$want" ] || fail "nobody: CapEff $(status $PID CapEff)"
+[ "$(stat -c %U "$T/nobody.state")" = nobody ] || fail "state dir not handed over"
+seen() { grep -q "$W/after-drop" "$T/nobody.ndjson"; }
+touch "$W/after-drop"
+wait_for 20 seen || fail "no event after switching to nobody"
+# AUDIT_GET still works (loss accounting): no warning about it
+grep -q 'AUDIT_GET' "$T/nobody.log" && fail "AUDIT_GET failed: $(cat "$T/nobody.log")"
+kill -USR1 $PID
+wait_for 20 grep -q '"chain_persist_errors":0' "$T/nobody.log" || fail "chain cannot persist as nobody"
+kill $PID; wait $PID || fail "nobody run exited $?"
+note "nobody: uid 65534, CapEff $want, events flow"
+
+# secrets readable by others are refused
+printf 'k3y' >"$T/hmac.key"
+chmod 0644 "$T/hmac.key"
+rc=0
+podtrail --source=file:/dev/null --state-dir="$T/s2" --hmac-key-file="$T/hmac.key" \
+	>"$T/refuse.log" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "a world-readable key was accepted"
+note "refused: $(tail -1 "$T/refuse.log")"
