@@ -31,6 +31,14 @@
 #define GRACE_MS 30000
 /* Re-read a live namespace's table when older than this. */
 #define NS_MAX_AGE_MS 2000
+/*
+ * A live process's cgroup and namespace are re-read at most this often
+ * for its events (at once after fork/exec, which the connector reports).
+ * Reading them for every event cost ~25% of the live path (perf); a
+ * process moved to another cgroup without an exec keeps its old
+ * attribution for at most this long.
+ */
+#define CG_MAX_AGE_MS 1000
 #define ALIVE LLONG_MAX
 
 struct ns {
@@ -50,6 +58,7 @@ struct entry {
 	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
 	int from_connector;
 	int have_cg;		/* cg was read (or inherited) */
+	long long cg_read_ms;	/* when cg and ns were read from /proc */
 	int in_container;
 	struct cg_info cg;
 	struct ns *ns;
@@ -325,6 +334,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	struct entry **pp = bucket(pi, pid), *e = NULL;
 	struct cg_info cg;
 	struct ns *n;
+	long long now;
 	int in_ctr;
 
 	while (*pp) {
@@ -350,7 +360,12 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	}
 	if (from_connector)
 		e->from_connector = 1;
-	e->end_ms = pi->tracking ? ALIVE : pinfo_now_ms();
+	now = pinfo_now_ms();
+	e->end_ms = pi->tracking ? ALIVE : now;
+	if (!from_connector && !is_exec && e->have_cg && e->ns &&
+	    e->cg_read_ms && now - e->cg_read_ms < CG_MAX_AGE_MS)
+		return e;
+	e->cg_read_ms = now;
 	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
 		e->cg = cg;
 		e->in_container = in_ctr;

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "eoe.h"
 #include "event.h"
 #include "gaps.h"
 #include "log.h"
@@ -42,6 +43,9 @@
 #define NL_BURST 512
 /* How long a serial may be overtaken before it counts as missing. */
 #define GAP_TICK_MS 1000
+/* A syscall event without its EOE this long lost it (eoe.h). */
+#define EOE_AGE_MS 500
+#define EOE_TICK_MS 250
 
 struct nlsrc {
 	struct loop *loop;
@@ -54,7 +58,10 @@ struct nlsrc {
 	char *rbuf;
 	struct buf line;
 	struct gaps *gaps;
-	struct loop_timer *gap_timer, *status_timer;
+	struct eoe *eoe;
+	struct buf eoe_line;
+	long long now_ms;	/* at the start of the current burst */
+	struct loop_timer *gap_timer, *status_timer, *eoe_timer;
 	long status_ms;
 	int have_lost;		/* lost_seen holds a kernel value */
 	unsigned int lost_seen;
@@ -208,6 +215,29 @@ gap_tick(void *arg)
 	gaps_tick(ns->gaps, &r);
 	emit_gap(ns, &r);
 	loop_timer_arm(ns->gap_timer, GAP_TICK_MS);
+	loop_timer_arm(ns->eoe_timer, EOE_TICK_MS);
+}
+
+/* An open event lost its EOE: end it in auparse with one of ours. */
+static void
+close_event(const char *stamp, size_t len, void *arg)
+{
+	struct nlsrc *ns = arg;
+
+	buf_reset(&ns->eoe_line);
+	if (buf_printf(&ns->eoe_line, "type=EOE msg=%.*s: ", (int)len,
+	    stamp) == 0)
+		pipeline_feed_record(ns->pl, ns->eoe_line.data,
+		    ns->eoe_line.len);
+}
+
+static void
+eoe_tick(void *arg)
+{
+	struct nlsrc *ns = arg;
+
+	eoe_expire(ns->eoe, loop_now_ms(), EOE_AGE_MS);
+	loop_timer_arm(ns->eoe_timer, EOE_TICK_MS);
 }
 
 static void
@@ -237,6 +267,7 @@ handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
 	ns->records++;
 	if ((serial = nlsrc_serial(payload, len)) != 0)
 		gaps_seen(ns->gaps, serial, r);
+	eoe_record(ns->eoe, nh->nlmsg_type, payload, len, ns->now_ms);
 	buf_reset(&ns->line);
 	if (nlsrc_format_record(&ns->line, nh->nlmsg_type, payload, len) == -1) {
 		log_warnx_rl(&rl, "out of memory formatting a record");
@@ -254,6 +285,7 @@ nl_readable(int fd, short revents, void *arg)
 	static struct log_rl rl;
 	int i;
 
+	ns->now_ms = loop_now_ms();
 	for (i = 0; i < NL_BURST; i++) {
 		ssize_t n = recv(fd, ns->rbuf, NL_BUFSIZE, MSG_TRUNC);
 
@@ -397,6 +429,9 @@ nlsrc_close(void *arg)
 	}
 	loop_timer_free(ns->gap_timer);
 	loop_timer_free(ns->status_timer);
+	loop_timer_free(ns->eoe_timer);
+	eoe_free(ns->eoe);
+	buf_free(&ns->eoe_line);
 	if (ns->sk)
 		nl_socket_free(ns->sk);
 	gaps_free(ns->gaps);
@@ -443,7 +478,8 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 		goto err;
 	}
 	if ((ns->rbuf = malloc(NL_BUFSIZE)) == NULL ||
-	    (ns->gaps = gaps_new()) == NULL) {
+	    (ns->gaps = gaps_new()) == NULL ||
+	    (ns->eoe = eoe_new(close_event, ns)) == NULL) {
 		log_warn("source");
 		goto err;
 	}
@@ -485,7 +521,8 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 	}
 	if ((ns->gap_timer = loop_timer_new(loop, gap_tick, ns)) == NULL ||
 	    (ns->status_timer = loop_timer_new(loop, status_tick, ns)) ==
-	    NULL) {
+	    NULL ||
+	    (ns->eoe_timer = loop_timer_new(loop, eoe_tick, ns)) == NULL) {
 		log_warn("timer");
 		goto err;
 	}
@@ -530,6 +567,8 @@ nlsrc_stats(void *arg, cJSON *obj)
 	    (double)gaps_max(ns->gaps));
 	cJSON_AddNumberToObject(obj, "kernel_lost", (double)ns->kernel_lost);
 	cJSON_AddNumberToObject(obj, "truncated", (double)ns->truncated);
+	cJSON_AddNumberToObject(obj, "eoe_synthesized",
+	    (double)eoe_closed(ns->eoe));
 	if (ns->unicast)
 		cJSON_AddNumberToObject(obj, "backlog", (double)ns->backlog);
 }
