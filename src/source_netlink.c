@@ -52,6 +52,9 @@ struct nlsrc {
 	struct pipeline *pl;
 	int unicast;
 	int registered;		/* unicast: we hold the audit pid */
+	/* unicast: kernel settings we changed, to restore at exit */
+	int set_limit, set_wait;
+	unsigned int old_limit, new_limit, old_wait, new_wait;
 	struct nl_sock *sk;
 	int fd;			/* records arrive here */
 	int afd;		/* libaudit socket for AUDIT_GET */
@@ -324,9 +327,9 @@ nl_readable(int fd, short revents, void *arg)
 	emit_gap(ns, &r);
 }
 
-/* Is another process registered as the audit daemon? Its pid, or 0. */
+/* The kernel's audit status (start-up only: waits for the reply). */
 static int
-current_audit_pid(int afd, pid_t *pid)
+get_status(int afd, struct audit_status *out)
 {
 	struct audit_reply rep;
 	int i;
@@ -340,12 +343,78 @@ current_audit_pid(int afd, pid_t *pid)
 		if (audit_get_reply(afd, &rep, GET_REPLY_BLOCKING, 0) <= 0)
 			continue;
 		if (rep.type == AUDIT_GET && rep.status) {
-			*pid = (pid_t)rep.status->pid;
+			*out = *rep.status;
 			return 0;
 		}
 	}
 	log_warnx("AUDIT_GET: no status reply");
 	return -1;
+}
+
+/*
+ * Unicast: the kernel queues records for us in its backlog; when it is
+ * full, audited processes wait up to backlog_wait_time, then records
+ * are lost. A larger backlog absorbs bursts without making anyone wait
+ * longer; the wait itself is the operator's choice, so it is only ever
+ * lowered. Both are restored at exit.
+ */
+static void
+apply_backlog(struct nlsrc *ns, const struct conf *c)
+{
+	struct audit_status st;
+
+	if (get_status(ns->afd, &st) == -1)
+		return;
+	if (c->backlog_limit > 0 && st.backlog_limit != c->backlog_limit) {
+		if (audit_set_backlog_limit(ns->afd,
+		    (uint32_t)c->backlog_limit) <= 0) {
+			log_warn("setting backlog_limit");
+		} else {
+			ns->set_limit = 1;
+			ns->old_limit = st.backlog_limit;
+			ns->new_limit = (unsigned int)c->backlog_limit;
+			log_info("kernel backlog_limit %u -> %u while podtrail "
+			    "runs", ns->old_limit, ns->new_limit);
+		}
+	}
+	if (c->backlog_wait_time > 0 &&
+	    (unsigned long long)c->backlog_wait_time > st.backlog_wait_time) {
+		log_warnx("backlog_wait_time %lld is longer than the kernel's "
+		    "%u: left at %u (podtrail never makes audited processes "
+		    "wait longer)", c->backlog_wait_time, st.backlog_wait_time,
+		    st.backlog_wait_time);
+	} else if (c->backlog_wait_time > 0 &&
+	    st.backlog_wait_time != c->backlog_wait_time) {
+		if (audit_set_backlog_wait_time(ns->afd,
+		    (uint32_t)c->backlog_wait_time) <= 0) {
+			log_warn("setting backlog_wait_time");
+		} else {
+			ns->set_wait = 1;
+			ns->old_wait = st.backlog_wait_time;
+			ns->new_wait = (unsigned int)c->backlog_wait_time;
+			log_info("kernel backlog_wait_time %u -> %u while "
+			    "podtrail runs", ns->old_wait, ns->new_wait);
+		}
+	}
+}
+
+/* Put back what apply_backlog changed, unless someone changed it since. */
+static void
+restore_backlog(struct nlsrc *ns)
+{
+	struct audit_status st;
+
+	if (!ns->set_limit && !ns->set_wait)
+		return;
+	if (get_status(ns->afd, &st) == -1)
+		return;
+	if (ns->set_limit && st.backlog_limit == ns->new_limit &&
+	    audit_set_backlog_limit(ns->afd, ns->old_limit) <= 0)
+		log_warn("restoring backlog_limit");
+	if (ns->set_wait && st.backlog_wait_time == ns->new_wait &&
+	    audit_set_backlog_wait_time(ns->afd, ns->old_wait) <= 0)
+		log_warn("restoring backlog_wait_time");
+	log_info("kernel backlog settings restored");
 }
 
 /* Register the receive socket as the audit daemon (AUDIT_SET pid). */
@@ -357,8 +426,9 @@ register_pid(struct nlsrc *ns, int force)
 	pid_t pid;
 	ssize_t n;
 
-	if (current_audit_pid(ns->afd, &pid) == -1)
+	if (get_status(ns->afd, &st) == -1)
 		return -1;
+	pid = (pid_t)st.pid;
 	if (pid != 0 && !force && (kill(pid, 0) == 0 || errno == EPERM)) {
 		log_warnx("another audit daemon (pid %d) is registered: use "
 		    "--source=netlink to read beside it, or --force to try "
@@ -414,6 +484,8 @@ nlsrc_close(void *arg)
 		gaps_tick(ns->gaps, &r);
 		emit_gap(ns, &r);
 	}
+	if (ns->afd >= 0)
+		restore_backlog(ns);
 	if (ns->registered) {
 		/* only the registered pid may reset it; ours */
 		if (audit_set_pid(ns->afd, 0, WAIT_NO) <= 0)
@@ -504,6 +576,7 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 	if (unicast) {
 		if (register_pid(ns, c->force) == -1)
 			goto err;
+		apply_backlog(ns, c);
 	} else if ((err = nl_socket_add_membership(ns->sk,
 	    AUDIT_NLGRP_READLOG)) < 0) {
 		log_warnx("joining the audit multicast group: %s (needs "
