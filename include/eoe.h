@@ -16,6 +16,13 @@
 
 #include <stddef.h>
 
+/*
+ * Records arrive in the order the kernel emitted them, and a syscall
+ * event's records are emitted together at syscall exit: once this many
+ * later records went by without its EOE, the EOE was lost. Time alone
+ * is no proof (a stalled reader finds the EOE still in its socket).
+ */
+#define EOE_STALE_RECORDS 4096
 /* Open events tracked at once; a serial this far behind is stale. */
 #define EOE_SLOTS 8192
 /* Longest stamp kept: "audit(SSSSSSSSSSSS.MMM:NNNNNNNNNNNNNNNNNNNN)" */
@@ -34,8 +41,12 @@ struct eoe *eoe_new(eoe_close_cb cb, void *arg);
  */
 void eoe_record(struct eoe *e, int type, const char *payload, size_t len,
     long long now_ms);
-/* Close every event open for longer than age_ms. Returns how many. */
-size_t eoe_expire(struct eoe *e, long long now_ms, long age_ms);
+/*
+ * Close every event EOE_STALE_RECORDS records behind and, when the
+ * caller has drained its input (idle), every event open longer than
+ * age_ms. Returns how many were closed.
+ */
+size_t eoe_expire(struct eoe *e, long long now_ms, long age_ms, int idle);
 /* Events open now, and synthetic EOEs issued so far. */
 size_t eoe_open(const struct eoe *e);
 unsigned long long eoe_closed(const struct eoe *e);

@@ -15,6 +15,7 @@
 struct slot {
 	unsigned long long serial;	/* 0: free */
 	long long since_ms;
+	unsigned long long rec_at;	/* records seen before it opened */
 	unsigned char len;
 	char stamp[EOE_STAMP_MAX];
 };
@@ -23,6 +24,7 @@ struct eoe {
 	eoe_close_cb cb;
 	void *arg;
 	size_t open;
+	unsigned long long nrec;
 	unsigned long long closed;
 	struct slot slots[EOE_SLOTS];
 };
@@ -79,6 +81,7 @@ eoe_record(struct eoe *e, int type, const char *payload, size_t len,
 	struct slot *s;
 	size_t n;
 
+	e->nrec++;
 	if (type != AUDIT_SYSCALL && type != AUDIT_EOE)
 		return;
 	if ((n = stamp_of(payload, len, &serial)) == 0)
@@ -97,20 +100,24 @@ eoe_record(struct eoe *e, int type, const char *payload, size_t len,
 		close_slot(e, s);
 	s->serial = serial;
 	s->since_ms = now_ms;
+	s->rec_at = e->nrec;
 	s->len = (unsigned char)n;
 	memcpy(s->stamp, payload, n);
 	e->open++;
 }
 
 size_t
-eoe_expire(struct eoe *e, long long now_ms, long age_ms)
+eoe_expire(struct eoe *e, long long now_ms, long age_ms, int idle)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < EOE_SLOTS && e->open > 0; i++) {
 		struct slot *s = &e->slots[i];
 
-		if (s->serial != 0 && now_ms - s->since_ms > age_ms) {
+		if (s->serial == 0)
+			continue;
+		if (e->nrec - s->rec_at >= EOE_STALE_RECORDS ||
+		    (idle && now_ms - s->since_ms > age_ms)) {
 			close_slot(e, s);
 			n++;
 		}

@@ -84,6 +84,23 @@ parse_age(struct parse *p)
 	return auparse_feed_has_data(p->au);
 }
 
+int
+parse_compact(struct parse *p)
+{
+	auparse_state_t *au;
+
+	if (auparse_feed_has_data(p->au))
+		return 0;
+	if ((au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
+		log_warn("auparse_init");
+		return -1;
+	}
+	auparse_add_callback(au, on_event, p, NULL);
+	auparse_destroy(p->au);
+	p->au = au;
+	return 1;
+}
+
 void
 parse_flush(struct parse *p)
 {

@@ -181,6 +181,12 @@ pipeline_feed_record(struct pipeline *pl, const char *line, size_t len)
 	return parse_feed_record(pl->parse, line, len);
 }
 
+int
+pipeline_compact(struct pipeline *pl)
+{
+	return parse_compact(pl->parse);
+}
+
 void
 pipeline_eof(struct pipeline *pl)
 {

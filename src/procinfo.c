@@ -470,6 +470,19 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	memset(v, 0, sizeof(*v));
 	if (pid <= 0)
 		goto unknown;
+	/*
+	 * While the connector tracks processes, a live entry read recently
+	 * is the answer: a new process with this pid would have been
+	 * reported (fork) and this one's exit too; a lost notification
+	 * ends every live entry (pinfo_lost_track). That saves reading
+	 * /proc/<pid>/stat for every event of a busy process.
+	 */
+	if (pi->tracking && (e = current(pi, pid)) != NULL && e->have_cg &&
+	    e->ns && e->born_ms <= t_ms + SLACK_MS && e->cg_read_ms &&
+	    pinfo_now_ms() - e->cg_read_ms < CG_MAX_AGE_MS) {
+		hit = e;
+		goto found;
+	}
 	if (read_start(pi, pid, &ticks) == 0) {
 		long long born = ticks_to_ms(pi, ticks);
 
@@ -499,6 +512,7 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 		pi->ambiguous++;
 	if (n != 1)
 		goto unknown;
+found:
 	fill_view(pi, hit, v);
 	v->how = hit->from_connector ? PINFO_CONNECTOR : PINFO_CACHE;
 	if (hit->from_connector)

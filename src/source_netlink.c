@@ -64,6 +64,8 @@ struct nlsrc {
 	struct eoe *eoe;
 	struct buf eoe_line;
 	long long now_ms;	/* at the start of the current burst */
+	int drained;		/* the last read found the socket empty */
+	int compact;		/* events were force-closed: compact the parser */
 	struct loop_timer *gap_timer, *status_timer, *eoe_timer;
 	long status_ms;
 	int have_lost;		/* lost_seen holds a kernel value */
@@ -227,6 +229,7 @@ close_event(const char *stamp, size_t len, void *arg)
 {
 	struct nlsrc *ns = arg;
 
+	ns->compact = 1;
 	buf_reset(&ns->eoe_line);
 	if (buf_printf(&ns->eoe_line, "type=EOE msg=%.*s: ", (int)len,
 	    stamp) == 0)
@@ -239,7 +242,9 @@ eoe_tick(void *arg)
 {
 	struct nlsrc *ns = arg;
 
-	eoe_expire(ns->eoe, loop_now_ms(), EOE_AGE_MS);
+	eoe_expire(ns->eoe, loop_now_ms(), EOE_AGE_MS, ns->drained);
+	if (ns->compact && pipeline_compact(ns->pl) != 0)
+		ns->compact = 0;
 	loop_timer_arm(ns->eoe_timer, EOE_TICK_MS);
 }
 
@@ -289,11 +294,16 @@ nl_readable(int fd, short revents, void *arg)
 	int i;
 
 	ns->now_ms = loop_now_ms();
+	ns->drained = 0;
 	for (i = 0; i < NL_BURST; i++) {
 		ssize_t n = recv(fd, ns->rbuf, NL_BUFSIZE, MSG_TRUNC);
 
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN) {
+				ns->drained = 1;
+				break;
+			}
+			if (errno == EINTR)
 				break;
 			if (errno == ENOBUFS) {
 				enobufs++;
@@ -325,6 +335,8 @@ nl_readable(int fd, short revents, void *arg)
 		emit_enobufs(ns, enobufs);
 	}
 	emit_gap(ns, &r);
+	if (ns->compact && pipeline_compact(ns->pl) != 0)
+		ns->compact = 0;
 }
 
 /* The kernel's audit status (start-up only: waits for the reply). */

@@ -47,7 +47,7 @@ START_TEST(complete_events_are_not_closed)
 	rec(AUDIT_PATH, "audit(1700000000.123:10): item=0", 0);
 	rec(AUDIT_EOE, "audit(1700000000.123:10): ", 0);
 	ck_assert_uint_eq(eoe_open(e), 0);
-	ck_assert_uint_eq(eoe_expire(e, 10000, 500), 0);
+	ck_assert_uint_eq(eoe_expire(e, 10000, 500, 1), 0);
 	ck_assert_int_eq(nclosed, 0);
 }
 END_TEST
@@ -57,10 +57,12 @@ START_TEST(missing_eoe_closed_after_age)
 	rec(AUDIT_SYSCALL, "audit(1700000000.123:10): arch=c000003e", 1000);
 	rec(AUDIT_SYSCALL, "audit(1700000000.124:11): arch=c000003e", 1400);
 	ck_assert_uint_eq(eoe_open(e), 2);
-	ck_assert_uint_eq(eoe_expire(e, 1400, 500), 0);
-	ck_assert_uint_eq(eoe_expire(e, 1600, 500), 1);
+	ck_assert_uint_eq(eoe_expire(e, 1400, 500, 1), 0);
+	/* not idle: the EOE may still be waiting in the socket */
+	ck_assert_uint_eq(eoe_expire(e, 1600, 500, 0), 0);
+	ck_assert_uint_eq(eoe_expire(e, 1600, 500, 1), 1);
 	ck_assert_str_eq(closed[0], "audit(1700000000.123:10)");
-	ck_assert_uint_eq(eoe_expire(e, 2000, 500), 1);
+	ck_assert_uint_eq(eoe_expire(e, 2000, 500, 1), 1);
 	ck_assert_str_eq(closed[1], "audit(1700000000.124:11)");
 	ck_assert_uint_eq(eoe_open(e), 0);
 	ck_assert_uint_eq(eoe_closed(e), 2);
@@ -87,7 +89,19 @@ START_TEST(other_records_and_garbage_ignored)
 	rec(AUDIT_SYSCALL, "audit(1700000000.123:x1): y", 0);
 	rec(AUDIT_EOE, "audit(1700000000.123:99): ", 0);
 	ck_assert_uint_eq(eoe_open(e), 0);
-	ck_assert_uint_eq(eoe_expire(e, 1 << 30, 0), 0);
+	ck_assert_uint_eq(eoe_expire(e, 1 << 30, 0, 1), 0);
+}
+END_TEST
+
+START_TEST(stale_after_many_later_records)
+{
+	rec(AUDIT_SYSCALL, "audit(1700000000.123:10): arch=c000003e", 0);
+	for (int i = 0; i < EOE_STALE_RECORDS - 1; i++)
+		rec(AUDIT_PATH, "audit(1700000000.124:11): item=0", 0);
+	ck_assert_uint_eq(eoe_expire(e, 0, 500, 0), 0);
+	rec(AUDIT_PATH, "audit(1700000000.124:11): item=0", 0);
+	ck_assert_uint_eq(eoe_expire(e, 0, 500, 0), 1);
+	ck_assert_str_eq(closed[0], "audit(1700000000.123:10)");
 }
 END_TEST
 
@@ -102,6 +116,7 @@ suite(void)
 	tcase_add_test(tc, missing_eoe_closed_after_age);
 	tcase_add_test(tc, slot_reuse_closes_the_stale_event);
 	tcase_add_test(tc, other_records_and_garbage_ignored);
+	tcase_add_test(tc, stale_after_many_later_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
