@@ -39,6 +39,11 @@
 
 /* A record is at most MAX_AUDIT_MESSAGE_LENGTH (8970) plus headers. */
 #define NL_BUFSIZE (16 * 1024)
+/*
+ * Messages per recvmmsg: one syscall per record was ~20% of the live
+ * path (perf). Only the pages a record touches become resident.
+ */
+#define NL_BATCH 32
 /* Messages read per wake-up, so timers and other fds get their turn. */
 #define NL_BURST 512
 /* How long a serial may be overtaken before it counts as missing. */
@@ -58,7 +63,9 @@ struct nlsrc {
 	struct nl_sock *sk;
 	int fd;			/* records arrive here */
 	int afd;		/* libaudit socket for AUDIT_GET */
-	char *rbuf;
+	char *rbuf;		/* NL_BATCH buffers of NL_BUFSIZE */
+	struct mmsghdr msgs[NL_BATCH];
+	struct iovec iov[NL_BATCH];
 	struct buf line;
 	struct gaps *gaps;
 	struct eoe *eoe;
@@ -284,6 +291,31 @@ handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
 	pipeline_feed_record(ns->pl, ns->line.data, ns->line.len);
 }
 
+/* One datagram read from the socket; len is its full length. */
+static void
+one_datagram(struct nlsrc *ns, const char *buf, size_t len,
+    struct gaps_report *r)
+{
+	static struct log_rl rl;
+
+	if (len > NL_BUFSIZE) {
+		ns->truncated++;
+		log_warnx_rl(&rl, "audit netlink: %zu byte message truncated",
+		    len);
+		len = NL_BUFSIZE;
+	}
+	ns->bytes += (unsigned long long)len;
+	/*
+	 * One message per datagram. Audit records carry an nlmsg_len
+	 * without the header (a kernel quirk userspace relies on), so the
+	 * datagram's size is what counts.
+	 */
+	if (len < NLMSG_HDRLEN)
+		return;
+	handle_msg(ns, (const struct nlmsghdr *)(const void *)buf,
+	    len - NLMSG_HDRLEN, r);
+}
+
 static void
 nl_readable(int fd, short revents, void *arg)
 {
@@ -291,14 +323,23 @@ nl_readable(int fd, short revents, void *arg)
 	struct gaps_report r = { 0 };
 	unsigned long long enobufs = 0;
 	static struct log_rl rl;
-	int i;
+	int got = 0;
 
 	ns->now_ms = loop_now_ms();
 	ns->drained = 0;
-	for (i = 0; i < NL_BURST; i++) {
-		ssize_t n = recv(fd, ns->rbuf, NL_BUFSIZE, MSG_TRUNC);
+	while (got < NL_BURST) {
+		int m;
 
-		if (n == -1) {
+		for (int i = 0; i < NL_BATCH; i++) {
+			ns->iov[i].iov_base = ns->rbuf + (size_t)i * NL_BUFSIZE;
+			ns->iov[i].iov_len = NL_BUFSIZE;
+			memset(&ns->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
+			ns->msgs[i].msg_hdr.msg_iov = &ns->iov[i];
+			ns->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		/* MSG_TRUNC: netlink reports a datagram's full length */
+		m = recvmmsg(fd, ns->msgs, NL_BATCH, MSG_TRUNC, NULL);
+		if (m == -1) {
 			if (errno == EAGAIN) {
 				ns->drained = 1;
 				break;
@@ -307,28 +348,22 @@ nl_readable(int fd, short revents, void *arg)
 				break;
 			if (errno == ENOBUFS) {
 				enobufs++;
+				got++;
 				continue;
 			}
 			log_warnx_rl(&rl, "audit netlink recv: %s",
 			    strerror(errno));
 			break;
 		}
-		if (n > NL_BUFSIZE) {
-			ns->truncated++;
-			log_warnx_rl(&rl, "audit netlink: %zd byte message "
-			    "truncated", n);
-			n = NL_BUFSIZE;
+		for (int i = 0; i < m; i++)
+			one_datagram(ns, ns->rbuf + (size_t)i * NL_BUFSIZE,
+			    ns->msgs[i].msg_len, &r);
+		got += m;
+		if (m < NL_BATCH) {
+			/* a short batch: the socket is (nearly) empty */
+			ns->drained = 1;
+			break;
 		}
-		ns->bytes += (unsigned long long)n;
-		/*
-		 * One message per datagram. Audit records carry an
-		 * nlmsg_len without the header (a kernel quirk userspace
-		 * relies on), so the datagram's size is what counts.
-		 */
-		if (n < (ssize_t)NLMSG_HDRLEN)
-			continue;
-		handle_msg(ns, (const struct nlmsghdr *)(void *)ns->rbuf,
-		    (size_t)n - NLMSG_HDRLEN, &r);
 	}
 	if (enobufs) {
 		ns->enobufs += enobufs;
@@ -561,7 +596,7 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 		log_warnx("source netlink takes no argument");
 		goto err;
 	}
-	if ((ns->rbuf = malloc(NL_BUFSIZE)) == NULL ||
+	if ((ns->rbuf = malloc((size_t)NL_BATCH * NL_BUFSIZE)) == NULL ||
 	    (ns->gaps = gaps_new()) == NULL ||
 	    (ns->eoe = eoe_new(close_event, ns)) == NULL) {
 		log_warn("source");
