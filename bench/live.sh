@@ -12,7 +12,8 @@
 # truth is exact: the writers' names. Collectors:
 #   drain     bench/drain.c: only drains the multicast socket (the pace limit)
 #   podtrail  multicast, correlation on, HTTPS (gzip) to tests/receiver.py
-#   auditd    a private auditd writing its log (backlog_limit 8192)
+#   auditd    a private auditd writing its log
+# Every collector runs with backlog_limit 8192 (Debian's audit.rules).
 #   laurel    the same auditd with the laurel plugin (private config)
 # Raw rows go to bench/out/live.csv (appended), a table and ratios to
 # stdout, the plot to bench/out/live.png when gnuplot is installed.
@@ -56,6 +57,9 @@ lock_audit() {
 	p=$(audit_status pid)
 	[ -z "$p" ] || [ "$p" = 0 ] || skip "an audit daemon (pid $p) is registered"
 	auditctl -e 1 >/dev/null
+	# every collector gets the backlog Debian's audit.rules sets (-b 8192;
+	# the kernel's default is 64); the wait stays as configured
+	auditctl -b 8192 >/dev/null
 }
 unlock_audit() {
 	[ "$LOCKED" = 1 ] || return 0
@@ -166,13 +170,16 @@ start_collector() {	# start_collector MODE DIR
 		wait_for 20 grep -q "reading audit records" "$d/podtrail.log" ||
 			fail "podtrail did not start: $(cat "$d/podtrail.log")"
 		CPIDS=("$COLLECTOR_PID")
+		# PERF_OUT=FILE: profile podtrail during the run (perf record -g)
+		if [ -n "${PERF_OUT:-}" ]; then
+			perf record -g -o "$PERF_OUT" -p "$COLLECTOR_PID" >/dev/null 2>&1 9>&- &
+			PERF_PID=$!
+		fi
 		;;
 	auditd | laurel)
 		need_cmd auditd
 		auditd_conf "$d/auditd"
 		[ "$mode" = laurel ] && { need_cmd laurel; laurel_conf "$d/auditd"; }
-		# what Debian's audit.rules sets; the kernel default is 64
-		auditctl -b 8192 >/dev/null
 		auditd -c "$d/auditd" -n -s nochange >"$d/auditd.out" 2>&1 9>&- &
 		COLLECTOR_PID=$!
 		wait_for 20 registered "$COLLECTOR_PID" ||
@@ -186,7 +193,9 @@ start_collector() {	# start_collector MODE DIR
 	esac
 }
 
+PERF_PID=
 stop_collector() {
+	[ -z "$PERF_PID" ] || { kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" || true; PERF_PID=; }
 	[ -n "$COLLECTOR_PID" ] || return 0
 	kill -TERM "$COLLECTOR_PID" 2>/dev/null
 	wait "$COLLECTOR_PID" 2>/dev/null
@@ -245,7 +254,7 @@ run_one() {	# run_one RUN MODE
 	for i in $(seq 1 "$WRITERS"); do
 		(cd "$d/w" && exec "$T/storm" "$i" "$SECS" >"$d/storm.$i" 9>&-) &
 	done
-	wait $(jobs -p | grep -v -e "^$COLLECTOR_PID\$" -e "^${RECV_PID:-x}\$") 2>/dev/null || true
+	wait $(jobs -p | grep -v -e "^$COLLECTOR_PID\$" -e "^${RECV_PID:-x}\$" -e "^${PERF_PID:-x}\$") 2>/dev/null || true
 	case $mode in
 	podtrail) settle "$RECV_STORE" ;;
 	auditd) settle "$d/auditd/audit.log" ;;

@@ -37,7 +37,11 @@ struct eoe;
 struct eoe *eoe_new(eoe_close_cb cb, void *arg);
 /*
  * A record arrived (type, payload "audit(S.MS:N): ...", now in ms):
- * SYSCALL opens its event, EOE closes it. May close a stale event.
+ * the first record of a serial opens its event, EOE closes it. (Any
+ * type opens: when the SYSCALL record itself was lost, the rest of the
+ * event would wait in auparse. A synthetic EOE for an event auparse
+ * had already ended by itself is an EOE-only event, which parse.c
+ * drops.) May close a stale event.
  */
 void eoe_record(struct eoe *e, int type, const char *payload, size_t len,
     long long now_ms);

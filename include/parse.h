@@ -48,6 +48,8 @@ void parse_flush(struct parse *p);
 /* Counters: records fed, events emitted. */
 unsigned long long parse_records(const struct parse *p);
 unsigned long long parse_events(const struct parse *p);
+/* Times parse_compact() started a fresh libauparse state. */
+unsigned long long parse_resets(const struct parse *p);
 void parse_free(struct parse *p);
 
 #endif

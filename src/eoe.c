@@ -82,8 +82,6 @@ eoe_record(struct eoe *e, int type, const char *payload, size_t len,
 	size_t n;
 
 	e->nrec++;
-	if (type != AUDIT_SYSCALL && type != AUDIT_EOE)
-		return;
 	if ((n = stamp_of(payload, len, &serial)) == 0)
 		return;
 	s = &e->slots[serial % EOE_SLOTS];

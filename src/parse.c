@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <auparse.h>
+#include <libaudit.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ struct parse {
 	char *node;
 	parse_emit_cb emit;
 	void *arg;
-	unsigned long long records, events;
+	unsigned long long records, events, resets;
 };
 
 static void
@@ -25,6 +26,10 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 	cJSON *ev;
 
 	if (type != AUPARSE_CB_EVENT_READY)
+		return;
+	/* a synthetic EOE (eoe.h) for an event auparse had already ended */
+	if (auparse_get_num_records(au) == 1 &&
+	    auparse_get_type(au) == AUDIT_EOE)
 		return;
 	if ((ev = event_build(au, p->node)) == NULL)
 		return;
@@ -98,6 +103,7 @@ parse_compact(struct parse *p)
 	auparse_add_callback(au, on_event, p, NULL);
 	auparse_destroy(p->au);
 	p->au = au;
+	p->resets++;
 	return 1;
 }
 
@@ -117,6 +123,12 @@ unsigned long long
 parse_events(const struct parse *p)
 {
 	return p->events;
+}
+
+unsigned long long
+parse_resets(const struct parse *p)
+{
+	return p->resets;
 }
 
 void

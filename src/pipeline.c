@@ -214,6 +214,8 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	    (double)parse_records(pl->parse));
 	cJSON_AddNumberToObject(obj, "events", (double)parse_events(pl->parse));
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
+	cJSON_AddNumberToObject(obj, "parser_resets",
+	    (double)parse_resets(pl->parse));
 	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
 	for (size_t i = 0; i < pl->nstages; i++)
 		if (pl->stages[i].ops->stats)

@@ -50,7 +50,7 @@
 #define GAP_TICK_MS 1000
 /* A syscall event without its EOE this long lost it (eoe.h). */
 #define EOE_AGE_MS 500
-#define EOE_TICK_MS 250
+#define EOE_TICK_MS 100
 
 struct nlsrc {
 	struct loop *loop;
@@ -289,6 +289,10 @@ handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
 		return;
 	}
 	pipeline_feed_record(ns->pl, ns->line.data, ns->line.len);
+	/* right after an EOE is the likeliest moment nothing is half-built */
+	if (ns->compact && nh->nlmsg_type == AUDIT_EOE &&
+	    pipeline_compact(ns->pl) != 0)
+		ns->compact = 0;
 }
 
 /* One datagram read from the socket; len is its full length. */

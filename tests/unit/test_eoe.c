@@ -84,12 +84,21 @@ END_TEST
 
 START_TEST(other_records_and_garbage_ignored)
 {
-	rec(AUDIT_PATH, "audit(1700000000.123:10): item=0", 0);
 	rec(AUDIT_SYSCALL, "no stamp here", 0);
 	rec(AUDIT_SYSCALL, "audit(1700000000.123:x1): y", 0);
 	rec(AUDIT_EOE, "audit(1700000000.123:99): ", 0);
 	ck_assert_uint_eq(eoe_open(e), 0);
 	ck_assert_uint_eq(eoe_expire(e, 1 << 30, 0, 1), 0);
+}
+END_TEST
+
+START_TEST(event_without_its_syscall_record_is_tracked)
+{
+	rec(AUDIT_PATH, "audit(1700000000.123:10): item=0", 0);
+	rec(AUDIT_PROCTITLE, "audit(1700000000.123:10): proctitle=6C73", 0);
+	ck_assert_uint_eq(eoe_open(e), 1);
+	ck_assert_uint_eq(eoe_expire(e, 1000, 500, 1), 1);
+	ck_assert_str_eq(closed[0], "audit(1700000000.123:10)");
 }
 END_TEST
 
@@ -117,6 +126,7 @@ suite(void)
 	tcase_add_test(tc, slot_reuse_closes_the_stale_event);
 	tcase_add_test(tc, other_records_and_garbage_ignored);
 	tcase_add_test(tc, stale_after_many_later_records);
+	tcase_add_test(tc, event_without_its_syscall_record_is_tracked);
 	suite_add_tcase(s, tc);
 	return s;
 }
