@@ -8,8 +8,9 @@ python3 - "$CSV" "$OUT/live-medians.dat" "$SINCE" <<'PY'
 import csv, statistics, sys
 path, dat, since = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [r for r in csv.DictReader(open(path)) if r["date"] >= since]
-order = ["drain", "podtrail", "auditd", "laurel"]
+order = ["drain", "podtrail", "unicast", "auditd", "laurel"]
 label = {"drain": "trivial reader", "podtrail": "podtrail",
+         "unicast": "podtrail-unicast",
          "auditd": "auditd", "laurel": "auditd+laurel"}
 med = {}
 for m in order:
@@ -44,19 +45,26 @@ with open(dat, "w") as f:
 if "drain" in med and "podtrail" in med:
     print("podtrail writers' pace / trivial reader's: %.2f (target >= 0.75)" %
           (med["podtrail"]["files_per_s"] / med["drain"]["files_per_s"]))
-if "laurel" in med and "podtrail" in med:
-    print("podtrail CPU per event / auditd+laurel's: %.2f (target <= 0.5)" %
-          (med["podtrail"]["us_per_event"] / med["laurel"]["us_per_event"]))
+for m in ("podtrail", "unicast"):
+    if "laurel" in med and m in med:
+        print("%s CPU per event / auditd+laurel's: %.2f (target <= 0.5)" %
+              (label[m], med[m]["us_per_event"] / med["laurel"]["us_per_event"]))
+if "drain" in med and "unicast" in med:
+    print("podtrail-unicast writers' pace / trivial reader's: %.2f" %
+          (med["unicast"]["files_per_s"] / med["drain"]["files_per_s"]))
 if "auditd" in med and "podtrail" in med:
     print("podtrail CPU per event / auditd's: %.2f" %
           (med["podtrail"]["us_per_event"] / med["auditd"]["us_per_event"]))
+if "unicast" in med:
+    print("podtrail-unicast missing events: %.0f; peak RSS %.1f MiB" %
+          (med["unicast"]["missing"], med["unicast"]["peak_rss_kib"] / 1024))
 if "podtrail" in med:
     print("podtrail missing events: %.0f (target 0); peak RSS %.1f MiB (target <= 24)" %
           (med["podtrail"]["missing"], med["podtrail"]["peak_rss_kib"] / 1024))
 PY
 command -v gnuplot >/dev/null || { echo "gnuplot not installed: no plot"; exit 0; }
 gnuplot <<GP
-set terminal pngcairo size 900,420 noenhanced font ",10"
+set terminal pngcairo size 1000,440 noenhanced font ",10"
 set output "$OUT/live.png"
 set multiplot layout 1,2 title "bench/live.sh: create/unlink storm, $(nproc) CPUs (medians)"
 set style data histograms

@@ -3,7 +3,7 @@
 # auditd alone and auditd + laurel. Prints figures only; asserts nothing.
 #
 #   top_builddir=build bench/live.sh [SECONDS [RUNS [MODES]]]
-#   MODES: any of "drain podtrail auditd laurel" (default: all four)
+#   MODES: any of "drain podtrail unicast auditd laurel" (default: all)
 #   WRITERS=N (default: nproc)
 #
 # Load: N writers (bench/storm.c) create, write one byte and unlink
@@ -12,6 +12,8 @@
 # truth is exact: the writers' names. Collectors:
 #   drain     bench/drain.c: only drains the multicast socket (the pace limit)
 #   podtrail  multicast, correlation on, HTTPS (gzip) to tests/receiver.py
+#   unicast   the same, registered as the audit daemon (the kernel makes
+#             the writers wait instead of dropping: no loss by design)
 #   auditd    a private auditd writing its log
 # Every collector runs with backlog_limit 8192 (Debian's audit.rules).
 #   laurel    the same auditd with the laurel plugin (private config)
@@ -28,7 +30,7 @@ export PODTRAIL
 
 SECS=${1:-20}
 RUNS=${2:-1}
-MODES=${3:-drain podtrail auditd laurel}
+MODES=${3:-drain podtrail unicast auditd laurel}
 WRITERS=${WRITERS:-$(nproc)}
 OUT=${BENCH_OUT:-$top_srcdir/bench/out}
 CSV=$OUT/live.csv
@@ -160,8 +162,10 @@ start_collector() {	# start_collector MODE DIR
 		wait_for 10 grep -q ready "$d/drain.err" || fail "drain did not start"
 		CPIDS=("$COLLECTOR_PID")
 		;;
-	podtrail)
-		"$PODTRAIL" --source=netlink --state-dir="$d/state" \
+	podtrail | unicast)
+		local src=netlink
+		[ "$mode" = unicast ] && src=netlink-unicast
+		"$PODTRAIL" --source=$src --state-dir="$d/state" \
 			--output="https://127.0.0.1:$RECV_PORT/ingest" \
 			--ca-file="$T/pki/ca.crt" --heartbeat-interval=0 \
 			--enrich=yes --proc-connector=yes --log-level=info \
@@ -208,7 +212,7 @@ delivered() {
 	local f
 	case $1 in
 	drain) echo "-"; return ;;
-	podtrail) f=$RECV_STORE ;;
+	podtrail | unicast) f=$RECV_STORE ;;
 	auditd) f=$2/auditd/audit.log ;;
 	laurel) f=$2/auditd/laurel/audit.log ;;
 	esac
@@ -245,7 +249,7 @@ run_one() {	# run_one RUN MODE
 	mkdir -p "$d/w"
 	chmod 0777 "$d/w"
 	KEY=$(audit_key "live_${mode}_$run")
-	[ "$mode" = podtrail ] && { : >"$RECV_STORE"; [ -n "$RECV_PID" ] || start_receiver; }
+	case $mode in podtrail | unicast) : >"$RECV_STORE"; [ -n "$RECV_PID" ] || start_receiver ;; esac
 	lock_audit
 	auditctl -w "$d/w" -p wa -k "$KEY" >/dev/null
 	start_collector "$mode" "$d"
@@ -256,7 +260,7 @@ run_one() {	# run_one RUN MODE
 	done
 	wait $(jobs -p | grep -v -e "^$COLLECTOR_PID\$" -e "^${RECV_PID:-x}\$" -e "^${PERF_PID:-x}\$") 2>/dev/null || true
 	case $mode in
-	podtrail) settle "$RECV_STORE" ;;
+	podtrail | unicast) settle "$RECV_STORE" ;;
 	auditd) settle "$d/auditd/audit.log" ;;
 	laurel) settle "$d/auditd/laurel/audit.log" ;;
 	drain) sleep 2 ;;
@@ -266,7 +270,7 @@ run_one() {	# run_one RUN MODE
 	lost1=$(audit_status lost)
 	stop_collector
 	unlock_audit
-	[ "$mode" != podtrail ] || grep -E "lost|overflow|dropped|counters" "$d/podtrail.log" | tail -4 | sed 's/^/# /'
+	[ "$mode" != podtrail ] && [ "$mode" != unicast ] || grep -E "lost|overflow|dropped|counters" "$d/podtrail.log" | tail -4 | sed 's/^/# /'
 	files=$(cat "$d"/storm.* | awk '{ n += $1 } END { print n }')
 	secs=$(cat "$d"/storm.* | awk '{ if ($2 > s) s = $2 } END { print s }')
 	exp=$((files * 2))

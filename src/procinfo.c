@@ -323,6 +323,24 @@ current(struct pinfo *pi, pid_t pid)
 }
 
 /*
+ * Can e's cgroup and namespace be used without reading /proc again? Not
+ * once CG_MAX_AGE_MS old, nor when its namespace's table needs a re-read
+ * (a mount happened there, or it is older than ns_of() allows).
+ */
+static int
+fresh(const struct pinfo *pi, const struct entry *e, long long now)
+{
+	const struct ns *n = e->ns;
+
+	if (!e->have_cg || n == NULL || e->cg_read_ms == 0 ||
+	    now - e->cg_read_ms >= CG_MAX_AGE_MS)
+		return 0;
+	if (n->ino == pi->host_ino)
+		return 1;
+	return n->t != NULL && !n->stale && now - n->read_ms <= NS_MAX_AGE_MS;
+}
+
+/*
  * The entry for the live process (pid, ticks): found or made, then
  * refreshed from /proc. Entries of the same process made without a
  * start time (inherited at fork) are folded into it.
@@ -362,8 +380,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 		e->from_connector = 1;
 	now = pinfo_now_ms();
 	e->end_ms = pi->tracking ? ALIVE : now;
-	if (!from_connector && !is_exec && e->have_cg && e->ns &&
-	    e->cg_read_ms && now - e->cg_read_ms < CG_MAX_AGE_MS)
+	if (!from_connector && !is_exec && fresh(pi, e, now))
 		return e;
 	e->cg_read_ms = now;
 	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
@@ -477,9 +494,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	 * ends every live entry (pinfo_lost_track). That saves reading
 	 * /proc/<pid>/stat for every event of a busy process.
 	 */
-	if (pi->tracking && (e = current(pi, pid)) != NULL && e->have_cg &&
-	    e->ns && e->born_ms <= t_ms + SLACK_MS && e->cg_read_ms &&
-	    pinfo_now_ms() - e->cg_read_ms < CG_MAX_AGE_MS) {
+	if (pi->tracking && (e = current(pi, pid)) != NULL &&
+	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, pinfo_now_ms())) {
 		hit = e;
 		goto found;
 	}
