@@ -28,6 +28,8 @@ struct conf {
 	/* kernel source and rules */
 	long long rcvbuf;	/* bytes, netlink socket receive buffer */
 	int force;		/* unicast: take over the audit pid */
+	long long backlog_limit;	/* unicast: kernel backlog, 0 = leave */
+	long long backlog_wait_time;	/* unicast: lower only, 0 = leave */
 	int install_rules;
 	int keep_rules;
 	char *kubelet_root;

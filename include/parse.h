@@ -41,6 +41,13 @@ int parse_feed_record(struct parse *p, const char *line, size_t len);
  * longer than eoe_timeout. Returns 1 if events are still pending.
  */
 int parse_age(struct parse *p);
+/*
+ * If no event is half-built, start a fresh libauparse state: it scans
+ * every slot it ever used for each record, so after a burst of
+ * incomplete events it stays slow until recreated. 1 if done, 0 if
+ * events are pending (try later), -1 on failure (logged).
+ */
+int parse_compact(struct parse *p);
 /* Emit everything pending (end of input). */
 void parse_flush(struct parse *p);
 /*
@@ -50,6 +57,8 @@ void parse_flush(struct parse *p);
 unsigned long long parse_records(const struct parse *p);
 unsigned long long parse_events(const struct parse *p);
 unsigned long long parse_malformed(const struct parse *p);
+/* Times parse_compact() started a fresh libauparse state. */
+unsigned long long parse_resets(const struct parse *p);
 void parse_free(struct parse *p);
 
 #endif

@@ -20,6 +20,11 @@ struct pipeline *pipeline_new(const struct conf *c, struct loop *loop);
 int pipeline_feed(struct pipeline *pl, const char *data, size_t len);
 /* One record without its newline (e.g. from netlink). 0 or -1. */
 int pipeline_feed_record(struct pipeline *pl, const char *line, size_t len);
+/*
+ * Events were force-closed (eoe.h): let the parser shed the slots they
+ * used, if it can now. 1 done, 0 not now (events pending), -1 error.
+ */
+int pipeline_compact(struct pipeline *pl);
 /* An event made by podtrail itself (loss, heartbeat); takes ownership. */
 void pipeline_emit(struct pipeline *pl, cJSON *ev);
 /* The source has ended: flush pending events and stop the loop. */

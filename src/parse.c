@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <auparse.h>
+#include <libaudit.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,7 @@ struct parse {
 	void *arg;
 	struct buf partial;	/* a line still waiting for its newline */
 	int overlong;		/* dropping the rest of an overlong line */
-	unsigned long long records, events, malformed;
+	unsigned long long records, events, malformed, resets;
 };
 
 static void
@@ -42,6 +43,10 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 	cJSON *ev;
 
 	if (type != AUPARSE_CB_EVENT_READY)
+		return;
+	/* a synthetic EOE (eoe.h) for an event auparse had already ended */
+	if (auparse_get_num_records(au) == 1 &&
+	    auparse_get_type(au) == AUDIT_EOE)
 		return;
 	if ((ev = event_build(au, p->node)) == NULL)
 		return;
@@ -261,6 +266,24 @@ parse_age(struct parse *p)
 	return auparse_feed_has_data(p->au);
 }
 
+int
+parse_compact(struct parse *p)
+{
+	auparse_state_t *au;
+
+	if (auparse_feed_has_data(p->au))
+		return 0;
+	if ((au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
+		log_warn("auparse_init");
+		return -1;
+	}
+	auparse_add_callback(au, on_event, p, NULL);
+	auparse_destroy(p->au);
+	p->au = au;
+	p->resets++;
+	return 1;
+}
+
 void
 parse_flush(struct parse *p)
 {
@@ -292,6 +315,12 @@ unsigned long long
 parse_events(const struct parse *p)
 {
 	return p->events;
+}
+
+unsigned long long
+parse_resets(const struct parse *p)
+{
+	return p->resets;
 }
 
 void

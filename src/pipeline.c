@@ -211,6 +211,12 @@ pipeline_feed_record(struct pipeline *pl, const char *line, size_t len)
 	return parse_feed_record(pl->parse, line, len);
 }
 
+int
+pipeline_compact(struct pipeline *pl)
+{
+	return parse_compact(pl->parse);
+}
+
 void
 pipeline_eof(struct pipeline *pl)
 {
@@ -242,6 +248,8 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "malformed_lines",
 	    (double)parse_malformed(pl->parse));
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
+	cJSON_AddNumberToObject(obj, "parser_resets",
+	    (double)parse_resets(pl->parse));
 	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
 	if (pl->ntypes && (by = cJSON_AddObjectToObject(obj,
 	    "events_by_type")) != NULL)

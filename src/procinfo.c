@@ -31,6 +31,14 @@
 #define GRACE_MS 30000
 /* Re-read a live namespace's table when older than this. */
 #define NS_MAX_AGE_MS 2000
+/*
+ * A live process's cgroup and namespace are re-read at most this often
+ * for its events (at once after fork/exec, which the connector reports).
+ * Reading them for every event cost ~25% of the live path (perf); a
+ * process moved to another cgroup without an exec keeps its old
+ * attribution for at most this long.
+ */
+#define CG_MAX_AGE_MS 1000
 #define ALIVE LLONG_MAX
 
 struct ns {
@@ -50,6 +58,7 @@ struct entry {
 	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
 	int from_connector;
 	int have_cg;		/* cg was read (or inherited) */
+	long long cg_read_ms;	/* when cg and ns were read from /proc */
 	int in_container;
 	struct cg_info cg;
 	struct ns *ns;
@@ -314,6 +323,24 @@ current(struct pinfo *pi, pid_t pid)
 }
 
 /*
+ * Can e's cgroup and namespace be used without reading /proc again? Not
+ * once CG_MAX_AGE_MS old, nor when its namespace's table needs a re-read
+ * (a mount happened there, or it is older than ns_of() allows).
+ */
+static int
+fresh(const struct pinfo *pi, const struct entry *e, long long now)
+{
+	const struct ns *n = e->ns;
+
+	if (!e->have_cg || n == NULL || e->cg_read_ms == 0 ||
+	    now - e->cg_read_ms >= CG_MAX_AGE_MS)
+		return 0;
+	if (n->ino == pi->host_ino)
+		return 1;
+	return n->t != NULL && !n->stale && now - n->read_ms <= NS_MAX_AGE_MS;
+}
+
+/*
  * The entry for the live process (pid, ticks): found or made, then
  * refreshed from /proc. Entries of the same process made without a
  * start time (inherited at fork) are folded into it.
@@ -325,6 +352,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	struct entry **pp = bucket(pi, pid), *e = NULL;
 	struct cg_info cg;
 	struct ns *n;
+	long long now;
 	int in_ctr;
 
 	while (*pp) {
@@ -350,7 +378,11 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	}
 	if (from_connector)
 		e->from_connector = 1;
-	e->end_ms = pi->tracking ? ALIVE : pinfo_now_ms();
+	now = pinfo_now_ms();
+	e->end_ms = pi->tracking ? ALIVE : now;
+	if (!from_connector && !is_exec && fresh(pi, e, now))
+		return e;
+	e->cg_read_ms = now;
 	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
 		e->cg = cg;
 		e->in_container = in_ctr;
@@ -455,6 +487,18 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	memset(v, 0, sizeof(*v));
 	if (pid <= 0)
 		goto unknown;
+	/*
+	 * While the connector tracks processes, a live entry read recently
+	 * is the answer: a new process with this pid would have been
+	 * reported (fork) and this one's exit too; a lost notification
+	 * ends every live entry (pinfo_lost_track). That saves reading
+	 * /proc/<pid>/stat for every event of a busy process.
+	 */
+	if (pi->tracking && (e = current(pi, pid)) != NULL &&
+	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, pinfo_now_ms())) {
+		hit = e;
+		goto found;
+	}
 	if (read_start(pi, pid, &ticks) == 0) {
 		long long born = ticks_to_ms(pi, ticks);
 
@@ -484,6 +528,7 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 		pi->ambiguous++;
 	if (n != 1)
 		goto unknown;
+found:
 	fill_view(pi, hit, v);
 	v->how = hit->from_connector ? PINFO_CONNECTOR : PINFO_CACHE;
 	if (hit->from_connector)
