@@ -3,11 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
@@ -25,6 +28,8 @@ struct conf_opt {
 
 #define O(f) offsetof(struct conf, f)
 #define SZMAX (1LL << 40)
+/* longest config line accepted: a value is a path or a URL, not a blob */
+#define CONF_LINE_MAX 8192
 
 static const struct conf_opt opts[] = {
 	{ "source", T_STR, O(source), "stdin", 0, 0,
@@ -267,18 +272,37 @@ conf_load(struct conf *c, const char *path, int must_exist)
 	ssize_t len;
 	unsigned lineno = 0;
 	int rc = -1;
-	FILE *fp;
+	FILE *fp = NULL;
+	struct stat st;
+	int fd;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* a device, FIFO or directory would block, never end, or fail late */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "podtrail: %s: not a regular file\n", path);
+		close(fd);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		fprintf(stderr, "podtrail: %s: %s\n", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		char *s, *eq, *key, *val;
 
 		lineno++;
+		if (len > CONF_LINE_MAX) {
+			fprintf(stderr, "%s:%u: line longer than %d bytes\n",
+			    path, lineno, CONF_LINE_MAX);
+			goto out;
+		}
 		/* a NUL would cut the value short without a word */
 		if (memchr(line, '\0', (size_t)len) != NULL) {
 			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "conf.h"
 
 static char *
@@ -171,6 +173,45 @@ START_TEST(test_file_errors_name_line)
 }
 END_TEST
 
+/* Devices, FIFOs and directories are refused at once, not read forever. */
+START_TEST(test_file_not_regular)
+{
+	static const char *const paths[] = { "/dev/zero", "/tmp" };
+	struct conf c;
+	char fifo[64], *msg, want[128], *long_line, *path;
+	int rc;
+
+	conf_defaults(&c);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		msg = load_err(&c, paths[i], &rc);
+		ck_assert_int_eq(rc, -1);
+		snprintf(want, sizeof(want), "%s: not a regular file", paths[i]);
+		ck_assert_ptr_nonnull(strstr(msg, want));
+	}
+	/* a FIFO without a writer: opening it used to block */
+	snprintf(fifo, sizeof(fifo), "/tmp/test_conf.fifo.%d", (int)getpid());
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	msg = load_err(&c, fifo, &rc);
+	unlink(fifo);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, "not a regular file"));
+
+	/* an endless line is cut off with file:line */
+	ck_assert_ptr_nonnull(long_line = malloc(20000));
+	memset(long_line, 'a', 19998);
+	memcpy(long_line, "node = ", 7);
+	long_line[19998] = '\n';
+	long_line[19999] = '\0';
+	path = write_tmp(long_line);
+	msg = load_err(&c, path, &rc);
+	unlink(path);
+	free(long_line);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, ":1: line longer than"));
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -184,6 +225,7 @@ main(void)
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors_name_line);
+	tcase_add_test(tc, test_file_not_regular);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
