@@ -50,6 +50,8 @@ struct fwd {
 	long batch_age_ms;
 	CURLM *multi;
 	CURL *easy;
+	/* curl's detail for the last failure (expired, name mismatch...) */
+	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
 	struct loop_timer *curl_timer, *age_timer, *retry_timer;
 	/* curl's sockets, mirrored for the drain at close */
@@ -364,7 +366,7 @@ finished(struct fwd *f, CURLcode res)
 	f->failures++;
 	if (res != CURLE_OK)
 		log_warnx_rl(&rl_net, "sending to aggregator: %s; will retry",
-		    curl_easy_strerror(res));
+		    f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
 	else
 		log_warnx_rl(&rl_http, "aggregator answered HTTP %ld; will "
 		    "retry", status);
@@ -411,6 +413,7 @@ kick(struct fwd *f)
 		return;
 	}
 	buf_reset(&f->resp);
+	f->errbuf[0] = '\0';
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.data);
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)f->body.len);
@@ -588,6 +591,7 @@ setup_easy(struct fwd *f, const struct conf *c)
 	curl_easy_setopt(f->easy, CURLOPT_URL, f->url);
 	curl_easy_setopt(f->easy, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
