@@ -68,6 +68,9 @@ struct fwd {
 	long long retry_at;
 	struct spool *spool;
 	struct spool_loss loss;		/* not yet reported */
+	/* reported, but the report itself is not yet safe in the spool */
+	struct spool_loss unreported;
+	int report_in_batch;
 	output_emit_cb emit;
 	void *emit_arg;
 	/* counters */
@@ -437,8 +440,11 @@ seal(struct fwd *f)
 		return;
 	loop_timer_disarm(f->age_timer);
 	/* a batch that cannot be kept is in f->loss, reported by flush */
-	spool_append(f->spool, f->batch.data, f->batch.len, f->batch_first,
-	    f->batch_last, f->batch_n, &f->loss);
+	if (spool_append(f->spool, f->batch.data, f->batch.len,
+	    f->batch_first, f->batch_last, f->batch_n, &f->loss) == 0 &&
+	    f->report_in_batch)
+		memset(&f->unreported, 0, sizeof(f->unreported));
+	f->report_in_batch = 0;
 	buf_reset(&f->batch);
 	f->batch_n = f->batch_first = f->batch_last = 0;
 	kick(f);
@@ -477,7 +483,7 @@ static void
 fwd_flush(void *ctx)
 {
 	struct fwd *f = ctx;
-	struct spool_loss l = f->loss;
+	struct spool_loss l = f->loss, *u = &f->unreported;
 	cJSON *ev;
 	char seq[24];
 
@@ -488,6 +494,19 @@ fwd_flush(void *ctx)
 	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
 	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
 	    l.bytes, l.first_seq, l.last_seq);
+	/*
+	 * A report that is dropped with its batch (disk full) would hide
+	 * the losses it told of: each report repeats every loss since the
+	 * last report the spool kept.
+	 */
+	u->events += l.events;
+	u->bytes += l.bytes;
+	u->segments += l.segments;
+	if (l.first_seq && (u->first_seq == 0 || l.first_seq < u->first_seq))
+		u->first_seq = l.first_seq;
+	if (l.last_seq > u->last_seq)
+		u->last_seq = l.last_seq;
+	l = *u;
 	if (f->emit == NULL || (ev = event_new_internal("podtrail_loss",
 	    f->node)) == NULL)
 		return;
@@ -499,6 +518,8 @@ fwd_flush(void *ctx)
 	cJSON_AddRawToObject(ev, "lost_first_seq", seq);
 	snprintf(seq, sizeof(seq), "%llu", l.last_seq);
 	cJSON_AddRawToObject(ev, "lost_last_seq", seq);
+	/* the report joins the batch being built; seal() learns its fate */
+	f->report_in_batch = 1;
 	f->emit(ev, f->emit_arg);
 }
 
