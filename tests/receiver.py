@@ -100,6 +100,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(429, {"Retry-After": mode[1] if len(mode) > 1 else "1"})
             return
         elif mode[0] == "slow":
+            self.log("slow", 0, len(body))
             time.sleep(float(mode[1]) if len(mode) > 1 else 2)
         if status == 200:
             # a Fluent Bit-style parser failure would be a 400 instead
