@@ -264,6 +264,34 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * A secret named in a config file that others can read is a config
+ * error, reported with file:line (and by -n), not only at first use.
+ */
+static int
+check_secret(const char *key, const char *val, char *err, size_t errlen)
+{
+	static const char *const secrets[] = { "client_key", "token_file",
+	    "hmac_key_file" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(key, secrets[i]) != 0 || *val == '\0')
+			continue;
+		if (stat(val, &st) == -1) {
+			snprintf(err, errlen, "%s: %s: %s", key, val,
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+			snprintf(err, errlen, "%s: %s is readable by group or "
+			    "others; chmod 600 it", key, val);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 conf_load(struct conf *c, const char *path, int must_exist)
 {
@@ -319,7 +347,8 @@ conf_load(struct conf *c, const char *path, int must_exist)
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
-		if (conf_set(c, key, val, err, sizeof(err)) == -1) {
+		if (conf_set(c, key, val, err, sizeof(err)) == -1 ||
+		    check_secret(key, val, err, sizeof(err)) == -1) {
 			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
 			goto out;
 		}

@@ -212,6 +212,40 @@ START_TEST(test_file_not_regular)
 }
 END_TEST
 
+/* A secret file others can read is refused at load time, with file:line. */
+START_TEST(test_file_secret_mode)
+{
+	struct conf c;
+	char key[64], text[256], want[256], *path, *msg;
+	int rc, fd;
+
+	snprintf(key, sizeof(key), "/tmp/test_conf.key.XXXXXX");
+	ck_assert_int_ge(fd = mkstemp(key), 0);
+	close(fd);
+	conf_defaults(&c);
+	snprintf(text, sizeof(text), "# secrets\nhmac_key_file = %s\n", key);
+	ck_assert_int_eq(chmod(key, 0644), 0);
+	path = write_tmp(text);
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:2: hmac_key_file: %s is readable by "
+	    "group or others", path, key);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	ck_assert_int_eq(chmod(key, 0600), 0);
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, 0);
+	unlink(path);
+	unlink(key);
+	/* a secret that is not there is named too */
+	path = write_tmp("token_file = /nonexistent/token\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, ":1: token_file: /nonexistent/token: No such file"));
+	unlink(path);
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -226,6 +260,7 @@ main(void)
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors_name_line);
 	tcase_add_test(tc, test_file_not_regular);
+	tcase_add_test(tc, test_file_secret_mode);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
