@@ -9,7 +9,7 @@
 
 make_certs
 (
-	cd "$T/pki"
+	cd "$T/pki" || exit 1
 	cp server.crt good.crt
 	cp server.key good.key
 	# signed by the trusted CA, but for another host name
