@@ -33,10 +33,15 @@ catches_hup() {
 	[ $((0x$m & 1)) = 1 ]
 }
 wait_for 30 catches_hup || fail "podtrail never installed its handlers"
+# under valgrind SigCgt is valgrind's: also wait for a delivered event,
+# which proves podtrail's loop (and its handlers) are running
+feed 51 100
+has_150() { grep -Eq '"serial":150[,}]' "$RECV_STORE"; }
+wait_for 60 has_150 || fail "podtrail delivers nothing after a restart"
 signals=0
 (
-	for i in $(seq 1 20); do
-		gen_audit $((51 + (i - 1) * 100)) 100
+	for i in $(seq 1 19); do
+		gen_audit $((151 + (i - 1) * 100)) 100
 	done
 ) >&7 &
 feeder=$!
