@@ -3,11 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
@@ -24,9 +27,10 @@ struct conf_opt {
 	int live;		/* 1: SIGHUP applies it; 0: needs a restart */
 };
 
-
 #define O(f) offsetof(struct conf, f)
 #define SZMAX (1LL << 40)
+/* longest config line accepted: a value is a path or a URL, not a blob */
+#define CONF_LINE_MAX 8192
 
 static const struct conf_opt opts[] = {
 	{ "source", T_STR, O(source), "stdin", 0, 0,
@@ -267,6 +271,34 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * A secret named in a config file that others can read is a config
+ * error, reported with file:line (and by -n), not only at first use.
+ */
+static int
+check_secret(const char *key, const char *val, char *err, size_t errlen)
+{
+	static const char *const secrets[] = { "client_key", "token_file",
+	    "hmac_key_file" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(key, secrets[i]) != 0 || *val == '\0')
+			continue;
+		if (stat(val, &st) == -1) {
+			snprintf(err, errlen, "%s: %s: %s", key, val,
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+			snprintf(err, errlen, "%s: %s is readable by group or "
+			    "others; chmod 600 it", key, val);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
     size_t errlen)
@@ -276,21 +308,41 @@ conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
 	ssize_t len;
 	unsigned lineno = 0;
 	int rc = -1;
-	FILE *fp;
+	FILE *fp = NULL;
+	struct stat st;
+	int fd;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* a device, FIFO or directory would block, never end, or fail late */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		char *s, *eq, *key, *val;
 
 		lineno++;
+		if (len > CONF_LINE_MAX) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
+			    path, lineno, CONF_LINE_MAX);
+			goto out;
+		}
 		/* a NUL would cut the value short without a word */
 		if (memchr(line, '\0', (size_t)len) != NULL) {
-			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);
+			snprintf(err, errlen, "%s:%u: NUL byte in line", path,
+			    lineno);
 			goto out;
 		}
 		s = trim(line);
@@ -304,7 +356,8 @@ conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
-		if (conf_set(c, key, val, why, sizeof(why)) == -1) {
+		if (conf_set(c, key, val, why, sizeof(why)) == -1 ||
+		    check_secret(key, val, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}

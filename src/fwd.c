@@ -51,6 +51,8 @@ struct fwd {
 	long timeout_ms;	/* applied to each request as it starts */
 	CURLM *multi;
 	CURL *easy;
+	/* curl's detail for the last failure (expired, name mismatch...) */
+	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
 	struct loop_timer *curl_timer, *age_timer, *retry_timer;
 	/* curl's sockets, mirrored for the drain at close */
@@ -67,6 +69,9 @@ struct fwd {
 	long long retry_at;
 	struct spool *spool;
 	struct spool_loss loss;		/* not yet reported */
+	/* reported, but the report itself is not yet safe in the spool */
+	struct spool_loss unreported;
+	int report_in_batch;
 	output_emit_cb emit;
 	void *emit_arg;
 	/* counters */
@@ -369,7 +374,7 @@ finished(struct fwd *f, CURLcode res)
 	f->failures++;
 	if (res != CURLE_OK)
 		log_warnx_rl(&rl_net, "sending to aggregator: %s; will retry",
-		    curl_easy_strerror(res));
+		    f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
 	else
 		log_warnx_rl(&rl_http, "aggregator answered HTTP %ld; will "
 		    "retry", status);
@@ -416,6 +421,7 @@ kick(struct fwd *f)
 		return;
 	}
 	buf_reset(&f->resp);
+	f->errbuf[0] = '\0';
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.data);
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)f->body.len);
@@ -441,8 +447,11 @@ seal(struct fwd *f)
 		return;
 	loop_timer_disarm(f->age_timer);
 	/* a batch that cannot be kept is in f->loss, reported by flush */
-	spool_append(f->spool, f->batch.data, f->batch.len, f->batch_first,
-	    f->batch_last, f->batch_n, &f->loss);
+	if (spool_append(f->spool, f->batch.data, f->batch.len,
+	    f->batch_first, f->batch_last, f->batch_n, &f->loss) == 0 &&
+	    f->report_in_batch)
+		memset(&f->unreported, 0, sizeof(f->unreported));
+	f->report_in_batch = 0;
 	buf_reset(&f->batch);
 	f->batch_n = f->batch_first = f->batch_last = 0;
 	kick(f);
@@ -481,7 +490,7 @@ static void
 fwd_flush(void *ctx)
 {
 	struct fwd *f = ctx;
-	struct spool_loss l = f->loss;
+	struct spool_loss l = f->loss, *u = &f->unreported;
 	cJSON *ev;
 	char seq[24];
 
@@ -492,6 +501,19 @@ fwd_flush(void *ctx)
 	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
 	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
 	    l.bytes, l.first_seq, l.last_seq);
+	/*
+	 * A report that is dropped with its batch (disk full) would hide
+	 * the losses it told of: each report repeats every loss since the
+	 * last report the spool kept.
+	 */
+	u->events += l.events;
+	u->bytes += l.bytes;
+	u->segments += l.segments;
+	if (l.first_seq && (u->first_seq == 0 || l.first_seq < u->first_seq))
+		u->first_seq = l.first_seq;
+	if (l.last_seq > u->last_seq)
+		u->last_seq = l.last_seq;
+	l = *u;
 	if (f->emit == NULL || (ev = event_new_internal("podtrail_loss",
 	    f->node)) == NULL)
 		return;
@@ -505,6 +527,8 @@ fwd_flush(void *ctx)
 	cJSON_AddRawToObject(ev, "lost_first_seq", seq);
 	snprintf(seq, sizeof(seq), "%llu", l.last_seq);
 	cJSON_AddRawToObject(ev, "lost_last_seq", seq);
+	/* the report joins the batch being built; seal() learns its fate */
+	f->report_in_batch = 1;
 	f->emit(ev, f->emit_arg);
 }
 
@@ -597,6 +621,7 @@ setup_easy(struct fwd *f, const struct conf *c)
 	curl_easy_setopt(f->easy, CURLOPT_URL, f->url);
 	curl_easy_setopt(f->easy, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);

@@ -76,6 +76,8 @@ struct nlsrc {
 	struct loop_timer *gap_timer, *status_timer, *eoe_timer;
 	long status_ms;
 	int have_lost;		/* lost_seen holds a kernel value */
+	int have_enabled;	/* enabled holds a kernel value */
+	unsigned int enabled;
 	unsigned int lost_seen;
 	/* counters */
 	unsigned long long messages, records, bytes, enobufs, other;
@@ -159,13 +161,41 @@ emit_enobufs(struct nlsrc *ns, unsigned long long n)
 	pipeline_emit(ns->pl, ev);
 }
 
+/* What the kernel's audit "enabled" flag means for a reader, or NULL if all is well. */
+static const char *
+enabled_note(unsigned int enabled)
+{
+	switch (enabled) {
+	case 0:
+		return "kernel audit is disabled (enabled 0): no records "
+		    "will arrive until it is enabled (auditctl -e 1)";
+	case 1:
+		return NULL;
+	case 2:
+		return "kernel audit rules are locked (enabled 2): records "
+		    "arrive, but no rule can be added or removed until reboot";
+	default:
+		return "kernel audit reports an unknown enabled state";
+	}
+}
+
 static void
 handle_status(struct nlsrc *ns, const struct audit_status *st)
 {
 	cJSON *ev;
 	unsigned int delta;
+	const char *note;
 
 	ns->backlog = st->backlog;
+	/* said once at start and again whenever it changes */
+	if (!ns->have_enabled || st->enabled != ns->enabled) {
+		if ((note = enabled_note(st->enabled)) != NULL)
+			log_warnx("%s", note);
+		else if (ns->have_enabled)
+			log_info("kernel audit is enabled again");
+		ns->have_enabled = 1;
+		ns->enabled = st->enabled;
+	}
 	if (!ns->have_lost) {
 		/* losses from before we started are not ours to report */
 		ns->have_lost = 1;
@@ -213,8 +243,13 @@ status_tick(void *arg)
 	static struct log_rl rl;
 
 	/* the reply is read by afd_readable, never waited for here */
-	if (audit_request_status(ns->afd) <= 0)
-		log_warnx_rl(&rl, "AUDIT_GET: %s", strerror(errno));
+	if (audit_request_status(ns->afd) <= 0) {
+		int e = errno;
+
+		log_warnx_rl(&rl, "AUDIT_GET: %s%s", strerror(e),
+		    e == EPERM ? " (needs CAP_AUDIT_CONTROL): the kernel's "
+		    "lost counter is not watched" : "");
+	}
 	loop_timer_arm(ns->status_timer, ns->status_ms);
 }
 
@@ -386,7 +421,11 @@ get_status(int afd, struct audit_status *out)
 	int i;
 
 	if (audit_request_status(afd) <= 0) {
-		log_warn("AUDIT_GET");
+		int e = errno;
+
+		log_warnx("AUDIT_GET: %s%s", strerror(e), e == EPERM ?
+		    " (the audit daemon connection needs CAP_AUDIT_CONTROL)" :
+		    "");
 		return -1;
 	}
 	/* start-up only: waiting here is fine */

@@ -9,6 +9,7 @@ The control file holds one mode, read on every request:
   400           400 Bad Request
   slow SECONDS  wait, then 200 and store
   close         close the connection without answering
+  stall         200 headers and one byte of a long body, then silence
 Every request is logged to --log as "STATUS EVENTS BYTES PATH".
 Bodies may be gzip'd; payloads: NDJSON, Elasticsearch _bulk (action
 lines dropped) or Splunk HEC (the "event" member is stored).
@@ -82,6 +83,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        elif mode[0] == "stall":
+            # a response that never ends: the client must time out
+            self.log(-1, 0, len(body))
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(b"{")
+            self.wfile.flush()
+            time.sleep(3600)
+            return
         elif mode[0] in ("503", "400"):
             status = int(mode[0])
         elif mode[0] == "429":
@@ -89,6 +100,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(429, {"Retry-After": mode[1] if len(mode) > 1 else "1"})
             return
         elif mode[0] == "slow":
+            self.log("slow", 0, len(body))
             time.sleep(float(mode[1]) if len(mode) > 1 else 2)
         if status == 200:
             # a Fluent Bit-style parser failure would be a 400 instead

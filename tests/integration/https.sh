@@ -50,7 +50,7 @@ start_receiver() {
 stop_receiver() {
 	[ -n "$RECV_PID" ] || return 0
 	kill "$RECV_PID" 2>/dev/null
-	wait "$RECV_PID" 2>/dev/null
+	wait "$RECV_PID" 2>/dev/null || true
 	RECV_PID=
 }
 add_cleanup stop_receiver
@@ -123,3 +123,23 @@ dead_events() {
 }
 dead_events_has() { [ "$(dead_events)" -ge "$1" ]; }
 spool_empty() { [ "$(spool_files)" = 0 ]; }
+
+# cpu_share PID SECONDS: percent of one core PID used over SECONDS (a
+# busy-loop check with a generous bound, not a benchmark)
+cpu_share() {
+	local a b hz
+	hz=$(getconf CLK_TCK)
+	a=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	sleep "$2"
+	b=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	echo $(( (b - a) * 100 / (hz * $2) ))
+}
+# no_busy_loop WHAT: podtrail ($PT_PID) stays under 20% of a core for 5 s
+no_busy_loop() {
+	local pct
+	pct=$(cpu_share "$PT_PID" 5)
+	note "$1: podtrail used ${pct}% of a core over 5 s"
+	[ "$pct" -lt 20 ] || fail "$1: busy loop (${pct}% of a core)"
+}
+# recv_requests STATUS: requests the receiver logged with that status
+recv_requests() { awk -v s="$1" '$1 == s { n++ } END { print n + 0 }' "$RECV_LOG" 2>/dev/null; }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 
@@ -228,6 +229,79 @@ START_TEST(test_load_err_buffer)
 }
 END_TEST
 
+/* Devices, FIFOs and directories are refused at once, not read forever. */
+START_TEST(test_file_not_regular)
+{
+	static const char *const paths[] = { "/dev/zero", "/tmp" };
+	struct conf c;
+	char fifo[64], *msg, want[128], *long_line, *path;
+	int rc;
+
+	conf_defaults(&c);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		msg = load_err(&c, paths[i], &rc);
+		ck_assert_int_eq(rc, -1);
+		snprintf(want, sizeof(want), "%s: not a regular file", paths[i]);
+		ck_assert_ptr_nonnull(strstr(msg, want));
+	}
+	/* a FIFO without a writer: opening it used to block */
+	snprintf(fifo, sizeof(fifo), "/tmp/test_conf.fifo.%d", (int)getpid());
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	msg = load_err(&c, fifo, &rc);
+	unlink(fifo);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, "not a regular file"));
+
+	/* an endless line is cut off with file:line */
+	ck_assert_ptr_nonnull(long_line = malloc(20000));
+	memset(long_line, 'a', 19998);
+	memcpy(long_line, "node = ", 7);
+	long_line[19998] = '\n';
+	long_line[19999] = '\0';
+	path = write_tmp(long_line);
+	msg = load_err(&c, path, &rc);
+	unlink(path);
+	free(long_line);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, ":1: line longer than"));
+	conf_free(&c);
+}
+END_TEST
+
+/* A secret file others can read is refused at load time, with file:line. */
+START_TEST(test_file_secret_mode)
+{
+	struct conf c;
+	char key[64], text[256], want[256], *path, *msg;
+	int rc, fd;
+
+	snprintf(key, sizeof(key), "/tmp/test_conf.key.XXXXXX");
+	ck_assert_int_ge(fd = mkstemp(key), 0);
+	close(fd);
+	conf_defaults(&c);
+	snprintf(text, sizeof(text), "# secrets\nhmac_key_file = %s\n", key);
+	ck_assert_int_eq(chmod(key, 0644), 0);
+	path = write_tmp(text);
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s:2: hmac_key_file: %s is readable by "
+	    "group or others", path, key);
+	ck_assert_ptr_nonnull(strstr(msg, want));
+	ck_assert_int_eq(chmod(key, 0600), 0);
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, 0);
+	unlink(path);
+	unlink(key);
+	/* a secret that is not there is named too */
+	path = write_tmp("token_file = /nonexistent/token\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(msg, ":1: token_file: /nonexistent/token: No such file"));
+	unlink(path);
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -243,6 +317,8 @@ main(void)
 	tcase_add_test(tc, test_file_errors_name_line);
 	tcase_add_test(tc, test_apply_live);
 	tcase_add_test(tc, test_load_err_buffer);
+	tcase_add_test(tc, test_file_not_regular);
+	tcase_add_test(tc, test_file_secret_mode);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -108,6 +108,87 @@ START_TEST(url_policy)
 }
 END_TEST
 
+/*
+ * A loss report dropped with its batch (the spool cannot take it) must
+ * not hide the losses it told of: the next report repeats them.
+ */
+struct report_ctx {
+	struct fwd *f;
+	int big;			/* the report's own line cannot be kept */
+	unsigned long long seq;
+	unsigned long long lost, first, last;
+};
+
+static void
+write_line(struct fwd *f, unsigned long long seq, size_t pad)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(buf_printf(&b, "{\"pad\":\""), 0);
+	for (size_t i = 0; i < pad; i++)
+		ck_assert_int_eq(buf_addc(&b, 'x'), 0);
+	ck_assert_int_eq(buf_printf(&b, "\",\"seq\":%llu}", seq), 0);
+	ck_assert_int_eq(fwd_write(f, b.data, b.len), 0);
+	buf_free(&b);
+}
+
+static void
+on_report(cJSON *ev, void *arg)
+{
+	struct report_ctx *r = arg;
+
+	r->lost = (unsigned long long)cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(ev, "lost_events"));
+	r->first = strtoull(cJSON_GetObjectItem(ev, "lost_first_seq")->valuestring,
+	    NULL, 10);
+	r->last = strtoull(cJSON_GetObjectItem(ev, "lost_last_seq")->valuestring,
+	    NULL, 10);
+	cJSON_Delete(ev);
+	/* the pipeline would chain the report and hand it back to us */
+	write_line(r->f, ++r->seq, r->big ? 70000 : 10);
+}
+
+START_TEST(lost_report_is_repeated)
+{
+	struct report_ctx r = { 0 };
+	struct loop *loop;
+	struct conf c;
+	char dir[] = "/tmp/test_fwd.XXXXXX", cmd[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	free(c.state_dir);
+	c.state_dir = strdup(dir);
+	c.batch_events = 1;		/* every line is its own batch */
+	c.spool_max_bytes = 65536;	/* a 70 kB batch can never be kept */
+	c.spool_min_free = 0;
+	ck_assert_ptr_nonnull(loop = loop_new());
+	ck_assert_ptr_nonnull(r.f = fwd_open("https://127.0.0.1:1/x", loop, &c));
+	fwd_set_emit(r.f, on_report, &r);
+
+	write_line(r.f, r.seq = 1, 70000);	/* lost */
+	r.big = 1;
+	fwd_flush(r.f);				/* report 2 is lost too */
+	ck_assert_uint_eq(r.lost, 1);
+	r.big = 0;
+	fwd_flush(r.f);				/* report 3 is kept */
+	ck_assert_uint_eq(r.lost, 2);
+	ck_assert_uint_eq(r.first, 1);
+	ck_assert_uint_eq(r.last, 2);
+	write_line(r.f, ++r.seq, 70000);	/* seq 4, lost */
+	fwd_flush(r.f);				/* only the new loss */
+	ck_assert_uint_eq(r.lost, 1);
+	ck_assert_uint_eq(r.first, 4);
+	ck_assert_uint_eq(r.last, 4);
+
+	fwd_close(r.f);
+	loop_free(loop);
+	conf_free(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -123,6 +204,7 @@ main(void)
 	tcase_add_test(tc, formats);
 	tcase_add_test(tc, gzip_round_trip);
 	tcase_add_test(tc, url_policy);
+	tcase_add_test(tc, lost_report_is_repeated);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
