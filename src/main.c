@@ -180,8 +180,26 @@ main(int argc, char **argv)
 	struct ctx cx = { .argc = argc, .argv = argv, .c = &c };
 	struct sigaction sa;
 	sigset_t block, waitmask;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	char err[1024];
 	int check_only = 0, rc = 1;
+
+	/*
+	 * First thing: handlers only set flags, and the signals stay blocked
+	 * except while the loop waits (ppoll), so one that arrives during
+	 * start-up is acted on by the loop instead of killing us.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigdelset(&waitmask, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
 
 	log_init(1, LOG_LVL_INFO, "podtrail");
 	if (conf_defaults(&c) == -1)
@@ -200,24 +218,6 @@ main(int argc, char **argv)
 	log_init(c.foreground, (enum log_level)log_level_parse(c.log_level),
 	    "podtrail");
 
-	/* handlers only set flags; signals are delivered only in ppoll */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGHUP);
-	sigdelset(&waitmask, SIGUSR1);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((cx.loop = loop_new()) == NULL) {
