@@ -21,6 +21,11 @@ void arena_open(void);
 /* Stop serving allocations from the arena (memory stays valid). */
 void arena_close(void);
 /*
+ * Serve allocations from the arena again without recycling it, for
+ * nodes added to the current event tree that die with it.
+ */
+void arena_resume(void);
+/*
  * True when cJSON made no heap allocation since arena_open(): every
  * node alive since then is arena memory, so deleting the event tree
  * can be skipped (arena_open() recycles it).

@@ -126,6 +126,12 @@ arena_close(void)
 	arena_on = 0;
 }
 
+void
+arena_resume(void)
+{
+	arena_on = 1;
+}
+
 int
 arena_pure(void)
 {

@@ -78,6 +78,7 @@ static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
+	int rc;
 
 	count_type(pl, ev);
 
@@ -85,8 +86,14 @@ emit(cJSON *ev, void *arg)
 		pl->tap(ev, pl->tap_arg);
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
-	/* the chain writes the line: canonical JSON plus its hash */
-	if (chain_seal(pl->chain, ev, &pl->line) == -1) {
+	/*
+	 * The chain writes the line: canonical JSON plus its hash. Its few
+	 * nodes die with the event, so they may come from the arena.
+	 */
+	arena_resume();
+	rc = chain_seal(pl->chain, ev, &pl->line);
+	arena_close();
+	if (rc == -1) {
 		pl->write_errors++;
 		goto out;
 	}
