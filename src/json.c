@@ -110,7 +110,7 @@ write_number(struct buf *out, const cJSON *item)
 
 static int write_value(struct buf *, const cJSON *, int, const char *);
 
-static int
+static inline int
 cmp_keys(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
@@ -155,7 +155,21 @@ write_object(struct buf *out, const cJSON *obj, int flags, const char *skip)
 		return -1;
 	for (c = obj->child, i = 0; c; c = c->next)
 		kids[i++] = c;
-	qsort(kids, n, sizeof(*kids), cmp_keys);
+	if (n <= sizeof(stack) / sizeof(stack[0])) {
+		/* records have ~20 keys: insertion sort beats qsort's calls */
+		for (i = 1; i < n; i++) {
+			const cJSON *k = kids[i];
+			size_t j = i;
+
+			while (j > 0 && cmp_keys(&kids[j - 1], &k) > 0) {
+				kids[j] = kids[j - 1];
+				j--;
+			}
+			kids[j] = k;
+		}
+	} else {
+		qsort(kids, n, sizeof(*kids), cmp_keys);
+	}
 	for (i = 0; i < n; i++)
 		if (!(skip && strcmp(kids[i]->string, skip) == 0) &&
 		    write_member(out, kids[i], flags, &first) == -1)
