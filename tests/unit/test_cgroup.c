@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "unit.h"
 
 #define ID  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -143,16 +144,10 @@ main(void)
 {
 	Suite *s = suite_create("cgroup");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_path_keeps_pod_of_conmon);
 	tcase_add_test(tc, test_garbage);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

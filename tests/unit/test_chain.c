@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include "unit.h"
 
 static char *
 canon_of(const char *json)
@@ -235,8 +236,6 @@ main(void)
 {
 	Suite *s = suite_create("chain");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init(1, LOG_LVL_ERR, "test");
 	tcase_add_test(tc, canonical_sorts_and_keeps_numbers);
@@ -249,9 +248,5 @@ main(void)
 	tcase_add_test(tc, chain_skips_reserved_after_crash);
 	tcase_add_test(tc, secret_file_permissions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "unit.h"
 
 static char *
 write_tmp(const char *text)
@@ -307,8 +308,6 @@ main(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_set_values);
@@ -320,9 +319,5 @@ main(void)
 	tcase_add_test(tc, test_file_not_regular);
 	tcase_add_test(tc, test_file_secret_mode);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

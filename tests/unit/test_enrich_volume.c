@@ -2,6 +2,7 @@
 #include "../../src/enrich_volume.c"
 
 #include <check.h>
+#include "unit.h"
 
 static cJSON *
 event(const char *sc, const char *a0, const char *a2)
@@ -89,16 +90,10 @@ main(void)
 {
 	Suite *s = suite_create("enrich_volume");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_relative);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_volume_json);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

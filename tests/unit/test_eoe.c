@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eoe.h"
+#include "unit.h"
 
 static struct eoe *e;
 static char closed[8][EOE_STAMP_MAX + 1];
@@ -134,11 +135,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

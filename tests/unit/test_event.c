@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "parse.h"
+#include "unit.h"
 
 #define MAXEV 16
 
@@ -274,8 +275,6 @@ main(void)
 {
 	Suite *s = suite_create("event");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_mount_event_fields);
 	tcase_add_test(tc, test_chunking_does_not_matter);
@@ -285,9 +284,5 @@ main(void)
 	tcase_add_test(tc, test_long_record_and_node_prefix);
 	tcase_add_test(tc, test_garbage_is_survived);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

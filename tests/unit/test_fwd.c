@@ -2,6 +2,7 @@
 #include "../../src/fwd.c"
 
 #include <check.h>
+#include "unit.h"
 
 START_TEST(classify)
 {
@@ -194,8 +195,6 @@ main(void)
 {
 	Suite *s = suite_create("fwd");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init(1, LOG_LVL_ERR, "test");
 	tcase_add_test(tc, classify);
@@ -206,9 +205,5 @@ main(void)
 	tcase_add_test(tc, url_policy);
 	tcase_add_test(tc, lost_report_is_repeated);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

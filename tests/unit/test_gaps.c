@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "gaps.h"
+#include "unit.h"
 
 static struct gaps *g;
 
@@ -122,11 +123,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "unit.h"
 
 START_TEST(test_same_bytes_as_cjson)
 {
@@ -89,16 +90,10 @@ main(void)
 {
 	Suite *s = suite_create("json");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_same_bytes_as_cjson);
 	tcase_add_test(tc, test_sorted_and_skip);
 	tcase_add_test(tc, test_many_keys_sorted);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

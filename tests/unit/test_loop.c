@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "unit.h"
 
 struct rec {
 	struct loop *l;
@@ -126,16 +127,10 @@ main(void)
 {
 	Suite *s = suite_create("loop");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_timers_fire_in_order);
 	tcase_add_test(tc, test_fd_and_hook);
 	tcase_add_test(tc, test_signal_wakes_loop);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../src/metrics.c"
+#include "unit.h"
 
 START_TEST(test_format)
 {
@@ -78,15 +79,9 @@ main(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_format);
 	tcase_add_test(tc, test_write_atomic);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

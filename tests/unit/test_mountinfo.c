@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "mountinfo.h"
 #include "volume.h"
+#include "unit.h"
 
 #define POD "3f2b1c4d-5e6f-4a1b-9c2d-8e7f6a5b4c3d"
 #define KR "/var/lib/kubelet"
@@ -188,8 +189,6 @@ main(void)
 {
 	Suite *s = suite_create("mountinfo");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_parse_counts);
@@ -199,9 +198,5 @@ main(void)
 	tcase_add_loop_test(tc, test_normalize, 0, (int)(sizeof(norm) / sizeof(norm[0])));
 	tcase_add_loop_test(tc, test_classify, 0, (int)(sizeof(vols) / sizeof(vols[0])));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

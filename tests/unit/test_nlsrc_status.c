@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../src/source_netlink.c"
+#include "unit.h"
 
 /* Feed one mocked AUDIT_GET reply with stderr captured; return the log. */
 static char *
@@ -78,17 +79,11 @@ main(void)
 {
 	Suite *s = suite_create("nlsrc_status");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init(1, LOG_LVL_INFO, "test");
 	tcase_add_test(tc, locked_rules);
 	tcase_add_test(tc, disabled_then_enabled);
 	tcase_add_test(tc, enabled_is_quiet);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

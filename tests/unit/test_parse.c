@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "json.h"
 #include "parse.h"
+#include "unit.h"
 
 struct got {
 	struct buf out;		/* NDJSON of every event */
@@ -171,8 +172,6 @@ main(void)
 {
 	Suite *s = suite_create("parse");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_malformed_lines_dropped);
 	tcase_add_test(tc, test_chunking_invariant);
@@ -180,9 +179,5 @@ main(void)
 	tcase_add_test(tc, test_hostile_names_escaped);
 	tcase_add_test(tc, test_feed_record_checks);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

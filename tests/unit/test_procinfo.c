@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "procinfo.h"
+#include "unit.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -201,8 +202,6 @@ main(void)
 {
 	Suite *s = suite_create("procinfo");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_live_then_gone);
@@ -211,9 +210,5 @@ main(void)
 	tcase_add_test(tc, test_fork_inherits_parent);
 	tcase_add_test(tc, test_host_process);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

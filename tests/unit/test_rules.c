@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "rules.h"
+#include "unit.h"
 
 START_TEST(pack_matches_rules_file)
 {
@@ -80,11 +81,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "source_netlink.h"
+#include "unit.h"
 
 static void
 check_line(int type, const char *payload, size_t len, const char *want)
@@ -78,11 +79,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

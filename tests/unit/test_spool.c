@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include "unit.h"
 
 static char tmpdir[64];
 
@@ -111,17 +112,11 @@ main(void)
 {
 	Suite *s = suite_create("spool");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init(1, LOG_LVL_ERR, "test");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, oldest_first_and_survives_reopen);
 	tcase_add_test(tc, cap_drops_oldest_but_not_the_pinned);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "unit.h"
 
 static char *
 esc(const char *p, size_t n)
@@ -149,8 +150,6 @@ main(void)
 {
 	Suite *s = suite_create("text");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_decode_quoted);
 	tcase_add_test(tc, test_decode_hex);
@@ -159,9 +158,5 @@ main(void)
 	tcase_add_test(tc, test_escape_roundtrip_random);
 	tcase_add_test(tc, test_is_int);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

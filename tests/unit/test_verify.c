@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "unit.h"
 
 #define N 6
 
@@ -153,8 +154,6 @@ main(void)
 {
 	Suite *s = suite_create("verify");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init(1, LOG_LVL_ERR, "test");
 	tcase_add_test(tc, any_order_with_duplicates_passes);
@@ -163,9 +162,5 @@ main(void)
 	tcase_add_test(tc, hmac_needs_the_key);
 	tcase_add_test(tc, missing_start_is_a_gap_and_junk_is_counted);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
