@@ -49,10 +49,11 @@ podtrail() { $PODTRAIL_WRAPPER "$PODTRAIL" "$@"; }
 podtrail_exec() { exec $PODTRAIL_WRAPPER "$PODTRAIL" "$@" 9>&-; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds; fail at the deadline
+# (deadlines stretch by WAIT_SCALE, e.g. under valgrind)
 wait_for() {
 	local secs=$1 end
 	shift
-	end=$((SECONDS + secs))
+	end=$((SECONDS + secs * ${WAIT_SCALE:-1}))
 	until "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
