@@ -20,6 +20,11 @@ struct source_ops {
 	void (*close)(void *ctx);
 	/* Add counters to obj. May be NULL. */
 	void (*stats)(void *ctx, cJSON *obj);
+	/*
+	 * At SIGTERM: feed what the input already holds (a pipe's unread
+	 * records), without waiting for more. May be NULL.
+	 */
+	void (*drain)(void *ctx);
 };
 
 struct source;
@@ -30,6 +35,8 @@ struct source *source_open(const char *spec, struct loop *loop,
 /* Is spec a known source? (for -n and option checking) */
 int source_known(const char *spec);
 void source_stats(struct source *s, cJSON *obj);
+/* Take in what the input already holds before shutting down. */
+void source_drain(struct source *s);
 void source_close(struct source *s);
 
 extern const struct source_ops source_stdin_ops;

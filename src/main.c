@@ -248,6 +248,8 @@ main(int argc, char **argv)
 	apply(&cx);
 	if (loop_run(cx.loop, &waitmask) == -1)
 		goto out;
+	if (sig_term)
+		source_drain(cx.src);
 	rc = 0;
 out:
 	metrics_free(cx.metrics);

@@ -74,6 +74,13 @@ source_stats(struct source *s, cJSON *obj)
 }
 
 void
+source_drain(struct source *s)
+{
+	if (s && s->ops->drain)
+		s->ops->drain(s->ctx);
+}
+
+void
 source_close(struct source *s)
 {
 	if (s == NULL)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -66,6 +67,36 @@ stream_readable(int fd, short revents, void *arg)
 		log_warn("read audit input");
 	loop_fd_del(s->loop, fd);
 	pipeline_eof(s->pl);
+}
+
+/* Bound on what a drain takes in: a writer that never stops cannot hold us. */
+#define STREAM_DRAIN_MAX (64 * 1024 * 1024)
+
+/*
+ * auditd's dispatcher may have written records we have not read yet
+ * when SIGTERM comes: take them in, so stopping loses nothing that was
+ * already handed to us. A replayed file is simply stopped.
+ */
+static void
+stream_drain(void *arg)
+{
+	struct stream *s = arg;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	struct stat st;
+	size_t total = 0;
+
+	if (s->fd < 0 || fstat(s->fd, &st) == -1 || S_ISREG(st.st_mode))
+		return;
+	while (total < STREAM_DRAIN_MAX && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN)) {
+		ssize_t n = read(s->fd, s->buf, STREAM_CHUNK);
+
+		if (n <= 0)
+			break;
+		s->bytes += (unsigned long long)n;
+		total += (size_t)n;
+		pipeline_feed(s->pl, s->buf, (size_t)n);
+	}
 }
 
 static void *
@@ -137,6 +168,7 @@ const struct source_ops source_stdin_ops = {
 	.open = stdin_open,
 	.close = stream_close,
 	.stats = stream_stats,
+	.drain = stream_drain,
 };
 
 const struct source_ops source_file_ops = {
@@ -144,4 +176,5 @@ const struct source_ops source_file_ops = {
 	.open = file_open,
 	.close = stream_close,
 	.stats = stream_stats,
+	.drain = stream_drain,
 };

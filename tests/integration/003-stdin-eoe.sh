@@ -32,3 +32,28 @@ rc=0; wait $pid || rc=$?
 has_event 9002 || fail "pending event lost at SIGTERM"
 exec 3>&-
 note "SIGTERM flushed the pending event, exit 0"
+
+# records already in the pipe when SIGTERM arrives are taken in, not
+# dropped: podtrail is stopped while they are written, then told to quit
+mkfifo "$T/in2"
+podtrail_exec --source=stdin --output=file:"$T/out2.ndjson" \
+	--state-dir="$T/state2" <"$T/in2" 2>"$T/err2" &
+pid=$!
+add_cleanup "kill -CONT $pid 2>/dev/null; kill $pid 2>/dev/null"
+exec 4>"$T/in2"
+started() { grep -q "new chain stream" "$T/err2"; }
+wait_for 20 started || { cat "$T/err2"; fail "second podtrail did not start"; }
+kill -STOP $pid
+now=$(date +%s)
+for i in $(seq 1 150); do	# ~30 KiB: fits in the pipe while it sleeps
+	printf 'type=SYSCALL msg=audit(%s.000:%d): arch=c000003e syscall=2 success=yes exit=3 items=0 ppid=1 pid=2 comm="w"\ntype=EOE msg=audit(%s.000:%d): \n' \
+		"$now" $((20000 + i)) "$now" $((20000 + i)) >&4
+done
+kill -TERM $pid
+kill -CONT $pid
+rc=0; wait $pid || rc=$?
+exec 4>&-
+[ "$rc" = 0 ] || { cat "$T/err2"; fail "exit status $rc after SIGTERM"; }
+got=$(grep -c '"type":"audit"' "$T/out2.ndjson" || true)
+[ "$got" = 150 ] || fail "SIGTERM dropped records still in the pipe: $got of 150"
+note "SIGTERM took in the 150 events already in the pipe"

@@ -4,6 +4,8 @@
 # verify the chain, and leave no audit rule behind.
 . "$top_srcdir/tests/integration/common.sh"
 need_root
+# attribution needs an agent that keeps pace with the containers
+[ -n "$PODTRAIL_WRAPPER" ] && skip "the demo's figures need podtrail at native speed (wrapper: $PODTRAIL_WRAPPER)"
 rc=0
 "$top_srcdir/scripts/demo" --no-install --builddir "$top_builddir" --keep "$T/recv.ndjson" \
 	>"$T/demo.out" 2>&1 9>&- || rc=$?
