@@ -70,7 +70,8 @@ struct fwd {
 	struct spool *spool;
 	struct spool_loss loss;		/* not yet reported */
 	/* reported, but the report itself is not yet safe in the spool */
-	struct spool_loss unreported;
+	struct spool_loss unreported;	/* losses no delivered report told */
+	unsigned long long report_seq;	/* last seq of the newest report's batch */
 	int report_in_batch;
 	output_emit_cb emit;
 	void *emit_arg;
@@ -355,6 +356,14 @@ finished(struct fwd *f, CURLcode res)
 		f->failures = 0;
 		f->sent_batches++;
 		f->sent_events += f->seg.events;
+		/*
+		 * Only a delivered report retires the losses it told of: a
+		 * spooled one can still be evicted by the cap, oldest first.
+		 */
+		if (f->report_seq && f->seg.last_seq >= f->report_seq) {
+			memset(&f->unreported, 0, sizeof(f->unreported));
+			f->report_seq = 0;
+		}
 		spool_remove(f->spool, f->seg.id);
 		kick(f);
 		return;
@@ -450,7 +459,7 @@ seal(struct fwd *f)
 	if (spool_append(f->spool, f->batch.data, f->batch.len,
 	    f->batch_first, f->batch_last, f->batch_n, &f->loss) == 0 &&
 	    f->report_in_batch)
-		memset(&f->unreported, 0, sizeof(f->unreported));
+		f->report_seq = f->batch_last;
 	f->report_in_batch = 0;
 	buf_reset(&f->batch);
 	f->batch_n = f->batch_first = f->batch_last = 0;
@@ -502,9 +511,9 @@ fwd_flush(void *ctx)
 	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
 	    l.bytes, l.first_seq, l.last_seq);
 	/*
-	 * A report that is dropped with its batch (disk full) would hide
-	 * the losses it told of: each report repeats every loss since the
-	 * last report the spool kept.
+	 * A report that is dropped with its batch (disk full, or evicted
+	 * by the cap later) would hide the losses it told of: each report
+	 * repeats every loss since the last report that was delivered.
 	 */
 	u->events += l.events;
 	u->bytes += l.bytes;
