@@ -251,6 +251,26 @@ is_mount_call(const char *sc)
 	return 0;
 }
 
+/*
+ * Is t a container namespace's table copied before the runtime set it
+ * up? Then its root is still the host's: mount point "/", root "/", the
+ * host root's file system type. A set-up container's root is an overlay
+ * or a bind of its rootfs directory. Errs only towards "unknown".
+ */
+static int
+pre_setup(struct vol_stage *st, const struct mi_table *t)
+{
+	const struct mi_table *host = pinfo_host_mounts(enrich_procs_cache(st->ep), 0);
+	const char *pt, *root, *fs, *hpt, *hroot, *hfs;
+
+	if (t == NULL || host == NULL || t == host ||
+	    mi_lookup(t, "/", &pt, &root, &fs) == -1 ||
+	    mi_lookup(host, "/", &hpt, &hroot, &hfs) == -1)
+		return 0;
+	return !strcmp(pt, "/") && !strcmp(root, "/") && fs && hfs &&
+	    !strcmp(fs, hfs) && !strcmp(hroot, "/");
+}
+
 static void
 vol_event(void *arg, cJSON *ev)
 {
@@ -278,11 +298,12 @@ vol_event(void *arg, cJSON *ev)
 	if (is_mount_call(sc) && !v.host_ns)
 		v.mounts = NULL;
 	/*
-	 * A container never shares the host's mount namespace. If the view
-	 * says it does, the namespace was taken before the runtime's setns
-	 * (a process learned at fork, gone by exec): unknown, not wrong.
+	 * A container never shares the host's mount namespace, nor keeps
+	 * the host's root as its own. A view that says so was taken before
+	 * the runtime's setns or pivot_root (a process learned at fork and
+	 * gone by its exec): unknown, not wrong.
 	 */
-	if (v.in_container && v.host_ns) {
+	if (v.in_container && (v.host_ns || pre_setup(st, v.mounts))) {
 		v.mounts = NULL;
 		st->ns_mismatch++;
 	}

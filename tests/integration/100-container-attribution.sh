@@ -39,9 +39,11 @@ SLICE="kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UA//-/_}.
 ctr_bundle "$T/b2" "$T/rootfs" "/$SLICE/cri-containerd-$ID2.scope" \
 	"i=0; while [ \$i -lt $N ]; do sh -c \"echo y > /cache/a2-\$i\"; i=\$((i+1)); done" \
 	"$EDIR:/cache"
-# pod B reaches pod A's directory through a hostPath, and a plain shared one
+# pod B reaches pod A's directory through a hostPath, and a plain shared one;
+# it stays a moment, so its mount table can be read after the runtime set it
+# up (a container gone within microseconds gets host_path null, not a guess)
 ctr_bundle "$T/b3" "$T/rootfs" "/kubepods/besteffort/pod$UB/$ID3" \
-	"echo x > /hp/volumes/kubernetes.io~empty-dir/cache/from-b; echo s > /shared/b-file" \
+	"echo x > /hp/volumes/kubernetes.io~empty-dir/cache/from-b; echo s > /shared/b-file; sleep 1" \
 	"$KR/pods/$UA:/hp" "$SHARED:/shared"
 ctr_forget_cgroup "kubepods/burstable/pod$UA"
 ctr_forget_cgroup "$SLICE"
