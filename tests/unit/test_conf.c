@@ -30,19 +30,11 @@ static char *
 load_err(struct conf *c, const char *path, int *rc)
 {
 	static char out[512];
-	FILE *cap = tmpfile();
-	int saved = dup(2);
-	size_t n;
+	struct unit_capture cap;
 
-	dup2(fileno(cap), 2);
+	unit_capture_begin(&cap);
 	*rc = conf_load(c, path, 1);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(cap);
-	n = fread(out, 1, sizeof(out) - 1, cap);
-	out[n] = '\0';
-	fclose(cap);
+	unit_capture_end(&cap, out, sizeof(out));
 	return out;
 }
 

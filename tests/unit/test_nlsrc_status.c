@@ -19,22 +19,13 @@ status_log(struct nlsrc *ns, unsigned int enabled)
 {
 	static char out[1024];
 	struct audit_status st;
-	FILE *cap = tmpfile();
-	int saved = dup(2);
-	size_t n;
+	struct unit_capture cap;
 
 	memset(&st, 0, sizeof(st));
 	st.enabled = enabled;
-	fflush(stderr);
-	dup2(fileno(cap), 2);
+	unit_capture_begin(&cap);
 	handle_status(ns, &st);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(cap);
-	n = fread(out, 1, sizeof(out) - 1, cap);
-	out[n] = '\0';
-	fclose(cap);
+	unit_capture_end(&cap, out, sizeof(out));
 	return out;
 }
 
