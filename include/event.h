@@ -23,6 +23,13 @@ cJSON *event_build(auparse_state_t *au, const char *node);
  */
 cJSON *event_new_internal(const char *type, const char *node);
 
+/*
+ * Copy the string value of field name in ev's first record of type
+ * (e.g. "SYSCALL", "a0") to out. 0, or -1 if there is no such record,
+ * no such string field, or it does not fit.
+ */
+int event_record_str(const cJSON *ev, const char *type, const char *name,
+    char *out, size_t outlen);
 /* Format sec.ms as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
 void event_format_time(char *out, size_t outlen, long long sec, unsigned ms);
 

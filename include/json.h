@@ -22,4 +22,18 @@
 int json_write(struct buf *out, const cJSON *item, int flags,
     const char *skip_key);
 
+/*
+ * Append s[0..n) as a JSON string, escaped as cJSON escapes it. A NUL
+ * byte is written as \u0000 (cJSON would stop there). 0, or -1.
+ */
+int json_write_strn(struct buf *out, const char *s, size_t n);
+
+/* Bytes json_put_strn() may write for n bytes of input: \u00XX each. */
+#define JSON_STR_MAX(n) ((n) * 6 + 2)
+/*
+ * The same into d, which has room for JSON_STR_MAX(n) bytes, for
+ * callers that reserve once for many strings. Returns the end.
+ */
+char *json_put_strn(char *d, const char *s, size_t n);
+
 #endif

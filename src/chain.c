@@ -337,6 +337,26 @@ chain_parse(const char *s, size_t n)
 
 /* ---- hashing ------------------------------------------------------------ */
 
+/* SHA-256 of prev + canon, reusing one context: the chain hashes every event. */
+static int
+sha256_two(const char *a, size_t alen, const char *b, size_t blen,
+    unsigned char *md, unsigned int *mdlen)
+{
+	static EVP_MD *sha;
+	static EVP_MD_CTX *ctx;
+
+	if (sha == NULL && (sha = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex(ctx, sha, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
+	    EVP_DigestUpdate(ctx, b, blen) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, mdlen) != 1)
+		return -1;
+	return 0;
+}
+
 int
 chain_hash(const unsigned char *key, size_t keylen, const char *prev,
     const char *canon, size_t canonlen, char *hex_out)
@@ -345,22 +365,21 @@ chain_hash(const unsigned char *key, size_t keylen, const char *prev,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	size_t plen = strlen(prev);
-	unsigned char *msg = malloc(plen + canonlen + 1);
+	unsigned char *msg = NULL;
 	int rc = -1;
 
-	if (msg == NULL) {
+	if (key == NULL) {
+		if (sha256_two(prev, plen, canon, canonlen, md, &mdlen) == -1)
+			mdlen = 0;
+	} else if ((msg = malloc(plen + canonlen + 1)) == NULL) {
 		log_warn("hash");
 		return -1;
-	}
-	memcpy(msg, prev, plen);
-	memcpy(msg + plen, canon, canonlen);
-	if (key) {
+	} else {
+		memcpy(msg, prev, plen);
+		memcpy(msg + plen, canon, canonlen);
 		if (HMAC(EVP_sha256(), key, (int)keylen, msg, plen + canonlen,
 		    md, &mdlen) == NULL)
 			mdlen = 0;
-	} else if (EVP_Digest(msg, plen + canonlen, md, &mdlen, EVP_sha256(),
-	    NULL) != 1) {
-		mdlen = 0;
 	}
 	if (mdlen != CHAIN_HASH_HEX / 2) {
 		log_warnx("SHA-256 failed");
@@ -588,9 +607,9 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 			    "may repeat seqs (shown as conflicts)");
 	}
 	snprintf(seqtxt, sizeof(seqtxt), "%llu", seq);
-	if (cJSON_AddStringToObject(ev, "stream", ch->stream) == NULL ||
-	    cJSON_AddRawToObject(ev, "seq", seqtxt) == NULL ||
-	    cJSON_AddStringToObject(ev, "prev", ch->prev) == NULL)
+	if (!cJSON_AddItemToObjectCS(ev, "stream", cJSON_CreateString(ch->stream)) ||
+	    !cJSON_AddItemToObjectCS(ev, "seq", cJSON_CreateRaw(seqtxt)) ||
+	    !cJSON_AddItemToObjectCS(ev, "prev", cJSON_CreateString(ch->prev)))
 		goto nomem;
 	buf_reset(out);
 	if (chain_canonical(ev, out) == -1)
@@ -600,7 +619,8 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 		return -1;
 	/* the line is what was hashed, with the hash as its last member */
 	out->len--;
-	if (buf_printf(out, ",\"hash\":\"%s\"}", hash) == -1)
+	if (buf_adds(out, ",\"hash\":\"") == -1 ||
+	    buf_add(out, hash, CHAIN_HASH_HEX) == -1 || buf_adds(out, "\"}") == -1)
 		goto nomem;
 	memcpy(ch->prev, hash, sizeof(ch->prev));
 	ch->seq = seq;

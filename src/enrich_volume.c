@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "enrich.h"
+#include "event.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "procinfo.h"
@@ -52,19 +53,12 @@ static const struct {
 	{ 1UL << 25, "MS_LAZYTIME" },
 };
 
-/* The first record of type in ev's records. */
-static cJSON *
-record(cJSON *ev, const char *type)
+/* A field of the event's SYSCALL record (a0..a3 are hex), or NULL. */
+static const char *
+syscall_field(const cJSON *ev, const char *name, char *out, size_t outlen)
 {
-	cJSON *r;
-
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
-		cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
-
-		if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
-			return r;
-	}
-	return NULL;
+	return event_record_str(ev, "SYSCALL", name, out, outlen) == 0 ?
+	    out : NULL;
 }
 
 static const char *
@@ -86,21 +80,21 @@ static int
 relative_ok(cJSON *ev)
 {
 	const char *sc = str_of(ev, "syscall");
-	cJSON *sr = record(ev, "SYSCALL");
+	char a[24];
 	size_t n;
 
-	if (sc == NULL || sr == NULL)
+	if (sc == NULL || syscall_field(ev, "type", a, sizeof(a)) == NULL)
 		return 0;
 	n = strlen(sc);
 	/* *at() calls name a directory fd: only AT_FDCWD means the CWD */
 	if ((n > 2 && !strcmp(sc + n - 2, "at")) ||
 	    (n > 3 && !strcmp(sc + n - 3, "at2"))) {
 		if (!strcmp(sc, "symlinkat"))
-			return is_at_fdcwd(str_of(sr, "a1"));
-		if (!is_at_fdcwd(str_of(sr, "a0")))
+			return is_at_fdcwd(syscall_field(ev, "a1", a, sizeof(a)));
+		if (!is_at_fdcwd(syscall_field(ev, "a0", a, sizeof(a))))
 			return 0;
 		if (!strncmp(sc, "renameat", 8) || !strcmp(sc, "linkat"))
-			return is_at_fdcwd(str_of(sr, "a2"));
+			return is_at_fdcwd(syscall_field(ev, "a2", a, sizeof(a)));
 	}
 	return 1;
 }
@@ -206,17 +200,17 @@ static void
 mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
     const struct pinfo_view *v)
 {
-	cJSON *sr = record(ev, "SYSCALL");
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
-	cJSON *m;
+	char buf[24];
 	const char *a;
+	cJSON *m;
 
-	if (sr == NULL)
+	if (syscall_field(ev, "type", buf, sizeof(buf)) == NULL)
 		return;
 	m = cJSON_AddObjectToObject(ev, "mount");
 	st->mounts++;
 	if (!strcmp(sc, "mount")) {
-		a = str_of(sr, "a3");
+		a = syscall_field(ev, "a3", buf, sizeof(buf));
 		add_flags(m, a ? strtoul(a, NULL, 16) : 0);
 		mount_path(m, paths, 0, "target");
 		if (cJSON_GetArraySize(paths) > 1)
@@ -224,7 +218,7 @@ mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
 		else
 			cJSON_AddNullToObject(m, "source");
 	} else if (!strcmp(sc, "umount2")) {
-		a = str_of(sr, "a1");
+		a = syscall_field(ev, "a1", buf, sizeof(buf));
 		cJSON_AddNumberToObject(m, "umount_flags",
 		    a ? (double)strtoul(a, NULL, 16) : 0);
 		mount_path(m, paths, 0, "target");

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "event.h"
+#include "json.h"
 #include "log.h"
 #include "text.h"
 
@@ -25,13 +26,88 @@
 struct ev_scan {
 	cJSON *process;
 	cJSON *argv;		/* from EXECVE; PROCTITLE only if none */
-	struct buf proctitle;
+	int have_proctitle;	/* its bytes are in R.proctitle */
 	int have_execve;
 	unsigned long arch;
 	long syscall;
 	struct buf arg;		/* EXECVE argument being reassembled */
 	cJSON *keys;
+	unsigned have;		/* process members set, by 1 << field id */
 };
+
+/* The field names the top level is derived from. */
+enum fid {
+	F_OTHER, F_ARCH, F_SYSCALL, F_SUCCESS, F_EXIT, F_KEY, F_PID, F_PPID,
+	F_UID, F_AUID, F_COMM, F_EXE, F_CWD, F_PROCTITLE, F_TYPE, F_NODE,
+};
+
+static const char *const field_name[] = {
+	[F_PID] = "pid", [F_PPID] = "ppid", [F_UID] = "uid", [F_AUID] = "auid",
+	[F_COMM] = "comm", [F_EXE] = "exe",
+};
+
+static enum fid
+field_id(const char *name, size_t n)
+{
+	/* called for every field: decide on length and first byte */
+#define IS(s) (sizeof(s) - 1 == n && memcmp(name, s, n) == 0)
+	switch (n) {
+	case 3:
+		if (IS("key")) return F_KEY;
+		if (IS("pid")) return F_PID;
+		if (IS("uid")) return F_UID;
+		if (IS("exe")) return F_EXE;
+		if (IS("cwd")) return F_CWD;
+		break;
+	case 4:
+		if (IS("arch")) return F_ARCH;
+		if (IS("exit")) return F_EXIT;
+		if (IS("ppid")) return F_PPID;
+		if (IS("auid")) return F_AUID;
+		if (IS("comm")) return F_COMM;
+		if (IS("type")) return F_TYPE;
+		if (IS("node")) return F_NODE;
+		break;
+	case 7:
+		if (IS("syscall")) return F_SYSCALL;
+		if (IS("success")) return F_SUCCESS;
+		break;
+	case 9:
+		if (IS("proctitle")) return F_PROCTITLE;
+		break;
+	}
+#undef IS
+	return F_OTHER;
+}
+
+/*
+ * One field of the record being written, name and value as spans. A
+ * span that needed decoding or escaping lives in the record's scratch
+ * buffer (at an offset while the buffer may still move); the others
+ * point into auparse's copy of the record.
+ */
+struct fld {
+	uint64_t key;		/* the name's first 8 bytes, big-endian */
+	const char *name, *val;
+	size_t noff, nlen, voff, vlen;
+	int nclean, vclean;	/* JSON-ready as they are (plain()) */
+	size_t at;		/* position in the record, while sorting */
+};
+
+/*
+ * Per-call scratch, kept between events so the hot path does not
+ * allocate: one record's fields, their decoded bytes, the record's
+ * JSON. Single-threaded, like the rest of podtrail.
+ */
+static struct {
+	struct fld *f;
+	size_t n, cap;
+	struct buf scratch;	/* escaped names and decoded values */
+	struct buf tmp;		/* a value's decoded bytes before escaping */
+	struct buf esc;
+	struct buf json;	/* the record being written */
+	struct buf proctitle;	/* the event's decoded PROCTITLE */
+} R;
 
 static int
 may_hex(int ftype)
@@ -57,9 +133,8 @@ static struct {
 } hexcache[HEXCACHE_SIZE];
 
 static int
-field_may_hex(auparse_state_t *au, int rtype, const char *name)
+field_may_hex(auparse_state_t *au, int rtype, const char *name, size_t n)
 {
-	size_t n = strlen(name);
 	unsigned h = (unsigned)rtype * 31u;
 
 	if (n >= HEXCACHE_NAME)
@@ -75,23 +150,36 @@ field_may_hex(auparse_state_t *au, int rtype, const char *name)
 			hexcache[i].hex = may_hex(auparse_get_field_type(au));
 			return hexcache[i].hex;
 		}
-		if (hexcache[i].rtype == rtype && !strcmp(hexcache[i].name, name))
+		if (hexcache[i].rtype == rtype &&
+		    memcmp(hexcache[i].name, name, n + 1) == 0)
 			return hexcache[i].hex;
 	}
 	return may_hex(auparse_get_field_type(au));
 }
 
-/* Printable ASCII but backslash: needs neither decoding nor escaping. */
-static int
+/*
+ * Printable ASCII but backslash: needs no decoding nor lossless escape.
+ * Returns 0 if not, PLAIN if so, CLEAN if it also holds no '"' and so
+ * goes into JSON verbatim.
+ */
+#define PLAIN 1
+#define CLEAN 3
+
+/* Per byte: CLEAN, PLAIN ('"') or 0; a span's class is their AND. */
+static const unsigned char byteclass[256] = {
+	[' ' ... '!'] = CLEAN, ['"'] = PLAIN, ['#' ... '['] = CLEAN,
+	[']' ... '~'] = CLEAN,	/* not '\\' */
+};
+
+static inline int
 plain(const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned r = CLEAN;
 
-		if (c < 0x20 || c > 0x7e || c == '\\')
-			return 0;
-	}
-	return 1;
+	for (size_t i = 0; i < n; i++)
+		r &= byteclass[u[i]];
+	return (int)r;
 }
 
 /* Decode raw as the kernel encoded it and escape it to valid UTF-8. */
@@ -135,41 +223,6 @@ int_value(const char *raw)
 	return cJSON_CreateRaw(raw);
 }
 
-/* A cheap per-record filter: only a name whose bit is set may repeat. */
-static uint64_t
-name_bit(const char *name)
-{
-	size_t n = strlen(name);
-
-	return 1ULL << ((unsigned char)name[0] * 7 + n * 13 +
-	    (unsigned char)name[n - 1]) % 64;
-}
-
-/* Add item under name; a repeated name turns the value into an array. */
-static void
-add_field(cJSON *obj, const char *name, cJSON *item, uint64_t *seen)
-{
-	uint64_t bit = name_bit(name);
-	cJSON *old = NULL;
-
-	if (*seen & bit)
-		old = cJSON_GetObjectItemCaseSensitive(obj, name);
-	*seen |= bit;
-
-	if (old == NULL) {
-		cJSON_AddItemToObject(obj, name, item);
-	} else if (cJSON_IsArray(old)) {
-		cJSON_AddItemToArray(old, item);
-	} else {
-		cJSON *arr = cJSON_CreateArray();
-
-		cJSON_DetachItemViaPointer(obj, old);
-		cJSON_AddItemToArray(arr, old);
-		cJSON_AddItemToArray(arr, item);
-		cJSON_AddItemToObject(obj, name, arr);
-	}
-}
-
 /* Keys: the kernel joins several with \001. */
 static void
 add_keys(struct ev_scan *s, const char *raw, struct buf *tmp, struct buf *esc)
@@ -190,40 +243,6 @@ add_keys(struct ev_scan *s, const char *raw, struct buf *tmp, struct buf *esc)
 			q = end;
 		cJSON_AddItemToArray(s->keys, escaped_bytes(p, (size_t)(q - p), esc));
 		p = q;
-	}
-}
-
-/* Fields of the acting process; the first record that has one wins. */
-static void
-process_field(struct ev_scan *s, const char *name, const char *raw, cJSON *val)
-{
-	int is_int;
-
-	switch (name[0]) {
-	case 'p':
-		is_int = !strcmp(name, "pid") || !strcmp(name, "ppid");
-		break;
-	case 'u':
-		is_int = !strcmp(name, "uid");
-		break;
-	case 'a':
-		is_int = !strcmp(name, "auid");
-		break;
-	case 'c':
-	case 'e':
-		if ((strcmp(name, "comm") && strcmp(name, "exe")) ||
-		    cJSON_HasObjectItem(s->process, name))
-			return;
-		cJSON_AddItemToObject(s->process, name, cJSON_Duplicate(val, 0));
-		return;
-	default:
-		return;
-	}
-	if (is_int && !cJSON_HasObjectItem(s->process, name)) {
-		cJSON *n = int_value(raw);
-
-		if (n)
-			cJSON_AddItemToObject(s->process, name, n);
 	}
 }
 
@@ -295,13 +314,22 @@ argv_from_proctitle(const struct buf *pt, struct buf *esc)
 void
 event_format_time(char *out, size_t outlen, long long sec, unsigned ms)
 {
+	/* events come many to a second: format each second once */
+	static long long last = -1;
+	static char date[64];
 	struct tm tm;
 	time_t t = (time_t)sec;
 
-	gmtime_r(&t, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ms % 1000);
+	if (sec != last) {
+		gmtime_r(&t, &tm);
+		snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		last = sec;
+	}
+	ms %= 1000;
+	snprintf(out, outlen, "%s.%c%c%cZ", date, '0' + ms / 100,
+	    '0' + ms / 10 % 10, '0' + ms % 10);
 }
 
 cJSON *
@@ -322,31 +350,412 @@ event_new_internal(const char *type, const char *node)
 	return ev;
 }
 
-/* One PATH record's summary for "paths"; the inode as an exact number. */
+/* A string node from a span (cJSON wants NUL-terminated text). */
 static cJSON *
-path_entry(cJSON *rec)
+string_n(const char *p, size_t n)
+{
+	buf_reset(&R.esc);
+	if (buf_add(&R.esc, p, n) == -1)
+		return NULL;
+	return cJSON_CreateString(R.esc.data ? R.esc.data : "");
+}
+
+/* Make room for one more field; NULL on ENOMEM. */
+static struct fld *
+fld_new(void)
+{
+	if (__builtin_expect(R.n == R.cap, 0)) {
+		size_t cap = R.cap ? R.cap * 2 : 64;
+		struct fld *f = reallocarray(R.f, cap, sizeof(*f));
+
+		if (f == NULL)
+			return NULL;
+		R.f = f;
+		R.cap = cap;
+	}
+	return memset(&R.f[R.n++], 0, sizeof(*R.f));
+}
+
+/*
+ * The value as podtrail writes it: the kernel's bytes decoded (quotes
+ * stripped, hex decoded) and escaped (text.h). Clean values, the common
+ * case, stay spans of auparse's text.
+ */
+static int
+fld_value(struct fld *f, const char *raw, size_t n, int hex)
+{
+	int q = n >= 2 && raw[0] == '"' && raw[n - 1] == '"', cls;
+
+	if (!hex && (cls = plain(raw + q, n - 2 * q)) != 0) {
+		f->val = raw + q;
+		f->vlen = n - 2 * q;
+		f->vclean = cls == CLEAN;
+		return 0;
+	}
+	buf_reset(&R.tmp);
+	if (text_decode(&R.tmp, raw, hex) == -1)
+		return -1;
+	f->val = NULL;
+	f->voff = R.scratch.len;
+	if (text_escape(&R.scratch, R.tmp.data ? R.tmp.data : "", R.tmp.len) == -1)
+		return -1;
+	f->vlen = R.scratch.len - f->voff;
+	return 0;
+}
+
+/* The value span of f, wherever it lives now. */
+static const char *
+fld_val(const struct fld *f)
+{
+	return f->val ? f->val : R.scratch.data + f->voff;
+}
+
+/* Fields of the acting process; the first record that has one wins. */
+static void
+process_field(struct ev_scan *s, enum fid id, const char *raw,
+    const struct fld *f)
+{
+	cJSON *v;
+
+	if (s->have & 1u << id)
+		return;
+	switch (id) {
+	case F_PID:
+	case F_PPID:
+	case F_UID:
+	case F_AUID:
+		v = int_value(raw);
+		break;
+	case F_COMM:
+	case F_EXE:
+		v = string_n(fld_val(f), f->vlen);
+		break;
+	default:
+		return;
+	}
+	if (v) {
+		cJSON_AddItemToObjectCS(s->process, field_name[id], v);
+		s->have |= 1u << id;
+	}
+}
+
+/*
+ * Sort keys: names compare bytewise, and almost all differ within their
+ * first 8 bytes, so one integer compare decides most pairs.
+ */
+static void
+fld_key(struct fld *f)
+{
+	unsigned char b[8] = { 0 };
+
+	memcpy(b, f->name, f->nlen < 8 ? f->nlen : 8);
+	f->key = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
+	    (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+	    (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+	    (uint64_t)b[6] << 8 | b[7];
+}
+
+static int
+fld_cmp(const struct fld *a, const struct fld *b)
+{
+	size_t n;
+	int c;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	/* names hold no NUL: equal keys and a short name mean a prefix */
+	n = a->nlen < b->nlen ? a->nlen : b->nlen;
+	if (n > 8 && (c = memcmp(a->name + 8, b->name + 8, n - 8)) != 0)
+		return c;
+	return a->nlen < b->nlen ? -1 : a->nlen > b->nlen;
+}
+
+/*
+ * The kernel writes a record type's fields in the same order every
+ * time, so remember the last order seen per type and the permutation
+ * that sorted it: a record with exactly the same names is put in order
+ * without comparing them.
+ */
+#define PERM_TYPES 64
+#define PERM_FIELDS 48
+
+static struct perm {
+	int rtype;
+	size_t n;
+	uint64_t key[PERM_FIELDS];
+	unsigned char to[PERM_FIELDS];	/* sorted position of field i */
+} perms[PERM_TYPES];
+
+static int
+perm_match(const struct perm *p, int rtype, const struct fld *f, size_t n)
+{
+	if (p->rtype != rtype || p->n != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p->key[i] != f[i].key)
+			return 0;
+	return 1;
+}
+
+/* Sort fields by name, stably: a repeated name keeps its values' order. */
+static void
+sort_fields(int rtype, struct fld *f, size_t n)
+{
+	struct perm *p = &perms[(unsigned)rtype % PERM_TYPES];
+	struct fld tmp[PERM_FIELDS];
+	size_t i, j;
+
+	if (n <= PERM_FIELDS && perm_match(p, rtype, f, n)) {
+		memcpy(tmp, f, n * sizeof(*f));
+		for (i = 0; i < n; i++)
+			f[p->to[i]] = tmp[i];
+		return;
+	}
+	for (i = 0; i < n; i++)
+		f[i].at = i;	/* remember where each came from */
+	for (i = 1; i < n; i++) {
+		struct fld x = f[i];
+
+		for (j = i; j > 0 && fld_cmp(&f[j - 1], &x) > 0; j--)
+			f[j] = f[j - 1];
+		f[j] = x;
+	}
+	if (n > PERM_FIELDS)
+		return;
+	/*
+	 * Cache only an order the 8-byte keys alone decide (no two
+	 * equal): then any record with the same keys sorts the same way.
+	 */
+	for (i = 1; i < n; i++)
+		if (f[i - 1].key == f[i].key)
+			return;
+	p->rtype = rtype;
+	p->n = n;
+	for (i = 0; i < n; i++) {
+		p->key[f[i].at] = f[i].key;
+		p->to[f[i].at] = (unsigned char)i;
+	}
+}
+
+/* A JSON string into d: clean text (plain()) needs no escaping. */
+static inline char *
+put_str(char *d, const char *s, size_t n, int clean)
+{
+	if (!clean)
+		return json_put_strn(d, s, n);
+	*d++ = '"';
+	memcpy(d, s, n);
+	d += n;
+	*d++ = '"';
+	return d;
+}
+
+/*
+ * Write the record's fields as one canonical JSON object: keys in
+ * bytewise order, a repeated name as an array of its values in the
+ * order they came. The same bytes json_write(JSON_SORTED) gives for the
+ * equivalent cJSON tree, without building one.
+ */
+static int
+write_record(struct buf *out, int rtype)
+{
+	struct fld *f = R.f;
+	size_t n = R.n, i, j, k, room = 2;
+	char *d;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].name == NULL)
+			f[i].name = R.scratch.data + f[i].noff;
+		if (f[i].val == NULL)
+			f[i].val = R.scratch.data + f[i].voff;
+		fld_key(&f[i]);
+		room += JSON_STR_MAX(f[i].nlen) + JSON_STR_MAX(f[i].vlen) + 4;
+	}
+	sort_fields(rtype, f, n);
+	buf_reset(out);
+	if (buf_reserve(out, room) == -1)
+		return -1;
+	d = out->data;
+	*d++ = '{';
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && fld_cmp(&f[i], &f[j]) == 0; j++)
+			;
+		if (i)
+			*d++ = ',';
+		d = put_str(d, f[i].name, f[i].nlen, f[i].nclean);
+		*d++ = ':';
+		if (j - i > 1)
+			*d++ = '[';
+		for (k = i; k < j; k++) {
+			if (k > i)
+				*d++ = ',';
+			d = put_str(d, f[k].val, f[k].vlen, f[k].vclean);
+		}
+		if (j - i > 1)
+			*d++ = ']';
+	}
+	*d++ = '}';
+	*d = '\0';
+	out->len = (size_t)(d - out->data);
+	return 0;
+}
+
+/*
+ * One PATH record's summary for "paths", from its fields: each value a
+ * string (the inode an exact number), an array if the name repeats,
+ * null if absent.
+ */
+static cJSON *
+path_entry(void)
 {
 	static const char *const keep[] = { "name", "nametype", "inode", "mode" };
 	cJSON *p = cJSON_CreateObject();
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, keep[i]);
-		cJSON *n = NULL;
+		size_t klen = strlen(keep[i]), hits = 0;
+		cJSON *v = NULL;
 
-		if (v && i == 2 && cJSON_IsString(v))
-			n = int_value(v->valuestring);
-		if (n == NULL)
-			n = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
-		cJSON_AddItemToObject(p, keep[i], n);
+		for (size_t j = 0; j < R.n; j++) {
+			const struct fld *f = &R.f[j];
+			cJSON *s;
+
+			if (f->nlen != klen || memcmp(f->name, keep[i], klen))
+				continue;
+			if (i == 2 && text_is_int(f->val, f->vlen)) {
+				buf_reset(&R.esc);
+				buf_add(&R.esc, f->val, f->vlen);
+				s = cJSON_CreateRaw(R.esc.data);
+			} else {
+				s = string_n(f->val, f->vlen);
+			}
+			if (++hits == 1) {
+				v = s;
+				continue;
+			}
+			if (hits == 2) {
+				cJSON *arr = cJSON_CreateArray();
+
+				/* an array holds strings, not raw numbers */
+				if (cJSON_IsRaw(v))
+					v->type = cJSON_String;
+				cJSON_AddItemToArray(arr, v);
+				v = arr;
+			}
+			if (cJSON_IsRaw(s))
+				s->type = cJSON_String;
+			cJSON_AddItemToArray(v, s);
+		}
+		cJSON_AddItemToObjectCS(p, keep[i], v ? v : cJSON_CreateNull());
 	}
 	return p;
+}
+
+/* The fields of the record auparse is on, and what the top level needs. */
+static int
+scan_record(auparse_state_t *au, int rtype, const char *tname,
+    struct ev_scan *s, const char **success, const char **exitv)
+{
+	struct fld *f;
+
+	R.n = 0;
+	buf_reset(&R.scratch);
+	if ((f = fld_new()) == NULL)
+		return -1;
+	f->name = "type";
+	f->nlen = 4;
+	f->nclean = 1;
+	f->val = tname;
+	f->vlen = strlen(tname);
+	f->vclean = plain(tname, f->vlen) == CLEAN;
+	if (!auparse_first_field(au))
+		return 0;
+	do {
+		const char *name = auparse_get_field_name(au);
+		const char *raw = auparse_get_field_str(au);
+		size_t rlen, nlen;
+		enum fid id;
+		int hex, cls;
+
+		if (name == NULL || raw == NULL || *name == '\0')
+			continue;
+		nlen = strlen(name);
+		if ((id = field_id(name, nlen)) == F_TYPE || id == F_NODE)
+			continue;
+		rlen = strlen(raw);
+		/* EXECVE arguments are untrusted strings too */
+		hex = raw[0] != '"' && text_is_hex(raw, rlen) &&
+		    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
+		    !strstr(name, "_len") && strcmp(name, "argc")) ||
+		    field_may_hex(au, rtype, name, nlen));
+		if ((f = fld_new()) == NULL)
+			return -1;
+		/* a garbled stream can hold any bytes in a name */
+		if ((cls = plain(name, nlen)) != 0) {
+			f->name = name;
+			f->nlen = nlen;
+			f->nclean = cls == CLEAN;
+		} else {
+			f->noff = R.scratch.len;
+			if (text_escape(&R.scratch, name, nlen) == -1)
+				return -1;
+			f->nlen = R.scratch.len - f->noff;
+		}
+		if (fld_value(f, raw, rlen, hex) == -1)
+			return -1;
+
+		switch (rtype) {
+		case AUDIT_SYSCALL:
+			if (id == F_ARCH)
+				s->arch = strtoul(raw, NULL, 16);
+			else if (id == F_SYSCALL)
+				s->syscall = strtol(raw, NULL, 10);
+			else if (id == F_SUCCESS)
+				*success = raw;
+			else if (id == F_EXIT)
+				*exitv = raw;
+			else if (id == F_KEY)
+				add_keys(s, raw, &R.tmp, &R.esc);
+			else if (id != F_OTHER)
+				process_field(s, id, raw, f);
+			break;
+		case AUDIT_CWD:
+			if (id == F_CWD && !(s->have & 1u << F_CWD)) {
+				cJSON_AddItemToObjectCS(s->process, "cwd",
+				    string_n(fld_val(f), f->vlen));
+				s->have |= 1u << F_CWD;
+			}
+			break;
+		case AUDIT_EXECVE:
+			execve_field(s, name, raw, &R.tmp, &R.esc);
+			break;
+		case AUDIT_PROCTITLE:
+			/* fld_value left the decoded bytes in R.tmp */
+			if (id != F_PROCTITLE)
+				break;
+			if (!s->have_proctitle)
+				buf_reset(&R.proctitle);
+			s->have_proctitle = 1;
+			if (f->val == NULL && hex)
+				buf_add(&R.proctitle, R.tmp.data, R.tmp.len);
+			else
+				text_decode(&R.proctitle, raw, 1);
+			break;
+		default:
+			/* user-space records carry the process too */
+			if (id == F_KEY)
+				add_keys(s, raw, &R.tmp, &R.esc);
+			else if (id != F_OTHER)
+				process_field(s, id, raw, f);
+			break;
+		}
+	} while (auparse_next_field(au) > 0);
+	return 0;
 }
 
 cJSON *
 event_build(auparse_state_t *au, const char *node)
 {
 	const au_event_t *ts = auparse_get_timestamp(au);
-	struct buf tmp = BUF_INIT, esc = BUF_INIT, key = BUF_INIT;
 	struct ev_scan s = { 0 };
 	cJSON *ev, *records = NULL, *paths = NULL;
 	const char *success = NULL, *exitv = NULL;
@@ -364,105 +773,45 @@ event_build(auparse_state_t *au, const char *node)
 
 	snprintf(serial, sizeof(serial), "%lu", ts->serial);
 	event_format_time(tbuf, sizeof(tbuf), ts->sec, ts->milli);
-	cJSON_AddStringToObject(ev, "type", "audit");
-	cJSON_AddRawToObject(ev, "serial", serial);
-	cJSON_AddStringToObject(ev, "time", tbuf);
+	/* literal keys need no copy (...CS): an event has dozens */
+	cJSON_AddItemToObjectCS(ev, "type", cJSON_CreateStringReference("audit"));
+	cJSON_AddItemToObjectCS(ev, "serial", cJSON_CreateRaw(serial));
+	cJSON_AddItemToObjectCS(ev, "time", cJSON_CreateString(tbuf));
 	/* node= comes from the input too: escaped like any value */
 	if (ts->host && *ts->host) {
-		if (text_escape(&key, ts->host, strlen(ts->host)) == -1)
+		buf_reset(&R.esc);
+		if (text_escape(&R.esc, ts->host, strlen(ts->host)) == -1)
 			goto nomem;
-		cJSON_AddStringToObject(ev, "node", key.data);
+		cJSON_AddItemToObjectCS(ev, "node", cJSON_CreateString(R.esc.data));
 	} else {
-		cJSON_AddStringToObject(ev, "node", node);
+		cJSON_AddItemToObjectCS(ev, "node", cJSON_CreateString(node));
 	}
 
 	auparse_first_record(au);
 	do {
 		const char *tname = auparse_get_type_name(au);
 		int rtype = auparse_get_type(au);
-		uint64_t seen;
 		cJSON *rec;
 
 		/* EOE only ends the event; auparse does not always keep it */
 		if (rtype == AUDIT_EOE)
 			continue;
-		rec = cJSON_CreateObject();
-		seen = 0;
-
-		cJSON_AddStringToObject(rec, "type", tname ? tname : "UNKNOWN");
-		if (!auparse_first_field(au))
-			goto record_done;
-		do {
-			const char *name = auparse_get_field_name(au);
-			const char *raw = auparse_get_field_str(au);
-			int hex;
-			cJSON *val;
-
-			if (name == NULL || raw == NULL || *name == '\0' ||
-			    ((*name == 't' || *name == 'n') &&
-			    (!strcmp(name, "type") || !strcmp(name, "node"))))
-				continue;
-			/* EXECVE arguments are untrusted strings too */
-			hex = raw[0] != '"' && text_is_hex(raw, strlen(raw)) &&
-			    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
-			    !strstr(name, "_len") && strcmp(name, "argc")) ||
-			    field_may_hex(au, rtype, name));
-			if ((val = decoded_string(raw, hex, &tmp, &esc)) == NULL)
-				goto nomem;
-
-			switch (rtype) {
-			case AUDIT_SYSCALL:
-				if (!strcmp(name, "arch"))
-					s.arch = strtoul(raw, NULL, 16);
-				else if (!strcmp(name, "syscall"))
-					s.syscall = strtol(raw, NULL, 10);
-				else if (!strcmp(name, "success"))
-					success = raw;
-				else if (!strcmp(name, "exit"))
-					exitv = raw;
-				else if (!strcmp(name, "key"))
-					add_keys(&s, raw, &tmp, &esc);
-				process_field(&s, name, raw, val);
-				break;
-			case AUDIT_CWD:
-				if (!strcmp(name, "cwd"))
-					cJSON_AddItemToObject(s.process, "cwd",
-					    cJSON_Duplicate(val, 0));
-				break;
-			case AUDIT_EXECVE:
-				execve_field(&s, name, raw, &tmp, &esc);
-				break;
-			case AUDIT_PROCTITLE:
-				if (!strcmp(name, "proctitle"))
-					text_decode(&s.proctitle, raw, 1);
-				break;
-			default:
-				/* user-space records carry the process too */
-				process_field(&s, name, raw, val);
-				if (!strcmp(name, "key"))
-					add_keys(&s, raw, &tmp, &esc);
-				break;
-			}
-			/* a garbled stream can hold any bytes in a name */
-			if (!plain(name, strlen(name))) {
-				buf_reset(&key);
-				if (text_escape(&key, name, strlen(name)) == -1) {
-					cJSON_Delete(val);
-					goto nomem;
-				}
-				name = key.data;
-			}
-			add_field(rec, name, val, &seen);
-		} while (auparse_next_field(au) > 0);
-record_done:
+		/*
+		 * Records are most of an event: each is written once, here,
+		 * as its canonical JSON, and carried as a raw node.
+		 */
+		if (scan_record(au, rtype, tname ? tname : "UNKNOWN", &s,
+		    &success, &exitv) == -1 || write_record(&R.json, rtype) == -1 ||
+		    (rec = cJSON_CreateRaw(R.json.data)) == NULL)
+			goto nomem;
 		if (rtype == AUDIT_EXECVE)
 			s.have_execve = 1;
 		if (rtype == AUDIT_PATH)
-			cJSON_AddItemToArray(paths, path_entry(rec));
+			cJSON_AddItemToArray(paths, path_entry());
 		cJSON_AddItemToArray(records, rec);
 	} while (auparse_next_record(au) > 0);
 	if (s.have_execve)
-		execve_done(&s, &esc);
+		execve_done(&s, &R.esc);
 
 	if (s.syscall >= 0) {
 		int machine = audit_elf_to_machine((unsigned int)s.arch);
@@ -470,42 +819,44 @@ record_done:
 		    audit_syscall_to_name((int)s.syscall, machine);
 
 		if (sc)
-			cJSON_AddStringToObject(ev, "syscall", sc);
+			cJSON_AddItemToObjectCS(ev, "syscall",
+			    cJSON_CreateStringReference(sc));
 		else
 			cJSON_AddNumberToObject(ev, "syscall", (double)s.syscall);
 	}
 	if (success)
-		cJSON_AddBoolToObject(ev, "success", !strcmp(success, "yes"));
+		cJSON_AddItemToObjectCS(ev, "success",
+		    cJSON_CreateBool(!strcmp(success, "yes")));
 	if (exitv) {
 		cJSON *n = int_value(exitv);
 
 		if (n == NULL)
-			n = decoded_string(exitv, 0, &tmp, &esc);
-		cJSON_AddItemToObject(ev, "exit", n);
+			n = decoded_string(exitv, 0, &R.tmp, &R.esc);
+		cJSON_AddItemToObjectCS(ev, "exit", n);
 	}
 	if (s.keys == NULL)
-		cJSON_AddNullToObject(ev, "key");
+		cJSON_AddItemToObjectCS(ev, "key", cJSON_CreateNull());
 	else if (cJSON_GetArraySize(s.keys) == 1)
-		cJSON_AddItemToObject(ev, "key",
+		cJSON_AddItemToObjectCS(ev, "key",
 		    cJSON_DetachItemFromArray(s.keys, 0));
 	else {
-		cJSON_AddItemToObject(ev, "key", s.keys);
+		cJSON_AddItemToObjectCS(ev, "key", s.keys);
 		s.keys = NULL;
 	}
-	if (!s.have_execve && s.proctitle.data)
-		s.argv = argv_from_proctitle(&s.proctitle, &esc);
+	if (!s.have_execve && s.have_proctitle && R.proctitle.len > 0)
+		s.argv = argv_from_proctitle(&R.proctitle, &R.esc);
 	if (s.argv) {
-		cJSON_AddItemToObject(s.process, "argv", s.argv);
+		cJSON_AddItemToObjectCS(s.process, "argv", s.argv);
 		s.argv = NULL;
 	}
 	if (s.process->child) {
-		cJSON_AddItemToObject(ev, "process", s.process);
+		cJSON_AddItemToObjectCS(ev, "process", s.process);
 		s.process = NULL;
 	} else {
-		cJSON_AddNullToObject(ev, "process");
+		cJSON_AddItemToObjectCS(ev, "process", cJSON_CreateNull());
 	}
-	cJSON_AddItemToObject(ev, "paths", paths);
-	cJSON_AddItemToObject(ev, "records", records);
+	cJSON_AddItemToObjectCS(ev, "paths", paths);
+	cJSON_AddItemToObjectCS(ev, "records", records);
 	goto out;
 nomem:
 	log_warnx("out of memory building event");
@@ -519,9 +870,105 @@ out:
 	cJSON_Delete(s.argv);
 	cJSON_Delete(s.keys);
 	buf_free(&s.arg);
-	buf_free(&s.proctitle);
-	buf_free(&tmp);
-	buf_free(&esc);
-	buf_free(&key);
 	return ev;
+}
+
+static int
+hexdigit(char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * Read a JSON string at p (just past its opening quote) into out,
+ * undoing the escapes json_write_strn makes. 0, or -1 if it does not
+ * fit or is not such a string.
+ */
+static int
+unquote(const char *p, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *p != '"'; p++) {
+		char c = *p;
+
+		if (c == '\0')
+			return -1;
+		if (c == '\\') {
+			switch (*++p) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case '"': case '\\': case '/': c = *p; break;
+			case 'u':
+				/* only controls are written as \u00XX */
+				if (strncmp(p + 1, "00", 2) || !text_is_hex(p + 3, 2))
+					return -1;
+				c = (char)(hexdigit(p[3]) << 4 | hexdigit(p[4]));
+				p += 4;
+				break;
+			default:
+				return -1;
+			}
+		}
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Find member name's string value in a canonical record. A quote inside
+ * a string is always escaped, so "name":" right after '{' or ',' can
+ * only be that member.
+ */
+static int
+member_str(const char *obj, const char *name, char *out, size_t outlen)
+{
+	char pat[64];
+	const char *p = obj;
+	int n = snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+
+	if (n < 0 || (size_t)n >= sizeof(pat))
+		return -1;
+	while ((p = strstr(p, pat)) != NULL) {
+		if (p > obj && (p[-1] == '{' || p[-1] == ','))
+			return unquote(p + n, out, outlen);
+		p++;
+	}
+	return -1;
+}
+
+int
+event_record_str(const cJSON *ev, const char *type, const char *name,
+    char *out, size_t outlen)
+{
+	const cJSON *r;
+	char t[32];
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
+		char *own = NULL;
+		const char *text;
+		int rc = -1, match;
+
+		/* podtrail's own events may carry records as objects */
+		if (cJSON_IsRaw(r))
+			text = r->valuestring;
+		else if (cJSON_IsObject(r))
+			text = own = cJSON_PrintUnformatted(r);
+		else
+			continue;
+		match = text && member_str(text, "type", t, sizeof(t)) == 0 &&
+		    strcmp(t, type) == 0;
+		if (match)
+			rc = member_str(text, name, out, outlen);
+		cJSON_free(own);
+		if (match)
+			return rc;
+	}
+	return -1;
 }

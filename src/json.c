@@ -36,21 +36,16 @@ special8(uint64_t x)
 	return (ctl | q | b) != 0;
 }
 
-static int
-write_string(struct buf *out, const char *s)
+char *
+json_put_strn(char *d, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-	char *d;
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + n;
 
-	/* worst case: every byte becomes \u00XX */
-	if (buf_reserve(out, n * 6 + 2) == -1)
-		return -1;
-	d = out->data + out->len;
 	*d++ = '"';
 	/* eight clean bytes at a time: the common case */
-	while (n >= 8) {
+	while (end - p >= 8) {
 		uint64_t x;
 
 		memcpy(&x, p, 8);
@@ -59,9 +54,8 @@ write_string(struct buf *out, const char *s)
 		memcpy(d, p, 8);
 		d += 8;
 		p += 8;
-		n -= 8;
 	}
-	for (; *p; p++) {
+	for (; p < end; p++) {
 		if (!needs_escape[*p]) {
 			*d++ = (char)*p;
 			continue;
@@ -83,9 +77,29 @@ write_string(struct buf *out, const char *s)
 		}
 	}
 	*d++ = '"';
+	return d;
+}
+
+int
+json_write_strn(struct buf *out, const char *s, size_t n)
+{
+	char *d;
+
+	if (buf_reserve(out, JSON_STR_MAX(n)) == -1)
+		return -1;
+	d = json_put_strn(out->data + out->len, s, n);
 	*d = '\0';
 	out->len = (size_t)(d - out->data);
 	return 0;
+}
+
+static int
+write_string(struct buf *out, const char *s)
+{
+	/* cJSON stops at the first NUL: so do we */
+	if (s == NULL)
+		s = "";
+	return json_write_strn(out, s, strlen(s));
 }
 
 /* cJSON's number format, so both printers agree byte for byte. */

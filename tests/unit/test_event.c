@@ -5,28 +5,47 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+#include "chain.h"
+#include "event.h"
+#include "json.h"
 #include "parse.h"
 #include "unit.h"
 
 #define MAXEV 16
 
 static cJSON *evs[MAXEV];
+static char *lines[MAXEV];	/* each event's canonical JSON */
+static char a0[MAXEV][32];	/* event_record_str(SYSCALL, a0), or "-" */
 static int nev;
 
 static void
 collect(cJSON *ev, void *arg)
 {
+	struct buf b = BUF_INIT;
+
+	(void)arg;
 	ck_assert_int_lt(nev, MAXEV);
-	/* the event lives in the arena until the next one: keep a copy */
-	evs[nev++] = cJSON_Duplicate(ev, 1);
+	if (event_record_str(ev, "SYSCALL", "a0", a0[nev], sizeof(a0[0])))
+		snprintf(a0[nev], sizeof(a0[0]), "-");
+	/*
+	 * The event lives in the arena until the next one, and records are
+	 * raw canonical JSON: keep what a reader of the line would see.
+	 */
+	ck_assert_int_eq(json_write(&b, ev, JSON_SORTED, NULL), 0);
+	evs[nev] = chain_parse(b.data, b.len);	/* numbers stay text */
+	ck_assert_ptr_nonnull(evs[nev]);
+	lines[nev++] = b.data;
 	cJSON_Delete(ev);
 }
 
 static void
 reset(void)
 {
-	for (int i = 0; i < nev; i++)
+	for (int i = 0; i < nev; i++) {
 		cJSON_Delete(evs[i]);
+		free(lines[i]);
+	}
 	nev = 0;
 }
 
@@ -270,6 +289,68 @@ START_TEST(test_garbage_is_survived)
 }
 END_TEST
 
+START_TEST(test_record_canonical)
+{
+	/* repeated names become arrays in arrival order; keys sorted */
+	const char *log =
+	    "type=SYSCALL msg=audit(1700000005.000:91): arch=c000003e "
+	    "syscall=2 success=yes exit=3 a0=\"x\",\"a0\":\"y\" pid=7 "
+	    "comm=\"q\\\"\"\n"
+	    "type=UNKNOWN[1999] msg=audit(1700000005.000:91): zz=1 b=2 zz=3 "
+	    "b=4 ab=5\n"
+	    "type=EOE msg=audit(1700000005.000:91): \n";
+	cJSON *rec;
+
+	feed_all(log, strlen(log));
+	ck_assert_int_eq(nev, 1);
+	rec = cJSON_GetArrayItem(cJSON_GetObjectItem(evs[0], "records"), 1);
+	ck_assert_ptr_nonnull(strstr(lines[0],
+	    "{\"ab\":\"5\",\"b\":[\"2\",\"4\"],\"type\":\"UNKNOWN\","
+	    "\"zz\":[\"1\",\"3\"]}"));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(rec, "zz")), 2);
+	/* a quoted value that looks like a member is only a value */
+	ck_assert_str_eq(a0[0], "x\",\"a0\":\"y");
+	/* a backslash is escaped losslessly (text.h) */
+	ck_assert_str_eq(str(evs[0], "process.comm"), "q\\\\\"");
+	reset();
+}
+END_TEST
+
+START_TEST(test_same_shape_records)
+{
+	/*
+	 * The second and third SYSCALL records have the first one's shape
+	 * (the remembered sort order applies); the fourth does not.
+	 */
+	static const char *const tail[] = {
+	    "a0=1 a1=2 pid=5 comm=\"a\"", "a0=3 a1=4 pid=6 comm=\"b\"",
+	    "a0=5 a1=6 pid=7 comm=\"c\"", "pid=8 a1=8 a0=7 zzz=1 comm=\"d\"",
+	};
+	char log[2048];
+	size_t off = 0;
+
+	for (int i = 0; i < 4; i++)
+		off += (size_t)snprintf(log + off, sizeof(log) - off,
+		    "type=SYSCALL msg=audit(1700000006.000:%d): arch=c000003e "
+		    "syscall=2 success=yes exit=0 %s\n"
+		    "type=EOE msg=audit(1700000006.000:%d): \n", 100 + i,
+		    tail[i], 100 + i);
+	feed_all(log, off);
+	ck_assert_int_eq(nev, 4);
+	ck_assert_ptr_nonnull(strstr(lines[2], "[{\"a0\":\"5\",\"a1\":\"6\","
+	    "\"arch\":\"c000003e\",\"comm\":\"c\",\"exit\":\"0\","
+	    "\"pid\":\"7\",\"success\":\"yes\",\"syscall\":\"2\","
+	    "\"type\":\"SYSCALL\"}]"));
+	ck_assert_ptr_nonnull(strstr(lines[3], "[{\"a0\":\"7\",\"a1\":\"8\","
+	    "\"arch\":\"c000003e\",\"comm\":\"d\",\"exit\":\"0\","
+	    "\"pid\":\"8\",\"success\":\"yes\",\"syscall\":\"2\","
+	    "\"type\":\"SYSCALL\",\"zzz\":\"1\"}]"));
+	ck_assert_str_eq(a0[1], "3");
+	ck_assert_str_eq(a0[3], "7");
+	reset();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -283,6 +364,8 @@ main(void)
 	tcase_add_test(tc, test_age_emits_without_eoe);
 	tcase_add_test(tc, test_long_record_and_node_prefix);
 	tcase_add_test(tc, test_garbage_is_survived);
+	tcase_add_test(tc, test_record_canonical);
+	tcase_add_test(tc, test_same_shape_records);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
