@@ -311,6 +311,22 @@ argv_from_proctitle(const struct buf *pt, struct buf *esc)
 	return argv;
 }
 
+/* v in decimal into out (>= 21 bytes); snprintf costs more per event. */
+static void
+ulong_dec(char *out, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*out++ = tmp[--n];
+	*out = '\0';
+}
+
 void
 event_format_time(char *out, size_t outlen, long long sec, unsigned ms)
 {
@@ -328,8 +344,7 @@ event_format_time(char *out, size_t outlen, long long sec, unsigned ms)
 		last = sec;
 	}
 	ms %= 1000;
-	snprintf(out, outlen, "%s.%c%c%cZ", date, '0' + ms / 100,
-	    '0' + ms / 10 % 10, '0' + ms % 10);
+	snprintf(out, outlen, "%s.%03uZ", date, ms);
 }
 
 cJSON *
@@ -609,44 +624,52 @@ static cJSON *
 path_entry(void)
 {
 	static const char *const keep[] = { "name", "nametype", "inode", "mode" };
-	cJSON *p = cJSON_CreateObject();
+	static struct fld want[4];	/* their sort keys: all are <= 8 bytes */
+	cJSON *v[4] = { NULL }, *p = cJSON_CreateObject();
+	size_t hits[4] = { 0 };
 
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		size_t klen = strlen(keep[i]), hits = 0;
-		cJSON *v = NULL;
-
-		for (size_t j = 0; j < R.n; j++) {
-			const struct fld *f = &R.f[j];
-			cJSON *s;
-
-			if (f->nlen != klen || memcmp(f->name, keep[i], klen))
-				continue;
-			if (i == 2 && text_is_int(f->val, f->vlen)) {
-				buf_reset(&R.esc);
-				buf_add(&R.esc, f->val, f->vlen);
-				s = cJSON_CreateRaw(R.esc.data);
-			} else {
-				s = string_n(f->val, f->vlen);
-			}
-			if (++hits == 1) {
-				v = s;
-				continue;
-			}
-			if (hits == 2) {
-				cJSON *arr = cJSON_CreateArray();
-
-				/* an array holds strings, not raw numbers */
-				if (cJSON_IsRaw(v))
-					v->type = cJSON_String;
-				cJSON_AddItemToArray(arr, v);
-				v = arr;
-			}
-			if (cJSON_IsRaw(s))
-				s->type = cJSON_String;
-			cJSON_AddItemToArray(v, s);
+	if (want[0].key == 0)
+		for (size_t i = 0; i < 4; i++) {
+			want[i].name = keep[i];
+			want[i].nlen = strlen(keep[i]);
+			fld_key(&want[i]);
 		}
-		cJSON_AddItemToObjectCS(p, keep[i], v ? v : cJSON_CreateNull());
+	for (size_t j = 0; j < R.n; j++) {
+		const struct fld *f = &R.f[j];
+		size_t i;
+		cJSON *s;
+
+		for (i = 0; i < 4; i++)
+			if (f->key == want[i].key && f->nlen == want[i].nlen)
+				break;
+		if (i == 4)
+			continue;
+		if (i == 2 && text_is_int(f->val, f->vlen)) {
+			buf_reset(&R.esc);
+			buf_add(&R.esc, f->val, f->vlen);
+			s = cJSON_CreateRaw(R.esc.data);
+		} else {
+			s = string_n(f->val, f->vlen);
+		}
+		if (++hits[i] == 1) {
+			v[i] = s;
+			continue;
+		}
+		if (hits[i] == 2) {
+			cJSON *arr = cJSON_CreateArray();
+
+			/* an array holds strings, not raw numbers */
+			if (cJSON_IsRaw(v[i]))
+				v[i]->type = cJSON_String;
+			cJSON_AddItemToArray(arr, v[i]);
+			v[i] = arr;
+		}
+		if (cJSON_IsRaw(s))
+			s->type = cJSON_String;
+		cJSON_AddItemToArray(v[i], s);
 	}
+	for (size_t i = 0; i < 4; i++)
+		cJSON_AddItemToObjectCS(p, keep[i], v[i] ? v[i] : cJSON_CreateNull());
 	return p;
 }
 
@@ -771,7 +794,7 @@ event_build(auparse_state_t *au, const char *node)
 	records = cJSON_CreateArray();
 	paths = cJSON_CreateArray();
 
-	snprintf(serial, sizeof(serial), "%lu", ts->serial);
+	ulong_dec(serial, ts->serial);
 	event_format_time(tbuf, sizeof(tbuf), ts->sec, ts->milli);
 	/* literal keys need no copy (...CS): an event has dozens */
 	cJSON_AddItemToObjectCS(ev, "type", cJSON_CreateStringReference("audit"));
