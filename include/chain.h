@@ -9,8 +9,10 @@
  * escapes them, numbers as written.
  *
  * Restart safety works like a database sequence cache: before a seq
- * beyond the reserved block is used, seq + CHAIN_RESERVE is persisted
- * (temp file, fsync, rename). A clean close persists the exact state,
+ * beyond the reserved block is used, a new block is persisted (temp
+ * file, fsync, rename): CHAIN_RESERVE seqs, doubling up to
+ * CHAIN_RESERVE_MAX while blocks last under a second, so a busy node
+ * syncs about once a second. A clean close persists the exact state,
  * so the next run continues without a gap; after kill -9 the next run
  * starts past the reservation, so no seq is ever reused and the lost
  * tail (plus unused reserved seqs) shows up as a gap, never a break.
@@ -25,6 +27,7 @@
 #include "buf.h"
 
 #define CHAIN_RESERVE 1024
+#define CHAIN_RESERVE_MAX 65536
 #define CHAIN_HASH_HEX 64
 /* "prev" of the first event of a stream */
 #define CHAIN_GENESIS \

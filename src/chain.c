@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -36,6 +37,8 @@ struct chain {
 	int lockfd;
 	unsigned long long seq;		/* last issued; 0 before the first */
 	unsigned long long limit;	/* highest seq usable without persisting */
+	unsigned long long reserve;	/* size of the last reserved block */
+	struct timespec reserved_at;	/* when it was reserved (monotonic) */
 	char prev[CHAIN_HASH_HEX + 1];
 	unsigned char *key;
 	size_t keylen;
@@ -588,6 +591,29 @@ err:
 	return NULL;
 }
 
+/*
+ * Each reservation costs an fsync. Under load, reserve about a second's
+ * worth of seqs (doubling while blocks last under a second), so a busy
+ * node syncs about once a second; when quiet, go back to the minimum,
+ * which bounds the gap an unclean stop leaves.
+ */
+static unsigned long long
+next_reserve(struct chain *ch)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - ch->reserved_at.tv_sec) * 1000LL +
+	    (now.tv_nsec - ch->reserved_at.tv_nsec) / 1000000;
+	if (ch->reserve == 0 || ms >= 1000)
+		ch->reserve = CHAIN_RESERVE;
+	else if (ch->reserve < CHAIN_RESERVE_MAX)
+		ch->reserve *= 2;
+	ch->reserved_at = now;
+	return ch->reserve;
+}
+
 int
 chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 {
@@ -596,12 +622,23 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 	char seqtxt[24], hash[CHAIN_HASH_HEX + 1];
 	unsigned long long seq = ch->seq + 1;
 
-	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-		cJSON_DeleteItemFromObjectCaseSensitive(ev, ours[i]);
+	/* one pass: an event is sealed once, so these are rarely there */
+	for (cJSON *c = ev->child, *next; c; c = next) {
+		next = c->next;
+		if (c->string == NULL || !strchr("sph", c->string[0]))
+			continue;
+		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			if (strcmp(c->string, ours[i]) == 0) {
+				cJSON_Delete(cJSON_DetachItemViaPointer(ev, c));
+				break;
+			}
+	}
 	if (seq > ch->limit) {
+		unsigned long long n = next_reserve(ch);
+
 		/* reserve before use, so a crash can never reuse a seq */
-		if (chain_persist(ch, seq + CHAIN_RESERVE, 0) == 0)
-			ch->limit = seq + CHAIN_RESERVE - 1;
+		if (chain_persist(ch, seq + n, 0) == 0)
+			ch->limit = seq + n - 1;
 		else
 			log_warnx_rl(&rl, "chain state not saved; a restart "
 			    "may repeat seqs (shown as conflicts)");

@@ -458,16 +458,16 @@ process_field(struct ev_scan *s, enum fid id, const char *raw,
  * Sort keys: names compare bytewise, and almost all differ within their
  * first 8 bytes, so one integer compare decides most pairs.
  */
-static void
+static inline void
 fld_key(struct fld *f)
 {
-	unsigned char b[8] = { 0 };
+	uint64_t k = 0;
 
-	memcpy(b, f->name, f->nlen < 8 ? f->nlen : 8);
-	f->key = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
-	    (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
-	    (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
-	    (uint64_t)b[6] << 8 | b[7];
+	memcpy(&k, f->name, f->nlen < 8 ? f->nlen : 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	k = __builtin_bswap64(k);	/* the first byte most significant */
+#endif
+	f->key = k;
 }
 
 static int
