@@ -128,32 +128,66 @@ stamp_ok(const char *s, size_t n)
 }
 
 /*
- * "[node=NAME ]type=NAME msg=audit(SEC.MSEC:SERIAL):" starts every
- * record, with names of plain bytes (libauparse mishandles a 0x1d, say,
- * in a type).
+ * How many fields named "cwd" s[0..n) holds as libauparse splits it: at
+ * spaces, also inside quotes, and a msg='...' opens nested fields. (A
+ * kernel CWD record has one field whose value holds no space.)
  */
 static int
-line_ok(const char *s, size_t n)
+cwd_fields(const char *s, size_t n)
 {
+	const char *end = s + n, *sp;
+	int count = 0;
+
+	for (; s < end; s = sp + 1) {
+		size_t t;
+
+		if ((sp = memchr(s, ' ', (size_t)(end - s))) == NULL)
+			sp = end;
+		t = (size_t)(sp - s);
+		if ((t >= 4 && memcmp(s, "cwd=", 4) == 0) ||
+		    (t >= 9 && memcmp(s, "msg='cwd=", 9) == 0))
+			count++;
+	}
+	return count;
+}
+
+/*
+ * "[node=NAME ]type=NAME msg=audit(SEC.MSEC:SERIAL):" starts every
+ * record, with names of plain bytes (libauparse mishandles a 0x1d, say,
+ * in a type). NULL if the line may go to libauparse, else why not.
+ */
+static const char *
+line_bad(const char *s, size_t n)
+{
+	const char *type;
 	size_t k;
 
 	if (n > 5 && memcmp(s, "node=", 5) == 0) {
 		k = name_len(s + 5, n - 5, 0);
 		if (k == 0 || 5 + k == n || s[5 + k] != ' ')
-			return 0;
+			return "not an audit record";
 		s += 6 + k;
 		n -= 6 + k;
 	}
 	if (n < 5 || memcmp(s, "type=", 5) != 0)
-		return 0;
+		return "not an audit record";
 	k = name_len(s + 5, n - 5, 1);
 	if (k == 0 || 5 + k == n || s[5 + k] != ' ')
-		return 0;
+		return "not an audit record";
+	type = s + 5;
 	s += 6 + k;
 	n -= 6 + k;
-	if (n < 10 || memcmp(s, "msg=audit(", 10) != 0)
-		return 0;
-	return stamp_ok(s + 10, n - 10);
+	if (n < 10 || memcmp(s, "msg=audit(", 10) != 0 ||
+	    !stamp_ok(s + 10, n - 10))
+		return "not an audit record";
+	/*
+	 * libauparse 3.0.9 leaks a copy of the first cwd when a CWD record
+	 * has a second one. The kernel never writes that; a forged or
+	 * garbled stream must not make podtrail grow.
+	 */
+	if (k == 3 && memcmp(type, "CWD", 3) == 0 && cwd_fields(s, n) > 1)
+		return "CWD record with more than one cwd field";
+	return NULL;
 }
 
 static void
@@ -170,20 +204,20 @@ drop_line(struct parse *p, const char *why)
 static int
 feed_lines(struct parse *p, const char *data, size_t len)
 {
-	const char *run = data, *q = data, *end = data + len, *nl;
+	const char *run = data, *q = data, *end = data + len, *nl, *why;
 	int rc = 0;
 
 	/* runs of good lines go to auparse in one call; bad ones are cut out */
 	for (; q < end; q = nl + 1) {
 		nl = memchr(q, '\n', (size_t)(end - q));
-		if (line_ok(q, (size_t)(nl - q))) {
+		if ((why = line_bad(q, (size_t)(nl - q))) == NULL) {
 			p->records++;
 			continue;
 		}
 		if (q > run && auparse_feed(p->au, run, (size_t)(q - run)) == -1)
 			rc = -1;
 		if (nl > q)	/* empty lines are harmless: not counted */
-			drop_line(p, "not an audit record");
+			drop_line(p, why);
 		run = nl + 1;
 	}
 	if (end > run && auparse_feed(p->au, run, (size_t)(end - run)) == -1)
@@ -247,8 +281,11 @@ parse_feed(struct parse *p, const char *data, size_t len)
 int
 parse_feed_record(struct parse *p, const char *line, size_t len)
 {
-	if (memchr(line, '\n', len) != NULL || !line_ok(line, len)) {
-		drop_line(p, "not an audit record");
+	const char *why = memchr(line, '\n', len) != NULL ?
+	    "newline inside a record" : line_bad(line, len);
+
+	if (why != NULL) {
+		drop_line(p, why);
 		return 0;
 	}
 	p->records++;

@@ -147,6 +147,31 @@ START_TEST(test_hostile_names_escaped)
 }
 END_TEST
 
+START_TEST(test_cwd_twice_dropped)
+{
+	/*
+	 * libauparse leaks on a CWD record with a second cwd field (also
+	 * one nested in msg='...'); the kernel writes one, whose value has
+	 * no space even when the path looks like a field.
+	 */
+	static const char text[] =
+	    "type=CWD msg=audit(1700000000.100:50): cwd=\"/a\" cwd=\"/b\"\n"
+	    "type=CWD msg=audit(1700000000.100:51): cwd=0 msg='cwd=\"\n"
+	    "type=CWD msg=audit(1700000000.100:52): cwd=\"/x'cwd=y\"\n"
+	    "type=EOE msg=audit(1700000000.100:52): \n"
+	    "type=USER_CMD msg=audit(1700000000.100:53): pid=1 cwd=\"/a\" "
+	    "msg='cwd=\"/b\" res=success'\n";
+	struct got g = { BUF_INIT, 0 };
+	struct parse *p = run(text, sizeof(text) - 1, 0, &g);
+
+	ck_assert_uint_eq(parse_malformed(p), 2);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_ptr_nonnull(strstr(g.out.data, "\"cwd\":\"/x'cwd=y\""));
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
 START_TEST(test_feed_record_checks)
 {
 	struct got g = { BUF_INIT, 0 };
@@ -178,6 +203,7 @@ main(void)
 	tcase_add_test(tc, test_overlong_line);
 	tcase_add_test(tc, test_hostile_names_escaped);
 	tcase_add_test(tc, test_feed_record_checks);
+	tcase_add_test(tc, test_cwd_twice_dropped);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
