@@ -12,8 +12,21 @@ struct buf {
 
 #define BUF_INIT { NULL, 0, 0 }
 
-/* Make room for n more bytes. 0, or -1 with errno ENOMEM. */
-int buf_reserve(struct buf *b, size_t n);
+/* buf_reserve's slow path: reallocate. */
+int buf_grow(struct buf *b, size_t n);
+
+/*
+ * Make room for n more bytes. 0, or -1 with errno ENOMEM. Inline: it
+ * runs for every string written, and there is room almost always.
+ */
+static inline int
+buf_reserve(struct buf *b, size_t n)
+{
+	if (n < b->cap && b->len < b->cap - n)
+		return 0;
+	return buf_grow(b, n);
+}
+
 /* Append bytes / a string / formatted text. 0, or -1 (ENOMEM). */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);

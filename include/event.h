@@ -30,7 +30,10 @@ cJSON *event_new_internal(const char *type, const char *node);
  */
 int event_record_str(const cJSON *ev, const char *type, const char *name,
     char *out, size_t outlen);
-/* Format sec.ms as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
+/*
+ * Format sec.ms as RFC 3339 UTC with milliseconds into out (40 bytes are
+ * enough); a stamp past what struct tm holds gives the epoch.
+ */
 void event_format_time(char *out, size_t outlen, long long sec, unsigned ms);
 
 #endif

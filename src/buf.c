@@ -10,7 +10,7 @@
 #include "buf.h"
 
 int
-buf_reserve(struct buf *b, size_t n)
+buf_grow(struct buf *b, size_t n)
 {
 	size_t need, cap;
 	char *p;

@@ -334,17 +334,33 @@ event_format_time(char *out, size_t outlen, long long sec, unsigned ms)
 	static long long last = -1;
 	static char date[64];
 	struct tm tm;
+	size_t n;
 	time_t t = (time_t)sec;
 
 	if (sec != last) {
-		gmtime_r(&t, &tm);
+		/* a forged stamp can be past what struct tm holds */
+		if (gmtime_r(&t, &tm) == NULL) {
+			t = 0;
+			gmtime_r(&t, &tm);
+		}
 		snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec);
 		last = sec;
 	}
 	ms %= 1000;
-	snprintf(out, outlen, "%s.%03uZ", date, ms);
+	n = strlen(date);
+	if (outlen < n + sizeof(".000Z")) {
+		if (outlen)
+			*out = '\0';
+		return;
+	}
+	memcpy(out, date, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + ms / 100);
+	out[n + 2] = (char)('0' + ms / 10 % 10);
+	out[n + 3] = (char)('0' + ms % 10);
+	memcpy(out + n + 4, "Z", 2);
 }
 
 cJSON *
@@ -802,10 +818,17 @@ event_build(auparse_state_t *au, const char *node)
 	cJSON_AddItemToObjectCS(ev, "time", cJSON_CreateString(tbuf));
 	/* node= comes from the input too: escaped like any value */
 	if (ts->host && *ts->host) {
+		size_t n = strlen(ts->host);
+
 		buf_reset(&R.esc);
-		if (text_escape(&R.esc, ts->host, strlen(ts->host)) == -1)
+		if (plain(ts->host, n))	/* the escape would not change it */
+			cJSON_AddItemToObjectCS(ev, "node",
+			    cJSON_CreateString(ts->host));
+		else if (text_escape(&R.esc, ts->host, n) == -1)
 			goto nomem;
-		cJSON_AddItemToObjectCS(ev, "node", cJSON_CreateString(R.esc.data));
+		else
+			cJSON_AddItemToObjectCS(ev, "node",
+			    cJSON_CreateString(R.esc.data));
 	} else {
 		cJSON_AddItemToObjectCS(ev, "node", cJSON_CreateString(node));
 	}

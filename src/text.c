@@ -104,8 +104,16 @@ text_escape(struct buf *out, const char *s, size_t n)
 	if (buf_reserve(out, n) == -1)
 		return -1;
 	while (i < n) {
-		size_t len = p[i] && p[i] != '\\' ? utf8_len(p + i, n - i) : 0;
+		size_t len;
 		char esc[4];
+
+		/* ASCII but NUL and backslash: most bytes, one test each */
+		if (p[i] - 1u < 0x7fu && p[i] != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		len = p[i] && p[i] != '\\' ? utf8_len(p + i, n - i) : 0;
 
 		if (len) {
 			i += len;
