@@ -40,5 +40,5 @@ note "demo took $secs s"
 exec 8>&2
 need_audit
 exec 2>&8
-! auditctl -l 2>/dev/null | grep -Eq 'key=podtrail_(mount|enospc|volume|hostpath)$' ||
+! auditctl -l 2>/dev/null | grep -Eq '(key=| -k )podtrail_(mount|enospc|volume|hostpath)$' ||
 	fail "rules left: $(auditctl -l)"
