@@ -27,6 +27,7 @@ PODTRAIL=$top_builddir/podtrail
 export PODTRAIL
 . "$top_srcdir/tests/integration/common.sh"
 . "$top_srcdir/tests/integration/https.sh"
+. "$top_srcdir/tests/integration/auditd.sh"
 
 SECS=${1:-20}
 RUNS=${2:-1}
@@ -92,34 +93,6 @@ peak_rss() {
 	echo "$s"
 }
 
-auditd_conf() {	# auditd_conf DIR: a private auditd writing DIR/audit.log
-	mkdir -p "$1/plugins.d"
-	chmod 0750 "$1" "$1/plugins.d"
-	cat >"$1/auditd.conf" <<CONF
-local_events = yes
-write_logs = yes
-log_file = $1/audit.log
-log_format = RAW
-log_group = root
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 10000
-num_logs = 0
-max_log_file_action = IGNORE
-space_left = 2
-space_left_action = IGNORE
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = IGNORE
-q_depth = 20000
-overflow_action = SYSLOG
-plugin_dir = $1/plugins.d
-name_format = NONE
-CONF
-	chmod 0640 "$1/auditd.conf"
-}
-
 laurel_conf() {	# laurel_conf DIR: laurel as a plugin of DIR's auditd
 	mkdir -p "$1/laurel"
 	chown _laurel "$1/laurel" 2>/dev/null || true
@@ -182,7 +155,7 @@ start_collector() {	# start_collector MODE DIR
 		;;
 	auditd | laurel)
 		need_cmd auditd
-		auditd_conf "$d/auditd"
+		auditd_conf "$d/auditd" flush=INCREMENTAL_ASYNC freq=50 max_log_file=10000
 		[ "$mode" = laurel ] && { need_cmd laurel; laurel_conf "$d/auditd"; }
 		auditd -c "$d/auditd" -n -s nochange >"$d/auditd.out" 2>&1 9>&- &
 		COLLECTOR_PID=$!

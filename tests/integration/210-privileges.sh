@@ -47,7 +47,7 @@ kill $PID; wait $PID || fail "root run exited $?"
 run_one noenrich --enrich=no
 want2=$(mask $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)
 [ "$(status $PID CapEff)" = "$want2" ] || fail "no-enrich: CapEff $(status $PID CapEff), want $want2"
-kill $PID; wait $PID || true
+kill $PID; wait $PID || fail "no-enrich run exited $?"
 
 # as nobody: uid and gid switched, same capabilities, events still flow
 run_one nobody --user=nobody

@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # scripts/demo in CI mode (no installs, this build): it must run, show
 # both scanners' writes with their writers, flag the cross-pod write,
-# verify the chain, and leave no audit rule behind.
+# verify the chain, and leave no audit rule behind. Under a wrapper
+# (valgrind) podtrail is too slow to attribute: the rest is checked.
 . "$top_srcdir/tests/integration/common.sh"
 need_root
-# attribution needs an agent that keeps pace with the containers
-[ -n "$PODTRAIL_WRAPPER" ] && skip "the demo's figures need podtrail at native speed (wrapper: $PODTRAIL_WRAPPER)"
 rc=0
 "$top_srcdir/scripts/demo" --no-install --builddir "$top_builddir" --keep "$T/recv.ndjson" \
 	>"$T/demo.out" 2>&1 9>&- || rc=$?
 cat "$T/demo.out"
 [ "$rc" = 77 ] && skip "the demo cannot run here"
 [ "$rc" = 0 ] || fail "demo exited $rc"
-grep -q '^summary: .* 12 writes attributed, 1 cross-pod$' "$T/demo.out" || fail "summary"
-[ "$(grep -c 'write /cache/scan-a-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner a writes"
-[ "$(grep -c 'write /cache/scan-b-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner b writes"
-grep -q 'CROSS-POD' "$T/demo.out" || fail "no cross-pod flag"
-grep -q 'set-up: [0-9]* mount calls by runc' "$T/demo.out" || fail "no set-up mounts"
 grep -q 'OK: every chain is complete and intact' "$T/demo.out" || fail "verify"
+# every write reached the receiver as an event, attributed or not
+writes=$("$PYTHON3" -c 'import json,re,sys
+n=0
+for l in open(sys.argv[1]):
+    e=json.loads(l)
+    n+=any(p.get("nametype") in ("CREATE","NORMAL") and re.search(r"/(scan-[ab]-[0-9]+|backup)[.]txt$", p.get("name") or "") for p in e.get("paths") or [])
+print(n)' "$T/recv.ndjson")
+[ "$writes" -ge 12 ] || fail "only $writes of 12 writes reached the receiver"
+if [ -n "$PODTRAIL_WRAPPER" ]; then
+	# attribution reads /proc/<pid> of processes that live a millisecond:
+	# an agent slowed ~20x finds them gone, so only speed-independent
+	# facts are checked here (clean exit under the wrapper, delivery,
+	# chain, no rule left)
+	note "wrapper: attribution not checked ($(grep '^summary:' "$T/demo.out"))"
+else
+	grep -q '^summary: .* 12 writes attributed, 1 cross-pod$' "$T/demo.out" || fail "summary"
+	[ "$(grep -c 'write /cache/scan-a-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner a writes"
+	[ "$(grep -c 'write /cache/scan-b-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner b writes"
+	grep -q 'CROSS-POD' "$T/demo.out" || fail "no cross-pod flag"
+	grep -q 'set-up: [0-9]* mount calls by runc' "$T/demo.out" || fail "no set-up mounts"
+fi
 secs=$(sed -n 's/^demo finished in \([0-9]*\) s$/\1/p' "$T/demo.out")
 note "demo took $secs s"
 # nothing left behind: the pack's keys (under the lock, so no other
@@ -25,5 +40,5 @@ note "demo took $secs s"
 exec 8>&2
 need_audit
 exec 2>&8
-! auditctl -l 2>/dev/null | grep -Eq 'key=podtrail_(mount|enospc|volume|hostpath)$' ||
+! auditctl -l 2>/dev/null | grep -Eq '(key=| -k )podtrail_(mount|enospc|volume|hostpath)$' ||
 	fail "rules left: $(auditctl -l)"

@@ -91,7 +91,9 @@ need_audit() {
 _audit_restore() {
 	local k
 	# by prefix: keys made in a subshell, $(audit_key x), are covered too
-	for k in $(auditctl -l 2>/dev/null | grep -o "key=${_audit_prefix}[A-Za-z0-9_]*" | sort -u); do
+	for k in $(auditctl -l 2>/dev/null |
+		grep -oE -- "(key=|-k )${_audit_prefix}[A-Za-z0-9_]*" |
+		sed -E 's/^(key=|-k )//' | sort -u); do
 		audit_del_key "${k#key=}"
 	done
 	[ -n "${_audit_enabled_before:-}" ] &&
@@ -107,14 +109,15 @@ audit_key() { echo "${_audit_prefix}$1"; }
 # audit_del_key KEY: delete every loaded rule that carries KEY
 audit_del_key() {
 	local key=$1 line
-	auditctl -l 2>/dev/null | grep -F -- "key=$key" | while IFS= read -r line; do
-		# `auditctl -l` prints rules as -a/-w specs; -a becomes -d
+	# `auditctl -l` prints rules as -a/-w specs (key=K, or -k K for a
+	# watch); -a becomes -d, -w becomes -W
+	while IFS= read -r line; do
 		# shellcheck disable=SC2086
 		case "$line" in
 		-a*) auditctl ${line/-a/-d} >/dev/null 2>&1 ;;
 		-w*) auditctl ${line/-w/-W} >/dev/null 2>&1 ;;
 		esac
-	done
+	done < <(auditctl -l 2>/dev/null | grep -E -- "(key=| -k )$key( |\$)" || true)
 	return 0
 }
 
