@@ -58,6 +58,7 @@ struct entry {
 	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
 	int from_connector;
 	int have_cg;		/* cg was read (or inherited) */
+	int moved;		/* may have moved since cg was known */
 	long long cg_read_ms;	/* when cg and ns were read from /proc */
 	int in_container;
 	struct cg_info cg;
@@ -75,7 +76,7 @@ struct pinfo {
 	int tracking;
 	size_t nentries, nns;
 	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
-	    connector_hits, unknown, ambiguous, reused, expired;
+	    connector_hits, unknown, ambiguous, reused, expired, moved;
 };
 
 long long
@@ -387,6 +388,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 		e->cg = cg;
 		e->in_container = in_ctr;
 		e->have_cg = 1;
+		e->moved = 0;
 	}
 	if ((n = ns_of(pi, pid, is_exec)) != NULL)
 		ns_ref(e, n);
@@ -407,8 +409,20 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 		pi->learned++;
 		return;
 	}
-	if (is_exec)
-		return;	/* gone already; the fork left what there is */
+	if (is_exec) {
+		/*
+		 * Gone already. A runtime moves its child into the container's
+		 * cgroup between fork and exec, so host data from before the
+		 * exec may be wrong: unknown rather than wrong. (Container data
+		 * stays: leaving a container's cgroup needs root on the node.)
+		 */
+		if ((e = current(pi, pid)) != NULL && e->have_cg &&
+		    !e->in_container && !e->moved) {
+			e->moved = 1;
+			pi->moved++;
+		}
+		return;
+	}
 	/* gone before we looked: it had its parent's cgroup and namespace */
 	if ((pe = current(pi, parent)) == NULL) {
 		unsigned long long pt;
@@ -496,6 +510,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	 */
 	if (pi->tracking && (e = current(pi, pid)) != NULL &&
 	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, pinfo_now_ms())) {
+		if (e->moved)
+			goto unknown;
 		hit = e;
 		goto found;
 	}
@@ -522,7 +538,7 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 		hit = e;
 		n++;
 	}
-	if (n == 1 && !hit->have_cg)
+	if (n == 1 && (!hit->have_cg || hit->moved))
 		n = 0;
 	if (n > 1)
 		pi->ambiguous++;
@@ -579,6 +595,7 @@ pinfo_stats(struct pinfo *pi, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "proc_cache_mntns", (double)pi->nns);
 	cJSON_AddNumberToObject(obj, "proc_learned", (double)pi->learned);
 	cJSON_AddNumberToObject(obj, "proc_inherited", (double)pi->inherited);
+	cJSON_AddNumberToObject(obj, "proc_moved_unknown", (double)pi->moved);
 	cJSON_AddNumberToObject(obj, "proc_exits", (double)pi->exits);
 	cJSON_AddNumberToObject(obj, "lookup_proc", (double)pi->proc_hits);
 	cJSON_AddNumberToObject(obj, "lookup_cache", (double)pi->cache_hits);

@@ -184,6 +184,39 @@ START_TEST(test_fork_inherits_parent)
 }
 END_TEST
 
+START_TEST(test_exec_after_gone_host_is_unknown)
+{
+	struct pinfo *pi = pinfo_new(root);
+	struct pinfo_view v;
+	long long now = pinfo_now_ms();
+
+	pinfo_set_tracking(pi, 1);
+	/* a host process (a runtime) forks a child ... */
+	make_proc(820, 5000, NULL, "4026531841");
+	pinfo_learn(pi, 820, 1, now - 5000, 0);
+	pinfo_learn(pi, 821, 820, now - 30, 0);
+	ck_assert_int_eq(pinfo_lookup(pi, 821, now - 20, &v), 0);
+	ck_assert_int_eq(v.in_container, 0);
+	/*
+	 * ... which is gone when its exec is seen: it may have been moved
+	 * into a container first, so it is unknown, not the host.
+	 */
+	pinfo_learn(pi, 821, 820, now - 10, 1);
+	pinfo_exit(pi, 821, now - 1);
+	ck_assert_int_eq(pinfo_lookup(pi, 821, now - 5, &v), -1);
+	ck_assert_int_eq(v.how, PINFO_UNKNOWN);
+	/* a container process's children keep their container */
+	make_proc(830, 5000, ID_B, "4026532001");
+	pinfo_learn(pi, 830, 1, now - 5000, 0);
+	pinfo_learn(pi, 831, 830, now - 30, 0);
+	pinfo_learn(pi, 831, 830, now - 10, 1);
+	pinfo_exit(pi, 831, now - 1);
+	ck_assert_int_eq(pinfo_lookup(pi, 831, now - 5, &v), 0);
+	ck_assert_str_eq(v.cg.id, ID_B);
+	pinfo_free(pi);
+}
+END_TEST
+
 START_TEST(test_host_process)
 {
 	struct pinfo *pi = pinfo_new(root);
@@ -209,6 +242,7 @@ main(void)
 	tcase_add_test(tc, test_never_seen_is_unknown);
 	tcase_add_test(tc, test_fork_inherits_parent);
 	tcase_add_test(tc, test_host_process);
+	tcase_add_test(tc, test_exec_after_gone_host_is_unknown);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
