@@ -47,6 +47,8 @@ static const struct conf_opt opts[] = {
 	  "log to stderr instead of syslog", 1 },
 	{ "rcvbuf", T_SIZE, O(rcvbuf), "8M", 65536, 1LL << 31,
 	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted)", 0 },
+	{ "priority_boost", T_INT, O(priority_boost), "4", 0, 20,
+	  "lower podtrail's nice value by this much at start (as auditd.conf's priority_boost), so busy audited processes cannot starve it (needs CAP_SYS_NICE; 0: leave)", 0 },
 	{ "force", T_BOOL, O(force), "no", 0, 0,
 	  "netlink-unicast: take the audit pid even if another daemon holds it", 0 },
 	{ "backlog_limit", T_INT, O(backlog_limit), "8192", 0, 1LL << 30,

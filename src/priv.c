@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -154,4 +155,35 @@ priv_drop(const struct conf *c)
 	rc = 0;
 out:
 	return rc;
+}
+
+void
+priv_boost(const struct conf *c)
+{
+	int was, want;
+
+	if (c->priority_boost <= 0)
+		return;
+	errno = 0;
+	was = getpriority(PRIO_PROCESS, 0);
+	if (was == -1 && errno != 0) {
+		log_warn("priority_boost: getpriority");
+		return;
+	}
+	want = was - (int)c->priority_boost;
+	if (want < -20)
+		want = -20;
+	/*
+	 * auditd does the same (priority_boost): with writers on every
+	 * CPU, a reader at their priority falls behind and the multicast
+	 * socket overflows.
+	 */
+	if (setpriority(PRIO_PROCESS, 0, want) == -1) {
+		log_warn("priority_boost %lld not applied, nice stays %d%s",
+		    c->priority_boost, was, errno == EACCES || errno == EPERM ?
+		    " (needs CAP_SYS_NICE)" : "");
+		return;
+	}
+	log_info("priority_boost %lld: nice %d -> %d", c->priority_boost,
+	    was, want);
 }
