@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#ifdef HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 #include <zlib.h>
 
 #include "buf.h"
@@ -65,9 +68,13 @@ struct fwd {
 	int busy;
 	struct spool_seg seg;
 	struct buf raw, body, resp;
-	/* one deflate state, reset per request: no 270 KB churn per batch */
+	/* one compressor, reused per request: no 270 KB churn per batch */
+#ifdef HAVE_LIBDEFLATE
+	struct libdeflate_compressor *gz;
+#else
 	z_stream z;
 	int z_ready;
+#endif
 	unsigned failures;
 	long long retry_at;
 	struct spool *spool;
@@ -187,6 +194,36 @@ format_body(struct fwd *f, const struct buf *raw, struct buf *out)
 	return 0;
 }
 
+#ifdef HAVE_LIBDEFLATE
+static int
+gzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
+{
+	size_t n;
+
+	buf_reset(out);
+	/*
+	 * Level 1, whole batch at once: deflate was ~11% of the live path
+	 * with zlib (perf); libdeflate takes about half that.
+	 */
+	if (f->gz == NULL && (f->gz = libdeflate_alloc_compressor(1)) == NULL)
+		return -1;
+	if (buf_reserve(out, libdeflate_gzip_compress_bound(f->gz,
+	    in->len)) == -1)
+		return -1;
+	if ((n = libdeflate_gzip_compress(f->gz, in->data, in->len,
+	    out->data, out->cap - 1)) == 0)
+		return -1;
+	out->len = n;
+	return 0;
+}
+
+static void
+gzip_free(struct fwd *f)
+{
+	libdeflate_free_compressor(f->gz);
+	f->gz = NULL;
+}
+#else
 static int
 gzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
 {
@@ -217,6 +254,15 @@ gzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
 	out->len = z->total_out;
 	return rc == Z_STREAM_END ? 0 : -1;
 }
+
+static void
+gzip_free(struct fwd *f)
+{
+	if (f->z_ready)
+		deflateEnd(&f->z);
+	f->z_ready = 0;
+}
+#endif
 
 /* ---- curl <-> loop -------------------------------------------------- */
 
@@ -847,8 +893,7 @@ fwd_close(void *ctx)
 	buf_free(&f->raw);
 	buf_free(&f->body);
 	buf_free(&f->resp);
-	if (f->z_ready)
-		deflateEnd(&f->z);
+	gzip_free(f);
 	free(f->url);
 	free(f->es_index);
 	free(f);

@@ -1,8 +1,9 @@
 /*
  * priv.c - drop what start-up needed. Opening the multicast socket
  * needs CAP_AUDIT_READ, the process connector CAP_NET_ADMIN, loading
- * rules CAP_AUDIT_CONTROL; afterwards the agent only polls the audit
- * status, removes its rules at exit and reads other users' /proc.
+ * rules CAP_AUDIT_CONTROL, priority_boost CAP_SYS_NICE; afterwards the
+ * agent only polls the audit status, removes its rules at exit and
+ * reads other users' /proc.
  */
 #include "config.h"
 

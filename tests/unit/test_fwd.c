@@ -99,7 +99,7 @@ START_TEST(gzip_round_trip)
 		ck_assert_int_eq(memcmp(back, in.data, in.len), 0);
 		inflateEnd(&z);
 	}
-	deflateEnd(&f.z);
+	gzip_free(&f);
 	buf_free(&in);
 	buf_free(&gz);
 }
