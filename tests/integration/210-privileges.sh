@@ -42,12 +42,12 @@ done
 [ "$(status $PID CapInh)" = 0000000000000000 ] || fail "inheritable caps left"
 note "root: CapEff $(status $PID CapEff) = $(capsh --decode=$(status $PID CapEff) | sed 's/.*=//')"
 [ "$(stat -c %a "$T/root.state")" = 700 ] || fail "state dir mode $(stat -c %a "$T/root.state")"
-# priority_boost (default 4) lowered the nice value before the drop
+# priority_boost (default 10) lowered the nice value before the drop
 ni0=$(ps -o ni= -p $$ | tr -d ' ')
-want_ni=$((ni0 - 4 < -20 ? -20 : ni0 - 4))
+want_ni=$((ni0 - 10 < -20 ? -20 : ni0 - 10))
 [ "$(ps -o ni= -p $PID | tr -d ' ')" = "$want_ni" ] ||
 	fail "root: nice $(ps -o ni= -p $PID), want $want_ni"
-grep -q "priority_boost 4: nice $ni0 -> $want_ni" "$T/root.log" ||
+grep -q "priority_boost 10: nice $ni0 -> $want_ni" "$T/root.log" ||
 	fail "root: priority_boost not logged: $(cat "$T/root.log")"
 kill $PID; wait $PID || fail "root run exited $?"
 
