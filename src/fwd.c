@@ -268,6 +268,7 @@ gzip_free(struct fwd *f)
 
 static void check_done(struct fwd *f);
 static void kick(struct fwd *f);
+static void send_raw(struct fwd *f);
 
 static void
 sock_note(struct fwd *f, int fd, short events)
@@ -464,7 +465,6 @@ check_done(struct fwd *f)
 static void
 kick(struct fwd *f)
 {
-	static struct log_rl rl;
 	int r;
 
 	if (f->busy || loop_now_ms() < f->retry_at)
@@ -473,6 +473,15 @@ kick(struct fwd *f)
 		;
 	if (r == 0)
 		return;
+	send_raw(f);
+}
+
+/* Send f->raw, the pinned segment f->seg. */
+static void
+send_raw(struct fwd *f)
+{
+	static struct log_rl rl;
+
 	/* NDJSON is sent as spooled: no copy of the batch */
 	if ((f->fmt != FMT_NDJSON && format_body(f, &f->raw, &f->resp) == -1) ||
 	    gzip_buf(f, f->fmt == FMT_NDJSON ? &f->raw : &f->resp,
@@ -505,17 +514,34 @@ kick(struct fwd *f)
 static void
 seal(struct fwd *f)
 {
+	int kept;
+
 	if (f->batch_n == 0)
 		return;
 	loop_timer_disarm(f->age_timer);
 	/* a batch that cannot be kept is in f->loss, reported by flush */
-	if (spool_append(f->spool, f->batch.data, f->batch.len,
-	    f->batch_first, f->batch_last, f->batch_n, &f->loss) == 0 &&
-	    f->report_in_batch)
+	kept = spool_append(f->spool, f->batch.data, f->batch.len,
+	    f->batch_first, f->batch_last, f->batch_n, &f->loss) == 0;
+	if (kept && f->report_in_batch)
 		f->report_seq = f->batch_last;
 	f->report_in_batch = 0;
-	buf_reset(&f->batch);
 	f->batch_n = f->batch_first = f->batch_last = 0;
+	/*
+	 * Nothing in flight and this batch is all the spool holds: send it
+	 * from memory (it is on disk already) instead of reading it back.
+	 */
+	if (kept && !f->busy && loop_now_ms() >= f->retry_at &&
+	    spool_segments(f->spool) == 1 &&
+	    spool_pin_oldest(f->spool, &f->seg) == 1) {
+		struct buf t = f->raw;
+
+		f->raw = f->batch;
+		f->batch = t;
+		buf_reset(&f->batch);
+		send_raw(f);
+		return;
+	}
+	buf_reset(&f->batch);
 	kick(f);
 }
 
