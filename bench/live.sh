@@ -147,9 +147,10 @@ start_collector() {	# start_collector MODE DIR
 		wait_for 20 grep -q "reading audit records" "$d/podtrail.log" ||
 			fail "podtrail did not start: $(cat "$d/podtrail.log")"
 		CPIDS=("$COLLECTOR_PID")
-		# PERF_OUT=FILE: profile podtrail during the run (perf record -g)
+		# PERF_OUT=FILE: profile podtrail during the run (perf record
+		# -g; PERF_ARGS replaces -g, e.g. "--call-graph dwarf")
 		if [ -n "${PERF_OUT:-}" ]; then
-			perf record -g -o "$PERF_OUT" -p "$COLLECTOR_PID" >/dev/null 2>&1 9>&- &
+			perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$COLLECTOR_PID" >/dev/null 2>&1 9>&- &
 			PERF_PID=$!
 		fi
 		;;

@@ -27,6 +27,7 @@ struct conf {
 	int foreground;
 	/* kernel source and rules */
 	long long rcvbuf;	/* bytes, netlink socket receive buffer */
+	long long priority_boost;	/* nice decrement at start, 0 = leave */
 	int force;		/* unicast: take over the audit pid */
 	long long backlog_limit;	/* unicast: kernel backlog, 0 = leave */
 	long long backlog_wait_time;	/* unicast: lower only, 0 = leave */

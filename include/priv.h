@@ -20,5 +20,11 @@ void priv_needed(const struct conf *c, char *out, size_t outlen);
  * 0, or -1 (logged): the caller must not go on with more than it asked.
  */
 int priv_drop(const struct conf *c);
+/*
+ * Lower the nice value by c->priority_boost (nothing for 0), before
+ * priv_drop. Failing (no CAP_SYS_NICE) is only a warning: the agent
+ * runs at its inherited priority.
+ */
+void priv_boost(const struct conf *c);
 
 #endif

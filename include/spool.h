@@ -49,6 +49,11 @@ int spool_append(struct spool *s, const char *data, size_t len,
  * empty, -1 on error (logged; the segment is set aside).
  */
 int spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg);
+/*
+ * spool_peek without the read, for a caller that still holds the oldest
+ * segment's bytes (it has just appended it). 1 pinned, 0 empty.
+ */
+int spool_pin_oldest(struct spool *s, struct spool_seg *seg);
 /* The pinned segment may be dropped again (its send failed). */
 void spool_unpin(struct spool *s);
 /* Delete a segment that was delivered. 0 or -1 (logged). */

@@ -233,6 +233,8 @@ main(int argc, char **argv)
 	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;
+	/* raising our priority needs CAP_SYS_NICE, dropped next */
+	priv_boost(&c);
 	/* everything privileged is open: keep only what is still used */
 	if (priv_drop(&c) == -1)
 		goto out;

@@ -1,8 +1,9 @@
 /*
  * priv.c - drop what start-up needed. Opening the multicast socket
  * needs CAP_AUDIT_READ, the process connector CAP_NET_ADMIN, loading
- * rules CAP_AUDIT_CONTROL; afterwards the agent only polls the audit
- * status, removes its rules at exit and reads other users' /proc.
+ * rules CAP_AUDIT_CONTROL, priority_boost CAP_SYS_NICE; afterwards the
+ * agent only polls the audit status, removes its rules at exit and
+ * reads other users' /proc.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -154,4 +156,35 @@ priv_drop(const struct conf *c)
 	rc = 0;
 out:
 	return rc;
+}
+
+void
+priv_boost(const struct conf *c)
+{
+	int was, want;
+
+	if (c->priority_boost <= 0)
+		return;
+	errno = 0;
+	was = getpriority(PRIO_PROCESS, 0);
+	if (was == -1 && errno != 0) {
+		log_warn("priority_boost: getpriority");
+		return;
+	}
+	want = was - (int)c->priority_boost;
+	if (want < -20)
+		want = -20;
+	/*
+	 * auditd does the same (priority_boost): with writers on every
+	 * CPU, a reader at their priority falls behind and the multicast
+	 * socket overflows.
+	 */
+	if (setpriority(PRIO_PROCESS, 0, want) == -1) {
+		log_warn("priority_boost %lld not applied, nice stays %d%s",
+		    c->priority_boost, was, errno == EACCES || errno == EPERM ?
+		    " (needs CAP_SYS_NICE)" : "");
+		return;
+	}
+	log_info("priority_boost %lld: nice %d -> %d", c->priority_boost,
+	    was, want);
 }

@@ -280,6 +280,16 @@ err:
 	return -1;
 }
 
+int
+spool_pin_oldest(struct spool *s, struct spool_seg *seg)
+{
+	if (s->n == 0)
+		return 0;
+	*seg = s->segs[0];
+	s->pinned = seg->id;
+	return 1;
+}
+
 void
 spool_unpin(struct spool *s)
 {

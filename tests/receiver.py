@@ -51,6 +51,9 @@ def parse_events(path, body):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out as two writes: with Nagle on, the body
+    # waits for the client's delayed ACK (~40 ms per request)
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):
         pass

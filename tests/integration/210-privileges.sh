@@ -3,7 +3,8 @@
 # connector are open, podtrail holds only the capabilities it still uses
 # (effective = permitted = bounding), and with --user=nobody runs as
 # uid 65534 and still sees events. The state dir is 0700; secrets that
-# others can read are refused.
+# others can read are refused. priority_boost lowers the nice value at
+# start, and without CAP_SYS_NICE only warns, once.
 . "$top_srcdir/tests/integration/common.sh"
 need_cmd capsh
 need_audit
@@ -41,6 +42,13 @@ done
 [ "$(status $PID CapInh)" = 0000000000000000 ] || fail "inheritable caps left"
 note "root: CapEff $(status $PID CapEff) = $(capsh --decode=$(status $PID CapEff) | sed 's/.*=//')"
 [ "$(stat -c %a "$T/root.state")" = 700 ] || fail "state dir mode $(stat -c %a "$T/root.state")"
+# priority_boost (default 10) lowered the nice value before the drop
+ni0=$(ps -o ni= -p $$ | tr -d ' ')
+want_ni=$((ni0 - 10 < -20 ? -20 : ni0 - 10))
+[ "$(ps -o ni= -p $PID | tr -d ' ')" = "$want_ni" ] ||
+	fail "root: nice $(ps -o ni= -p $PID), want $want_ni"
+grep -q "priority_boost 10: nice $ni0 -> $want_ni" "$T/root.log" ||
+	fail "root: priority_boost not logged: $(cat "$T/root.log")"
 kill $PID; wait $PID || fail "root run exited $?"
 
 # without enrichment there is no /proc to read: only the audit caps
@@ -74,3 +82,13 @@ podtrail --source=file:/dev/null --state-dir="$T/s2" --hmac-key-file="$T/hmac.ke
 	>"$T/refuse.log" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "a world-readable key was accepted"
 note "refused: $(tail -1 "$T/refuse.log")"
+
+# without CAP_SYS_NICE priority_boost is a warning, once, and podtrail runs
+rc=0
+capsh --drop=cap_sys_nice -- -c 'exec "$@"' sh $PODTRAIL_WRAPPER "$PODTRAIL" \
+	--source=file:/dev/null --output=file:/dev/null --state-dir="$T/s3" \
+	--priority-boost=2 >"$T/nonice.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "without CAP_SYS_NICE: exit $rc: $(cat "$T/nonice.log")"
+[ "$(grep -c 'priority_boost 2 not applied.*CAP_SYS_NICE' "$T/nonice.log")" = 1 ] ||
+	fail "without CAP_SYS_NICE: no single warning: $(cat "$T/nonice.log")"
+note "no CAP_SYS_NICE: $(grep priority_boost "$T/nonice.log")"

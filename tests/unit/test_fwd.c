@@ -74,25 +74,32 @@ END_TEST
 
 START_TEST(gzip_round_trip)
 {
+	struct fwd f;
 	struct buf in = BUF_INIT, gz = BUF_INIT;
 	char back[8192];
 	z_stream z;
 
-	for (int i = 0; i < 100; i++)
-		buf_printf(&in, "{\"seq\":%d}\n", i);
-	ck_assert_int_eq(gzip_buf(&in, &gz), 0);
-	ck_assert_uint_lt(gz.len, in.len);
-	ck_assert_int_eq((unsigned char)gz.data[0], 0x1f);
-	memset(&z, 0, sizeof(z));
-	ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (Bytef *)gz.data;
-	z.avail_in = (uInt)gz.len;
-	z.next_out = (Bytef *)back;
-	z.avail_out = sizeof(back);
-	ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
-	ck_assert_uint_eq(z.total_out, in.len);
-	ck_assert_int_eq(memcmp(back, in.data, in.len), 0);
-	inflateEnd(&z);
+	memset(&f, 0, sizeof(f));
+	/* twice: the second request reuses (resets) the deflate state */
+	for (int round = 0; round < 2; round++) {
+		buf_reset(&in);
+		for (int i = 0; i < 100 + round * 50; i++)
+			buf_printf(&in, "{\"seq\":%d}\n", i);
+		ck_assert_int_eq(gzip_buf(&f, &in, &gz), 0);
+		ck_assert_uint_lt(gz.len, in.len);
+		ck_assert_int_eq((unsigned char)gz.data[0], 0x1f);
+		memset(&z, 0, sizeof(z));
+		ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
+		z.next_in = (Bytef *)gz.data;
+		z.avail_in = (uInt)gz.len;
+		z.next_out = (Bytef *)back;
+		z.avail_out = sizeof(back);
+		ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+		ck_assert_uint_eq(z.total_out, in.len);
+		ck_assert_int_eq(memcmp(back, in.data, in.len), 0);
+		inflateEnd(&z);
+	}
+	gzip_free(&f);
 	buf_free(&in);
 	buf_free(&gz);
 }

@@ -107,6 +107,34 @@ START_TEST(cap_drops_oldest_but_not_the_pinned)
 }
 END_TEST
 
+/* pinned without a read-back: the cap spares it as it spares a peeked one */
+START_TEST(pin_oldest_without_reading)
+{
+	struct spool_loss l = { 0 };
+	struct spool_seg g;
+	struct buf b = BUF_INIT;
+	char blob[400];
+	struct spool *s = spool_open(tmpdir, 1000, 0);
+
+	ck_assert_int_eq(spool_pin_oldest(s, &g), 0);
+	memset(blob, 'x', sizeof(blob) - 1);
+	blob[sizeof(blob) - 1] = '\0';
+	put(s, blob, 1, 10, &l);
+	ck_assert_int_eq(spool_pin_oldest(s, &g), 1);
+	ck_assert_uint_eq(g.first_seq, 1);
+	ck_assert_uint_eq(g.last_seq, 10);
+	put(s, blob, 11, 20, &l);
+	put(s, blob, 21, 30, &l);			/* drops 11..20, not 1..10 */
+	ck_assert_uint_eq(l.first_seq, 11);
+	ck_assert_uint_eq(l.last_seq, 20);
+	ck_assert_int_eq(spool_remove(s, g.id), 0);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_uint_eq(g.first_seq, 21);
+	spool_close(s);
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -117,6 +145,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, oldest_first_and_survives_reopen);
 	tcase_add_test(tc, cap_drops_oldest_but_not_the_pinned);
+	tcase_add_test(tc, pin_oldest_without_reading);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
