@@ -13,7 +13,10 @@
  * when the records carry no node= prefix. Returns a new object the
  * caller owns, or NULL (ENOMEM; logged). Its nodes live in the event
  * arena (arena.h): delete it, or copy what you keep with
- * cJSON_Duplicate, before the next call.
+ * cJSON_Duplicate, before the next call. Each of "records" is a raw
+ * node holding the record's canonical JSON, its ->string the record
+ * type (a constant: cJSON_StringIsConst); read fields with
+ * event_record_str().
  */
 cJSON *event_build(auparse_state_t *au, const char *node);
 

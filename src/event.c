@@ -850,6 +850,9 @@ event_build(auparse_state_t *au, const char *node)
 		    &success, &exitv) == -1 || write_record(&R.json, rtype) == -1 ||
 		    (rec = cJSON_CreateRaw(R.json.data)) == NULL)
 			goto nomem;
+		/* tagged with its type (libaudit's static name) for lookups */
+		rec->string = (char *)(tname ? tname : "UNKNOWN");
+		rec->type |= cJSON_StringIsConst;
 		if (rtype == AUDIT_EXECVE)
 			s.have_execve = 1;
 		if (rtype == AUDIT_PATH)
@@ -1001,7 +1004,16 @@ event_record_str(const cJSON *ev, const char *type, const char *name,
 		const char *text;
 		int rc = -1, match;
 
-		/* podtrail's own events may carry records as objects */
+		/* event_build's records: the tag says the type */
+		if (cJSON_IsRaw(r) && r->string != NULL) {
+			if (strcmp(r->string, type) != 0)
+				continue;
+			if (strcmp(name, "type") == 0)
+				return snprintf(out, outlen, "%s", type) <
+				    (int)outlen ? 0 : -1;
+			return member_str(r->valuestring, name, out, outlen);
+		}
+		/* others (tests, podtrail's own events) may hold objects */
 		if (cJSON_IsRaw(r))
 			text = r->valuestring;
 		else if (cJSON_IsObject(r))
