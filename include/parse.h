@@ -33,9 +33,14 @@ int parse_feed(struct parse *p, const char *data, size_t len);
 /*
  * Feed one record without its trailing newline (a netlink message,
  * say). Equivalent to parse_feed of the line plus "\n"; a record
- * holding a newline is dropped as malformed.
+ * holding a newline is dropped as malformed. Records are collected and
+ * handed to libauparse together (each of its feed calls costs about as
+ * much as parsing a record): call parse_commit() before anything that
+ * must come after them, e.g. before the loop sleeps.
  */
 int parse_feed_record(struct parse *p, const char *line, size_t len);
+/* Hand collected records to libauparse now. 0 or -1. */
+int parse_commit(struct parse *p);
 /*
  * Called while the source is idle: emits events that have been open
  * longer than eoe_timeout. Returns 1 if events are still pending.

@@ -25,6 +25,8 @@
  * memory garbage input can take.
  */
 #define PARSE_MAX_LINE (1024 * 1024)
+/* Collected records are handed over once this many bytes are waiting. */
+#define PARSE_BATCH (32 * 1024)
 
 struct parse {
 	auparse_state_t *au;
@@ -33,6 +35,8 @@ struct parse {
 	void *arg;
 	struct buf partial;	/* a line still waiting for its newline */
 	int overlong;		/* dropping the rest of an overlong line */
+	struct buf batch;	/* records not yet given to libauparse */
+	int feeding;		/* inside auparse_feed: its callbacks run */
 	unsigned long long records, events, malformed, resets;
 };
 
@@ -230,7 +234,7 @@ parse_feed(struct parse *p, const char *data, size_t len)
 {
 	const char *end = data + len, *nl, *last;
 	size_t n;
-	int rc = 0;
+	int rc = parse_commit(p);
 
 	/* finish the line left over from the previous call */
 	if (p->partial.len || p->overlong) {
@@ -289,14 +293,35 @@ parse_feed_record(struct parse *p, const char *line, size_t len)
 		return 0;
 	}
 	p->records++;
-	if (auparse_feed(p->au, line, len) == -1)
+	if (buf_reserve(&p->batch, len + 1) == -1) {
+		log_warnx("out of memory collecting audit records");
+		p->malformed++;
 		return -1;
-	return auparse_feed(p->au, "\n", 1);
+	}
+	buf_add(&p->batch, line, len);
+	buf_putc(&p->batch, '\n');
+	return p->batch.len >= PARSE_BATCH ? parse_commit(p) : 0;
+}
+
+int
+parse_commit(struct parse *p)
+{
+	int rc;
+
+	/* an event made while libauparse runs must not feed it again */
+	if (p->batch.len == 0 || p->feeding)
+		return 0;
+	p->feeding = 1;
+	rc = auparse_feed(p->au, p->batch.data, p->batch.len);
+	p->feeding = 0;
+	buf_reset(&p->batch);
+	return rc;
 }
 
 int
 parse_age(struct parse *p)
 {
+	parse_commit(p);
 	if (!auparse_feed_has_data(p->au))
 		return 0;
 	auparse_feed_age_events(p->au);
@@ -308,7 +333,8 @@ parse_compact(struct parse *p)
 {
 	auparse_state_t *au;
 
-	if (auparse_feed_has_data(p->au))
+	if (parse_commit(p) == -1 || p->feeding ||
+	    auparse_feed_has_data(p->au))
 		return 0;
 	if ((au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
 		log_warn("auparse_init");
@@ -324,6 +350,7 @@ parse_compact(struct parse *p)
 void
 parse_flush(struct parse *p)
 {
+	parse_commit(p);
 	/* input that ended without a newline: its last line still counts */
 	if (p->partial.len && !p->overlong) {
 		if (buf_addc(&p->partial, '\n') == 0)
@@ -368,6 +395,7 @@ parse_free(struct parse *p)
 	auparse_destroy(p->au);
 	arena_free();
 	buf_free(&p->partial);
+	buf_free(&p->batch);
 	free(p->node);
 	free(p);
 }

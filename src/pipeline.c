@@ -110,6 +110,8 @@ out:
 void
 pipeline_emit(struct pipeline *pl, cJSON *ev)
 {
+	/* after the records that came before it */
+	parse_commit(pl->parse);
 	emit(ev, pl);
 }
 
@@ -130,6 +132,8 @@ before_sleep(void *arg)
 {
 	struct pipeline *pl = arg;
 
+	/* records collected this round become events before we wait */
+	parse_commit(pl->parse);
 	output_flush(pl->out);
 }
 
