@@ -597,8 +597,7 @@ write_record(struct buf *out, int rtype)
 	for (i = 0; i < n; i++) {
 		if (f[i].name == NULL)
 			f[i].name = R.scratch.data + f[i].noff;
-		if (f[i].val == NULL)
-			f[i].val = R.scratch.data + f[i].voff;
+		f[i].val = fld_val(&f[i]);
 		fld_key(&f[i]);
 		room += JSON_STR_MAX(f[i].nlen) + JSON_STR_MAX(f[i].vlen) + 4;
 	}
@@ -997,36 +996,16 @@ event_record_str(const cJSON *ev, const char *type, const char *name,
     char *out, size_t outlen)
 {
 	const cJSON *r;
-	char t[32];
 
+	/* event_build's records: raw JSON, the tag says the type */
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(ev, "records")) {
-		char *own = NULL;
-		const char *text;
-		int rc = -1, match;
-
-		/* event_build's records: the tag says the type */
-		if (cJSON_IsRaw(r) && r->string != NULL) {
-			if (strcmp(r->string, type) != 0)
-				continue;
-			if (strcmp(name, "type") == 0)
-				return snprintf(out, outlen, "%s", type) <
-				    (int)outlen ? 0 : -1;
-			return member_str(r->valuestring, name, out, outlen);
-		}
-		/* others (tests, podtrail's own events) may hold objects */
-		if (cJSON_IsRaw(r))
-			text = r->valuestring;
-		else if (cJSON_IsObject(r))
-			text = own = cJSON_PrintUnformatted(r);
-		else
+		if (!cJSON_IsRaw(r) || r->string == NULL ||
+		    strcmp(r->string, type) != 0)
 			continue;
-		match = text && member_str(text, "type", t, sizeof(t)) == 0 &&
-		    strcmp(t, type) == 0;
-		if (match)
-			rc = member_str(text, name, out, outlen);
-		cJSON_free(own);
-		if (match)
-			return rc;
+		if (strcmp(name, "type") == 0)
+			return snprintf(out, outlen, "%s", type) < (int)outlen ?
+			    0 : -1;
+		return member_str(r->valuestring, name, out, outlen);
 	}
 	return -1;
 }

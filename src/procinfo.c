@@ -521,8 +521,6 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	 */
 	if (pi->tracking && (e = current(pi, pid)) != NULL &&
 	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, pinfo_now_ms())) {
-		if (e->moved)
-			goto unknown;
 		hit = e;
 		goto found;
 	}
@@ -565,13 +563,15 @@ cache:
 		hit = e;
 		n++;
 	}
-	if (n == 1 && (!hit->have_cg || hit->moved))
+	if (n == 1 && !hit->have_cg)
 		n = 0;
 	if (n > 1)
 		pi->ambiguous++;
 	if (n != 1)
 		goto unknown;
 found:
+	if (hit->moved)		/* see pinfo_learn */
+		goto unknown;
 	fill_view(pi, hit, v);
 	v->how = hit->from_connector ? PINFO_CONNECTOR : PINFO_CACHE;
 	if (hit->from_connector)
