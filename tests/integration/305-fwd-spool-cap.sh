@@ -8,9 +8,7 @@ need_root
 need_cmd mount umount
 
 make_certs
-mkdir -p "$T/state"
-mount -t tmpfs -o size=2m,mode=0700 podtrail-test "$T/state" ||
-	skip "cannot mount a tmpfs"
+tmpfs_state 2m
 add_cleanup "umount -l '$T/state'"  # lazy: podtrail may still hold it open
 RECV_PORT=$(free_port)
 recv_mode ok

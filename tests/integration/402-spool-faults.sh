@@ -12,9 +12,7 @@ need_root
 need_cmd mount umount timeout
 
 make_certs
-mkdir -p "$T/state"
-mount -t tmpfs -o size=256k,mode=0700 podtrail-test "$T/state" ||
-	skip "cannot mount a tmpfs"
+tmpfs_state 256k
 # podtrail must be gone before the tmpfs (and a read-only layer) can go
 add_cleanup "_stop_podtrail_at_exit; while mountpoint -q '$T/state'; do umount '$T/state' || break; done"
 RECV_PORT=$(free_port)		# the aggregator is down: everything spools

@@ -125,6 +125,14 @@ kill9_podtrail() {
 	PT_PID=
 }
 add_cleanup '_stop_podtrail_at_exit'
+# The state dir as a tmpfs of SIZE, for a spool that fills up; the
+# caller adds the unmount to its cleanup (how depends on the test).
+tmpfs_state() {
+	mkdir -p "$T/state"
+	mount -t tmpfs -o "size=$1,mode=0700" podtrail-test "$T/state" ||
+		skip "cannot mount a tmpfs"
+}
+
 spool_files() { find "$T/state/spool" -name '*.seg' 2>/dev/null | wc -l; }
 dead_files() { find "$T/state/dead" -name '*.seg' 2>/dev/null | wc -l; }
 # events sitting in spool segments (the name's last field)
