@@ -47,12 +47,41 @@ struct chain *chain_open(const char *state_dir, const char *node,
  * event's line into out: its canonical JSON, which is what is hashed,
  * with "hash" appended as the last member. So the line needs only one
  * serialization, and a verifier that drops "hash" and re-canonicalizes
- * gets the hashed bytes back. 0, or -1 (logged).
+ * gets the hashed bytes back. 0, or -1 (logged). For a chain that
+ * never uses chain_submit().
  */
 int chain_seal(struct chain *ch, cJSON *ev, struct buf *out);
+
+/*
+ * Sealed lines, in seq order; line NULL for an event that could not be
+ * sealed (logged). The line is valid during the call only, and the
+ * sink must not submit.
+ */
+typedef void (*chain_sink_cb)(const char *line, size_t len, void *arg);
+void chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg);
+/*
+ * Seal ev like chain_seal, but pipelined: the seq and the canonical
+ * line are made here, the hash (an eighth of an event's CPU) by a
+ * sealer thread started on first use, which holds no capabilities.
+ * Sealed lines reach the sink from chain_submit() and chain_sync(), on
+ * the caller's thread. ev is not kept. 0, or -1 (logged, sink told).
+ */
+int chain_submit(struct chain *ch, cJSON *ev);
+/* Wait for every submitted event and hand them all to the sink. */
+void chain_sync(struct chain *ch);
+/*
+ * Without waiting: hand what is sealed to the sink; if more is on its
+ * way, chain_notify_fd() becomes readable once it is all sealed (read
+ * it, then chain_poll() again).
+ */
+void chain_poll(struct chain *ch);
+int chain_notify_fd(const struct chain *ch);
 /* chain_seal, then also add "hash" to ev itself. 0 or -1. */
 int chain_apply(struct chain *ch, cJSON *ev);
-/* Persist the exact state and release. 0, or -1 if it could not be saved. */
+/*
+ * Deliver what was submitted, stop the sealer, persist the exact state
+ * and release. 0, or -1 if the state could not be saved.
+ */
 int chain_close(struct chain *ch);
 /* "NODE/ID" of this chain; owned by ch. */
 const char *chain_stream(const struct chain *ch);

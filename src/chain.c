@@ -7,12 +7,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,12 +29,52 @@
 #include "chain.h"
 #include "json.h"
 #include "log.h"
+#include "thread.h"
 
 #define CHAIN_FILE "chain"
 #define CHAIN_TMP "chain.tmp"
 #define LOCK_FILE "lock"
 #define ID_BYTES 8
 #define PARSE_DEPTH 64
+/* lines between submission and delivery; a power of two */
+#define RING 512
+/* wake the sealer once this many lines wait; fewer are sealed inline */
+#define KICK_BATCH 32
+/* a slot's buffer grown past this by a huge event is given back */
+#define SLOT_KEEP (64 * 1024)
+
+/* One line on its way through the sealer. */
+struct slot {
+	struct buf line;	/* canonical JSON; then the sealed line */
+	size_t prev_at;		/* offset of the placeholder prev's digits */
+	int rc;			/* 0 sealed, -1 hashing failed */
+	char hash[CHAIN_HASH_HEX + 1];
+};
+
+/*
+ * The sealer thread. Lines in [done, head) wait for their hash, which
+ * whoever holds busy adds (with prev, the last hash); [out, done) are
+ * sealed and wait for delivery on the owner's thread. head and out are
+ * written by the owner only, done by the holder of busy.
+ */
+struct sealer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, sealed;
+	/* the owner's line: written per event, read by the sealer */
+	_Alignas(64) atomic_ullong head;
+	unsigned long long out;		/* delivered */
+	unsigned long long kicked;	/* head at the last kick */
+	atomic_int notify;	/* owner wants chain_notify_fd() on completion */
+	atomic_int waiting;	/* owner asleep (or about to be) on sealed */
+	atomic_int stop;
+	/* the sealer's line */
+	_Alignas(64) atomic_ullong done;
+	atomic_int busy;	/* someone is sealing [done, head): see take() */
+	atomic_int idle;	/* sealer asleep (or about to be) on work */
+	char prev[CHAIN_HASH_HEX + 1];
+	_Alignas(64) struct slot ring[RING];
+};
 
 struct chain {
 	char *dir;
@@ -43,7 +89,12 @@ struct chain {
 	unsigned char *key;
 	size_t keylen;
 	struct buf canon;
-	unsigned long long applied, persists, persist_errors;
+	unsigned long long applied, persists, persist_errors, seal_errors;
+	chain_sink_cb sink;
+	void *sink_arg;
+	struct sealer *sl;	/* NULL until the first chain_submit() */
+	int efd;		/* eventfd the sealer signals */
+	int started, delivering;
 };
 
 /* ---- canonical JSON --------------------------------------------------- */
@@ -342,46 +393,56 @@ chain_parse(const char *s, size_t n)
 
 /* SHA-256 of prev + canon, reusing one context: the chain hashes every event. */
 static int
-sha256_two(const char *a, size_t alen, const char *b, size_t blen,
-    unsigned char *md, unsigned int *mdlen)
+sha256_v(const struct iovec *iov, int n, unsigned char *md, unsigned int *mdlen)
 {
 	static EVP_MD *sha;
 	static EVP_MD_CTX *ctx;
 
+	/* one fetched digest and context: OpenSSL 3 fetches per call otherwise */
 	if (sha == NULL && (sha = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		return -1;
 	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	if (EVP_DigestInit_ex(ctx, sha, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
-	    EVP_DigestUpdate(ctx, b, blen) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, mdlen) != 1)
+	if (EVP_DigestInit_ex(ctx, sha, NULL) != 1)
 		return -1;
-	return 0;
+	for (int i = 0; i < n; i++)
+		if (EVP_DigestUpdate(ctx, iov[i].iov_base, iov[i].iov_len) != 1)
+			return -1;
+	return EVP_DigestFinal_ex(ctx, md, mdlen) == 1 ? 0 : -1;
 }
 
-int
-chain_hash(const unsigned char *key, size_t keylen, const char *prev,
-    const char *canon, size_t canonlen, char *hex_out)
+/*
+ * chain_hash over the concatenation of iov[0..n). One thread at a time
+ * (the digest context is shared): the sealer's, once it runs.
+ */
+static int
+chain_hashv(const unsigned char *key, size_t keylen, const struct iovec *iov,
+    int n, char *hex_out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t plen = strlen(prev);
 	unsigned char *msg = NULL;
+	size_t len = 0;
 	int rc = -1;
 
 	if (key == NULL) {
-		if (sha256_two(prev, plen, canon, canonlen, md, &mdlen) == -1)
+		if (sha256_v(iov, n, md, &mdlen) == -1)
 			mdlen = 0;
-	} else if ((msg = malloc(plen + canonlen + 1)) == NULL) {
-		log_warn("hash");
-		return -1;
 	} else {
-		memcpy(msg, prev, plen);
-		memcpy(msg + plen, canon, canonlen);
-		if (HMAC(EVP_sha256(), key, (int)keylen, msg, plen + canonlen,
-		    md, &mdlen) == NULL)
+		for (int i = 0; i < n; i++)
+			len += iov[i].iov_len;
+		if ((msg = malloc(len + 1)) == NULL) {
+			log_warn("hash");
+			return -1;
+		}
+		len = 0;
+		for (int i = 0; i < n; i++) {
+			memcpy(msg + len, iov[i].iov_base, iov[i].iov_len);
+			len += iov[i].iov_len;
+		}
+		if (HMAC(EVP_sha256(), key, (int)keylen, msg, len, md, &mdlen)
+		    == NULL)
 			mdlen = 0;
 	}
 	if (mdlen != CHAIN_HASH_HEX / 2) {
@@ -397,6 +458,18 @@ chain_hash(const unsigned char *key, size_t keylen, const char *prev,
 cleanup:
 	free(msg);
 	return rc;
+}
+
+int
+chain_hash(const unsigned char *key, size_t keylen, const char *prev,
+    const char *canon, size_t canonlen, char *hex_out)
+{
+	struct iovec iov[2] = {
+		{ (void *)prev, strlen(prev) },
+		{ (void *)canon, canonlen },
+	};
+
+	return chain_hashv(key, keylen, iov, 2, hex_out);
 }
 
 unsigned char *
@@ -553,6 +626,10 @@ chain_open(const char *state_dir, const char *node, const unsigned char *key,
 		return NULL;
 	}
 	ch->lockfd = -1;
+	if ((ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		log_warn("eventfd");
+		goto err;
+	}
 	if ((ch->dir = strdup(state_dir)) == NULL) {
 		log_warn("chain");
 		goto err;
@@ -585,6 +662,8 @@ chain_open(const char *state_dir, const char *node, const unsigned char *key,
 err:
 	if (ch->lockfd != -1)
 		close(ch->lockfd);
+	if (ch->efd != -1)
+		close(ch->efd);
 	free(ch->key);
 	free(ch->dir);
 	free(ch);
@@ -614,13 +693,20 @@ next_reserve(struct chain *ch)
 	return ch->reserve;
 }
 
-int
-chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
+/*
+ * The owner's half of sealing: take the next seq (reserving a block
+ * first when needed) and add stream, seq and prev (whose value is
+ * given) to ev, removing any old ones. Returns the prev node, or NULL
+ * (ENOMEM, logged).
+ */
+static cJSON *
+seal_begin(struct chain *ch, cJSON *ev, const char *prev)
 {
 	static struct log_rl rl;
 	static const char *const ours[] = { "stream", "seq", "prev", "hash" };
-	char seqtxt[24], hash[CHAIN_HASH_HEX + 1];
+	char seqtxt[24];
 	unsigned long long seq = ch->seq + 1;
+	cJSON *p;
 
 	/* one pass: an event is sealed once, so these are rarely there */
 	for (cJSON *c = ev->child, *next; c; c = next) {
@@ -646,26 +732,387 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 	snprintf(seqtxt, sizeof(seqtxt), "%llu", seq);
 	if (!cJSON_AddItemToObjectCS(ev, "stream", cJSON_CreateString(ch->stream)) ||
 	    !cJSON_AddItemToObjectCS(ev, "seq", cJSON_CreateRaw(seqtxt)) ||
-	    !cJSON_AddItemToObjectCS(ev, "prev", cJSON_CreateString(ch->prev)))
-		goto nomem;
-	buf_reset(out);
-	if (chain_canonical(ev, out) == -1)
-		goto nomem;
-	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
-	    hash) == -1)
-		return -1;
-	/* the line is what was hashed, with the hash as its last member */
-	out->len--;
-	if (buf_adds(out, ",\"hash\":\"") == -1 ||
-	    buf_add(out, hash, CHAIN_HASH_HEX) == -1 || buf_adds(out, "\"}") == -1)
-		goto nomem;
-	memcpy(ch->prev, hash, sizeof(ch->prev));
+	    (p = cJSON_CreateString(prev)) == NULL ||
+	    !cJSON_AddItemToObjectCS(ev, "prev", p)) {
+		log_warnx_rl(&rl, "out of memory chaining event");
+		return NULL;
+	}
+	/* taken even if sealing fails later: a gap, never a reuse */
 	ch->seq = seq;
+	return p;
+}
+
+/*
+ * Make the hashed line the sealed one: the real prev over the
+ * placeholder at prev_at (unless prev_at is (size_t)-1: already there),
+ * and the hash appended as the last member. 0, or -1 (logged).
+ */
+static int
+seal_finish(struct buf *line, size_t prev_at, const char *prev,
+    const char *hash)
+{
+	if (prev_at != (size_t)-1)
+		memcpy(line->data + prev_at, prev, CHAIN_HASH_HEX);
+	line->len--;
+	if (buf_adds(line, ",\"hash\":\"") == -1 ||
+	    buf_add(line, hash, CHAIN_HASH_HEX) == -1 ||
+	    buf_adds(line, "\"}") == -1) {
+		log_warnx("out of memory chaining event");
+		return -1;
+	}
+	return 0;
+}
+
+int
+chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
+{
+	char hash[CHAIN_HASH_HEX + 1];
+
+	buf_reset(out);
+	if (seal_begin(ch, ev, ch->prev) == NULL)
+		return -1;
+	if (chain_canonical(ev, out) == -1) {
+		log_warnx("out of memory chaining event");
+		return -1;
+	}
+	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
+	    hash) == -1 || seal_finish(out, (size_t)-1, ch->prev, hash) == -1)
+		return -1;
+	memcpy(ch->prev, hash, sizeof(ch->prev));
 	ch->applied++;
 	return 0;
-nomem:
-	log_warnx_rl(&rl, "out of memory chaining event");
+}
+
+/* ---- the sealer thread -------------------------------------------------- */
+
+/*
+ * Lines are sealed by whoever holds sl->busy: the sealer thread when
+ * the owner has a backlog (KICK_BATCH lines or more), otherwise the
+ * owner itself before it sleeps, so a trickle of events never pays for
+ * waking a thread.
+ */
+static int
+take(struct sealer *sl)
+{
+	int free_ = 0;
+
+	return atomic_compare_exchange_strong(&sl->busy, &free_, 1);
+}
+
+/* Seal every submitted line; the caller holds busy. */
+static void
+seal_pending(struct chain *ch, struct sealer *sl)
+{
+	unsigned long long d = atomic_load(&sl->done);
+	unsigned long long h = atomic_load(&sl->head);
+
+	for (; d < h; d++) {
+		struct slot *s = &sl->ring[d % RING];
+		const char *l = s->line.data;
+		/*
+		 * Hashed as if the placeholder were the real prev, without
+		 * writing to the line: it stays in the owner's cache, and
+		 * deliver() patches it.
+		 */
+		struct iovec iov[4] = {
+			{ sl->prev, CHAIN_HASH_HEX },
+			{ (void *)l, s->prev_at },
+			{ sl->prev, CHAIN_HASH_HEX },
+			{ (void *)(l + s->prev_at + CHAIN_HASH_HEX),
+			    s->line.len - s->prev_at - CHAIN_HASH_HEX },
+		};
+
+		s->rc = chain_hashv(ch->key, ch->keylen, iov, 4, s->hash);
+		if (s->rc == 0)
+			memcpy(sl->prev, s->hash, sizeof(sl->prev));
+		atomic_store(&sl->done, d + 1);
+	}
+}
+
+static void
+release(struct sealer *sl)
+{
+	atomic_store(&sl->busy, 0);
+	/* the owner may sleep until done moves or busy clears */
+	if (atomic_load(&sl->waiting)) {
+		pthread_mutex_lock(&sl->mu);
+		pthread_cond_signal(&sl->sealed);
+		pthread_mutex_unlock(&sl->mu);
+	}
+}
+
+static void
+kick(struct sealer *sl)
+{
+	/* idle is set under mu before the sealer looks at head again */
+	if (atomic_load(&sl->idle)) {
+		pthread_mutex_lock(&sl->mu);
+		pthread_cond_signal(&sl->work);
+		pthread_mutex_unlock(&sl->mu);
+	}
+}
+
+/* Return once the lines before target are sealed, sealing them if we can. */
+static void
+wait_sealed(struct chain *ch, unsigned long long target)
+{
+	struct sealer *sl = ch->sl;
+
+	while (atomic_load(&sl->done) < target) {
+		if (take(sl)) {
+			seal_pending(ch, sl);
+			release(sl);
+			return;
+		}
+		pthread_mutex_lock(&sl->mu);
+		atomic_store(&sl->waiting, 1);
+		while (atomic_load(&sl->done) < target && atomic_load(&sl->busy))
+			pthread_cond_wait(&sl->sealed, &sl->mu);
+		atomic_store(&sl->waiting, 0);
+		pthread_mutex_unlock(&sl->mu);
+	}
+}
+
+/*
+ * After a backlog the sealer looks for the next one every POLL_NS, up
+ * to POLL_ROUNDS times, before it parks: a busy owner then never pays
+ * for waking it (a futex wake and an IPI cost it more than hashing a
+ * few lines itself), and an idle node has no thread ticking.
+ */
+#define POLL_NS 100000L
+#define POLL_ROUNDS 20
+
+/* Is there work for the sealer: a backlog, or the owner wants it all? */
+static int
+sealer_has_work(struct sealer *sl)
+{
+	unsigned long long n = atomic_load(&sl->head) - atomic_load(&sl->done);
+
+	return n >= KICK_BATCH ||
+	    (n > 0 && (atomic_load(&sl->notify) || atomic_load(&sl->stop)));
+}
+
+static void *
+sealer_main(void *arg)
+{
+	struct chain *ch = arg;
+	struct sealer *sl = ch->sl;
+	const struct timespec poll_ts = { 0, POLL_NS };
+	int polls = 0;
+
+	for (;;) {
+		uint64_t one = 1;
+
+		if (sealer_has_work(sl)) {
+			if (!take(sl)) {
+				sched_yield();	/* the owner seals a few */
+				continue;
+			}
+			seal_pending(ch, sl);
+			release(sl);
+			polls = POLL_ROUNDS;
+			continue;
+		}
+		/* all sealed: tell the loop, if it asked */
+		if (atomic_load(&sl->head) == atomic_load(&sl->done) &&
+		    atomic_load(&sl->notify) && atomic_exchange(&sl->notify, 0) &&
+		    write(ch->efd, &one, sizeof(one)) == -1) {
+			/* EAGAIN: the counter is set anyway */
+		}
+		if (atomic_load(&sl->stop) &&
+		    atomic_load(&sl->head) == atomic_load(&sl->done))
+			break;
+		if (polls > 0) {
+			polls--;
+			nanosleep(&poll_ts, NULL);
+			continue;
+		}
+		pthread_mutex_lock(&sl->mu);
+		atomic_store(&sl->idle, 1);
+		while (!sealer_has_work(sl) && !atomic_load(&sl->stop) &&
+		    !atomic_load(&sl->notify))
+			pthread_cond_wait(&sl->work, &sl->mu);
+		atomic_store(&sl->idle, 0);
+		pthread_mutex_unlock(&sl->mu);
+	}
+	return NULL;
+}
+
+static int
+sealer_start(struct chain *ch)
+{
+	struct sealer *sl;
+
+	if ((sl = calloc(1, sizeof(*sl))) == NULL) {
+		log_warn("sealer");
+		return -1;
+	}
+	memcpy(sl->prev, ch->prev, sizeof(sl->prev));
+	pthread_mutex_init(&sl->mu, NULL);
+	pthread_cond_init(&sl->work, NULL);
+	pthread_cond_init(&sl->sealed, NULL);
+	ch->sl = sl;
+	if (thread_start(&sl->thread, sealer_main, ch, "sealer") == -1) {
+		ch->sl = NULL;
+		pthread_cond_destroy(&sl->sealed);
+		pthread_cond_destroy(&sl->work);
+		pthread_mutex_destroy(&sl->mu);
+		free(sl);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sealer_stop(struct chain *ch)
+{
+	struct sealer *sl = ch->sl;
+
+	if (sl == NULL)
+		return;
+	chain_sync(ch);
+	pthread_mutex_lock(&sl->mu);
+	atomic_store(&sl->stop, 1);
+	pthread_cond_signal(&sl->work);
+	pthread_mutex_unlock(&sl->mu);
+	pthread_join(sl->thread, NULL);
+	for (size_t i = 0; i < RING; i++)
+		buf_free(&sl->ring[i].line);
+	pthread_cond_destroy(&sl->sealed);
+	pthread_cond_destroy(&sl->work);
+	pthread_mutex_destroy(&sl->mu);
+	free(sl);
+	ch->sl = NULL;
+}
+
+/* Hand the sealed lines to the sink, in seq order. */
+static void
+deliver(struct chain *ch)
+{
+	struct sealer *sl = ch->sl;
+	unsigned long long d = atomic_load(&sl->done);
+
+	ch->delivering = 1;
+	while (sl->out < d) {
+		struct slot *s = &sl->ring[sl->out % RING];
+
+		/* ch->prev: the hash of the last line delivered, this one's prev */
+		if (s->rc == 0 && seal_finish(&s->line, s->prev_at, ch->prev,
+		    s->hash) == 0) {
+			memcpy(ch->prev, s->hash, sizeof(ch->prev));
+			ch->applied++;
+			ch->sink(s->line.data, s->line.len, ch->sink_arg);
+		} else {
+			ch->sink(NULL, 0, ch->sink_arg);
+		}
+		/* one huge event should not pin its memory in the ring */
+		if (s->line.cap > SLOT_KEEP)
+			buf_free(&s->line);
+		sl->out++;
+	}
+	ch->delivering = 0;
+}
+
+void
+chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg)
+{
+	ch->sink = sink;
+	ch->sink_arg = arg;
+}
+
+int
+chain_submit(struct chain *ch, cJSON *ev)
+{
+	struct sealer *sl;
+	struct slot *s;
+	unsigned long long h;
+	size_t at;
+	cJSON *p;
+
+	if (ch->delivering) {
+		log_warnx("chain: event submitted from the sink; dropped");
+		return -1;
+	}
+	if (!ch->started) {
+		ch->started = 1;
+		(void)sealer_start(ch);	/* without it: hash right here */
+	}
+	if ((sl = ch->sl) == NULL) {
+		if (chain_seal(ch, ev, &ch->canon) == -1) {
+			ch->sink(NULL, 0, ch->sink_arg);
+			return -1;
+		}
+		ch->sink(ch->canon.data, ch->canon.len, ch->sink_arg);
+		return 0;
+	}
+	h = atomic_load(&sl->head);
+	if (h - sl->out == RING) {
+		wait_sealed(ch, sl->out + 1);
+		deliver(ch);
+	}
+	s = &sl->ring[h % RING];
+	buf_reset(&s->line);
+	/* prev is not known yet: a placeholder, replaced in deliver() */
+	if ((p = seal_begin(ch, ev, CHAIN_GENESIS)) == NULL)
+		goto fail;
+	if (json_write_mark(&s->line, ev, JSON_SORTED, p, &at) == -1 ||
+	    at == (size_t)-1) {
+		log_warnx("out of memory chaining event");
+		goto fail;
+	}
+	s->prev_at = at + 1;	/* past the opening quote */
+	atomic_store(&sl->head, h + 1);
+	/* per batch, not per event: the sealer's line stays in its cache */
+	if (h + 1 - sl->kicked >= KICK_BATCH) {
+		sl->kicked = h + 1;
+		kick(sl);
+		deliver(ch);
+	}
+	return 0;
+fail:
+	ch->sink(NULL, 0, ch->sink_arg);
 	return -1;
+}
+
+void
+chain_poll(struct chain *ch)
+{
+	struct sealer *sl = ch->sl;
+	unsigned long long pending;
+
+	if (sl == NULL || ch->delivering)
+		return;
+	deliver(ch);
+	pending = atomic_load(&sl->head) - atomic_load(&sl->done);
+	if (pending == 0)
+		return;
+	/* a few, and the sealer parked: cheaper to hash them here */
+	if (pending < KICK_BATCH && atomic_load(&sl->idle) && take(sl)) {
+		seal_pending(ch, sl);
+		release(sl);
+		deliver(ch);
+		return;
+	}
+	/* the rest: the sealer signals chain_notify_fd() when done */
+	atomic_store(&sl->notify, 1);
+	kick(sl);
+}
+
+int
+chain_notify_fd(const struct chain *ch)
+{
+	return ch->efd;
+}
+
+void
+chain_sync(struct chain *ch)
+{
+	struct sealer *sl = ch->sl;
+
+	if (sl == NULL || ch->delivering)
+		return;
+	wait_sealed(ch, atomic_load(&sl->head));
+	deliver(ch);
 }
 
 int
@@ -702,8 +1149,10 @@ chain_close(struct chain *ch)
 
 	if (ch == NULL)
 		return 0;
+	sealer_stop(ch);
 	rc = chain_persist(ch, ch->seq + 1, 1);
 	close(ch->lockfd);
+	close(ch->efd);
 	if (ch->key)
 		OPENSSL_cleanse(ch->key, ch->keylen);
 	free(ch->key);

@@ -165,21 +165,68 @@ field_may_hex(auparse_state_t *au, int rtype, const char *name, size_t n)
 #define PLAIN 1
 #define CLEAN 3
 
-/* Per byte: CLEAN, PLAIN ('"') or 0; a span's class is their AND. */
+/*
+ * What a byte allows, ANDed over a span: its class (CLEAN, PLAIN for
+ * '"', 0 for the rest) and OK_HEX for a hex digit.
+ */
+#define OK_HEX 4
+#define OK_ALL (CLEAN | OK_HEX)
+
 static const unsigned char byteclass[256] = {
-	[' ' ... '!'] = CLEAN, ['"'] = PLAIN, ['#' ... '['] = CLEAN,
-	[']' ... '~'] = CLEAN,	/* not '\\' */
+	[' ' ... '!'] = CLEAN, ['"'] = PLAIN, ['#' ... '/'] = CLEAN,
+	['0' ... '9'] = OK_ALL, [':' ... '@'] = CLEAN, ['A' ... 'F'] = OK_ALL,
+	['G' ... '['] = CLEAN, [']' ... '`'] = CLEAN,	/* not '\\' */
+	['a' ... 'f'] = OK_ALL, ['g' ... '~'] = CLEAN,
 };
 
 static inline int
 plain(const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
-	unsigned r = CLEAN;
+	unsigned r = OK_ALL;
 
 	for (size_t i = 0; i < n; i++)
 		r &= byteclass[u[i]];
-	return (int)r;
+	return (int)(r & CLEAN);
+}
+
+/*
+ * One pass over a NUL-terminated value instead of strlen, a hex test and
+ * plain(): its length, what all its bytes allow (byteclass), and what
+ * its inner bytes (all but the first and last) allow, which is the
+ * class of a quoted value without its quotes.
+ */
+struct scan {
+	size_t len;
+	unsigned all, inner;
+};
+
+static inline void
+scan(const char *p, struct scan *sc)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned inner = OK_ALL, last = OK_ALL;
+	size_t i;
+
+	if (u[0] == '\0') {
+		sc->len = 0;
+		sc->all = sc->inner = CLEAN;	/* and not hex */
+		return;
+	}
+	for (i = 1; u[i] != '\0'; i++) {
+		inner &= last;
+		last = byteclass[u[i]];
+	}
+	sc->len = i;
+	sc->all = byteclass[u[0]] & inner & last;
+	sc->inner = inner;
+}
+
+/* Is the scanned value hex text, as text_is_hex() says? */
+static inline int
+scan_hex(const struct scan *sc)
+{
+	return (sc->all & OK_HEX) && sc->len % 2 == 0 && sc->len > 0;
 }
 
 /* Decode raw as the kernel encoded it and escape it to valid UTF-8. */
@@ -381,14 +428,32 @@ event_new_internal(const char *type, const char *node)
 	return ev;
 }
 
-/* A string node from a span (cJSON wants NUL-terminated text). */
+/*
+ * A string (or raw) node from a span of known length: one copy, where
+ * cJSON_CreateString would measure it again and a NUL-terminated
+ * staging copy would add another.
+ */
+static cJSON *
+span_node(const char *p, size_t n, int type)
+{
+	cJSON *c = cJSON_CreateNull();
+	char *v;
+
+	if (c == NULL || (v = cJSON_malloc(n + 1)) == NULL) {
+		cJSON_Delete(c);
+		return NULL;
+	}
+	memcpy(v, p, n);
+	v[n] = '\0';
+	c->type = type;
+	c->valuestring = v;
+	return c;
+}
+
 static cJSON *
 string_n(const char *p, size_t n)
 {
-	buf_reset(&R.esc);
-	if (buf_add(&R.esc, p, n) == -1)
-		return NULL;
-	return cJSON_CreateString(R.esc.data ? R.esc.data : "");
+	return span_node(p, n, cJSON_String);
 }
 
 /* Make room for one more field; NULL on ENOMEM. */
@@ -413,11 +478,13 @@ fld_new(void)
  * case, stay spans of auparse's text.
  */
 static int
-fld_value(struct fld *f, const char *raw, size_t n, int hex)
+fld_value(struct fld *f, const char *raw, const struct scan *sc, int hex)
 {
-	int q = n >= 2 && raw[0] == '"' && raw[n - 1] == '"', cls;
+	size_t n = sc->len;
+	int q = n >= 2 && raw[0] == '"' && raw[n - 1] == '"';
+	int cls = (int)((q ? sc->inner : sc->all) & CLEAN);
 
-	if (!hex && (cls = plain(raw + q, n - 2 * q)) != 0) {
+	if (!hex && cls != 0) {
 		f->val = raw + q;
 		f->vlen = n - 2 * q;
 		f->vclean = cls == CLEAN;
@@ -477,13 +544,14 @@ process_field(struct ev_scan *s, enum fid id, const char *raw,
 static inline void
 fld_key(struct fld *f)
 {
+	const unsigned char *u = (const unsigned char *)f->name;
+	size_t n = f->nlen < 8 ? f->nlen : 8;
 	uint64_t k = 0;
 
-	memcpy(&k, f->name, f->nlen < 8 ? f->nlen : 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	k = __builtin_bswap64(k);	/* the first byte most significant */
-#endif
-	f->key = k;
+	/* in registers: a memcpy to a stack word stalls the load after it */
+	for (size_t i = 0; i < n; i++)
+		k = k << 8 | u[i];
+	f->key = n ? k << (8 * (8 - n)) : 0;	/* the first byte most significant */
 }
 
 static int
@@ -660,9 +728,7 @@ path_entry(void)
 		if (i == 4)
 			continue;
 		if (i == 2 && text_is_int(f->val, f->vlen)) {
-			buf_reset(&R.esc);
-			buf_add(&R.esc, f->val, f->vlen);
-			s = cJSON_CreateRaw(R.esc.data);
+			s = span_node(f->val, f->vlen, cJSON_Raw);
 		} else {
 			s = string_n(f->val, f->vlen);
 		}
@@ -710,25 +776,27 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
 	do {
 		const char *name = auparse_get_field_name(au);
 		const char *raw = auparse_get_field_str(au);
-		size_t rlen, nlen;
+		struct scan sn, sv;
+		size_t nlen;
 		enum fid id;
 		int hex, cls;
 
 		if (name == NULL || raw == NULL || *name == '\0')
 			continue;
-		nlen = strlen(name);
+		scan(name, &sn);
+		nlen = sn.len;
 		if ((id = field_id(name, nlen)) == F_TYPE || id == F_NODE)
 			continue;
-		rlen = strlen(raw);
+		scan(raw, &sv);
 		/* EXECVE arguments are untrusted strings too */
-		hex = raw[0] != '"' && text_is_hex(raw, rlen) &&
+		hex = raw[0] != '"' && scan_hex(&sv) &&
 		    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
 		    !strstr(name, "_len") && strcmp(name, "argc")) ||
 		    field_may_hex(au, rtype, name, nlen));
 		if ((f = fld_new()) == NULL)
 			return -1;
 		/* a garbled stream can hold any bytes in a name */
-		if ((cls = plain(name, nlen)) != 0) {
+		if ((cls = (int)(sn.all & CLEAN)) != 0) {
 			f->name = name;
 			f->nlen = nlen;
 			f->nclean = cls == CLEAN;
@@ -738,7 +806,7 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
 				return -1;
 			f->nlen = R.scratch.len - f->noff;
 		}
-		if (fld_value(f, raw, rlen, hex) == -1)
+		if (fld_value(f, raw, &sv, hex) == -1)
 			return -1;
 
 		switch (rtype) {
@@ -847,7 +915,7 @@ event_build(auparse_state_t *au, const char *node)
 		 */
 		if (scan_record(au, rtype, tname ? tname : "UNKNOWN", &s,
 		    &success, &exitv) == -1 || write_record(&R.json, rtype) == -1 ||
-		    (rec = cJSON_CreateRaw(R.json.data)) == NULL)
+		    (rec = span_node(R.json.data, R.json.len, cJSON_Raw)) == NULL)
 			goto nomem;
 		/* tagged with its type (libaudit's static name) for lookups */
 		rec->string = (char *)(tname ? tname : "UNKNOWN");

@@ -122,7 +122,14 @@ write_number(struct buf *out, const cJSON *item)
 	return buf_adds(out, tmp);
 }
 
-static int write_value(struct buf *, const cJSON *, int, const char *);
+/* What one json_write call needs at every level. */
+struct wr {
+	int flags;
+	const cJSON *mark;	/* whose value's offset to note in at */
+	size_t at;
+};
+
+static int write_value(struct buf *, const cJSON *, struct wr *, const char *);
 
 static inline int
 cmp_keys(const void *a, const void *b)
@@ -135,19 +142,50 @@ cmp_keys(const void *a, const void *b)
 	return strcmp(x->string, y->string);
 }
 
-static int
-write_member(struct buf *out, const cJSON *c, int flags, int *first)
+/* Records have ~20 keys: insertion sort beats qsort's calls. */
+static void
+sort_kids(const cJSON **kids, size_t n)
 {
-	if ((!*first && buf_putc(out, ',') == -1) ||
-	    write_string(out, c->string) == -1 || buf_putc(out, ':') == -1 ||
-	    write_value(out, c, flags, NULL) == -1)
+	for (size_t i = 1; i < n; i++) {
+		const cJSON *k = kids[i];
+		size_t j = i;
+
+		while (j > 0 && cmp_keys(&kids[j - 1], &k) > 0) {
+			kids[j] = kids[j - 1];
+			j--;
+		}
+		kids[j] = k;
+	}
+}
+
+static int
+write_member(struct buf *out, const cJSON *c, struct wr *w, int *first)
+{
+	if (!*first && buf_putc(out, ',') == -1)
+		return -1;
+	/* literal keys (cJSON_StringIsConst) are podtrail's own: plain ASCII */
+	if (c->type & cJSON_StringIsConst) {
+		size_t n = strlen(c->string);
+
+		if (buf_reserve(out, n + 3) == -1)
+			return -1;
+		out->data[out->len++] = '"';
+		memcpy(out->data + out->len, c->string, n);
+		out->len += n;
+		out->data[out->len++] = '"';
+		out->data[out->len++] = ':';
+	} else if (write_string(out, c->string) == -1 ||
+	    buf_putc(out, ':') == -1) {
+		return -1;
+	}
+	if (write_value(out, c, w, NULL) == -1)
 		return -1;
 	*first = 0;
 	return 0;
 }
 
 static int
-write_object(struct buf *out, const cJSON *obj, int flags, const char *skip)
+write_object(struct buf *out, const cJSON *obj, struct wr *w, const char *skip)
 {
 	const cJSON *stack[64], **kids = stack, *c;
 	size_t n = 0, i;
@@ -155,10 +193,10 @@ write_object(struct buf *out, const cJSON *obj, int flags, const char *skip)
 
 	if (buf_putc(out, '{') == -1)
 		return -1;
-	if (!(flags & JSON_SORTED)) {
+	if (!(w->flags & JSON_SORTED)) {
 		for (c = obj->child; c; c = c->next)
 			if (!(skip && strcmp(c->string, skip) == 0) &&
-			    write_member(out, c, flags, &first) == -1)
+			    write_member(out, c, w, &first) == -1)
 				return -1;
 		return buf_putc(out, '}');
 	}
@@ -169,24 +207,13 @@ write_object(struct buf *out, const cJSON *obj, int flags, const char *skip)
 		return -1;
 	for (c = obj->child, i = 0; c; c = c->next)
 		kids[i++] = c;
-	if (n <= sizeof(stack) / sizeof(stack[0])) {
-		/* records have ~20 keys: insertion sort beats qsort's calls */
-		for (i = 1; i < n; i++) {
-			const cJSON *k = kids[i];
-			size_t j = i;
-
-			while (j > 0 && cmp_keys(&kids[j - 1], &k) > 0) {
-				kids[j] = kids[j - 1];
-				j--;
-			}
-			kids[j] = k;
-		}
-	} else {
+	if (n > sizeof(stack) / sizeof(stack[0]))
 		qsort(kids, n, sizeof(*kids), cmp_keys);
-	}
+	else
+		sort_kids(kids, n);
 	for (i = 0; i < n; i++)
 		if (!(skip && strcmp(kids[i]->string, skip) == 0) &&
-		    write_member(out, kids[i], flags, &first) == -1)
+		    write_member(out, kids[i], w, &first) == -1)
 			goto out;
 	rc = buf_putc(out, '}');
 out:
@@ -196,10 +223,12 @@ out:
 }
 
 static int
-write_value(struct buf *out, const cJSON *item, int flags, const char *skip)
+write_value(struct buf *out, const cJSON *item, struct wr *w, const char *skip)
 {
 	const cJSON *c;
 
+	if (item == w->mark)
+		w->at = out->len;
 	switch (item->type & 0xff) {
 	case cJSON_NULL:
 		return buf_adds(out, "null");
@@ -218,11 +247,11 @@ write_value(struct buf *out, const cJSON *item, int flags, const char *skip)
 			return -1;
 		for (c = item->child; c; c = c->next)
 			if ((c != item->child && buf_putc(out, ',') == -1) ||
-			    write_value(out, c, flags, NULL) == -1)
+			    write_value(out, c, w, NULL) == -1)
 				return -1;
 		return buf_putc(out, ']');
 	case cJSON_Object:
-		return write_object(out, item, flags, skip);
+		return write_object(out, item, w, skip);
 	}
 	return -1;
 }
@@ -230,5 +259,19 @@ write_value(struct buf *out, const cJSON *item, int flags, const char *skip)
 int
 json_write(struct buf *out, const cJSON *item, int flags, const char *skip_key)
 {
-	return write_value(out, item, flags, skip_key);
+	struct wr w = { .flags = flags };
+
+	return write_value(out, item, &w, skip_key);
+}
+
+int
+json_write_mark(struct buf *out, const cJSON *item, int flags,
+    const cJSON *mark, size_t *at)
+{
+	struct wr w = { .flags = flags, .mark = mark, .at = (size_t)-1 };
+
+	if (write_value(out, item, &w, NULL) == -1)
+		return -1;
+	*at = w.at;
+	return 0;
 }

@@ -1,6 +1,8 @@
 /* pipeline.c - wires parse -> enrich -> output for every event. */
 #include "config.h"
 
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,6 @@ struct pipeline {
 	struct loop_timer *age_timer;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
-	struct buf line;	/* serialization buffer, reused */
 	pipeline_tap_cb tap;
 	void *tap_arg;
 	unsigned long long emitted, write_errors;
@@ -74,11 +75,22 @@ count_type(struct pipeline *pl, const cJSON *ev)
 	pl->types[i].n++;
 }
 
+/* Sealed lines from the chain, in seq order. */
+static void
+sealed(const char *line, size_t len, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	if (line == NULL || output_write(pl->out, line, len) == -1)
+		pl->write_errors++;
+	else
+		pl->emitted++;
+}
+
 static void
 emit(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
-	int rc;
 
 	count_type(pl, ev);
 
@@ -87,21 +99,12 @@ emit(cJSON *ev, void *arg)
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
 	/*
-	 * The chain writes the line: canonical JSON plus its hash. Its few
-	 * nodes die with the event, so they may come from the arena.
+	 * The chain writes the line: canonical JSON, hashed by its sealer.
+	 * Its few nodes die with the event, so they may come from the arena.
 	 */
 	arena_resume();
-	rc = chain_seal(pl->chain, ev, &pl->line);
+	(void)chain_submit(pl->chain, ev);
 	arena_close();
-	if (rc == -1) {
-		pl->write_errors++;
-		goto out;
-	}
-	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
-		pl->write_errors++;
-	else
-		pl->emitted++;
-out:
 	/* a tree made only of arena memory is recycled by the next event */
 	if (!arena_pure())
 		cJSON_Delete(ev);
@@ -128,20 +131,40 @@ age_tick(void *arg)
 }
 
 static void
+on_sealed(int fd, short revents, void *arg)
+{
+	struct pipeline *pl = arg;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: nothing new; the poll below costs nothing */
+	}
+	chain_poll(pl->chain);
+}
+
+static void
 before_sleep(void *arg)
 {
 	struct pipeline *pl = arg;
 
 	/* records collected this round become events before we wait */
 	parse_commit(pl->parse);
+	/* lines still being hashed wake us through the chain's fd */
+	chain_poll(pl->chain);
 	output_flush(pl->out);
 }
 
-/* An event the output made (a loss report): chain it like any other. */
+/*
+ * An event the output made (a loss report): chain it like any other,
+ * and hand it back before the output goes on.
+ */
 static void
 output_emitted(cJSON *ev, void *arg)
 {
-	emit(ev, arg);
+	struct pipeline *pl = arg;
+
+	emit(ev, pl);
+	chain_sync(pl->chain);
 }
 
 static int
@@ -183,6 +206,12 @@ pipeline_new(const struct conf *c, struct loop *loop)
 	if ((pl->out = output_open(c->output, loop, c)) == NULL)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
+	chain_set_sink(pl->chain, sealed, pl);
+	if (loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
+	    pl) == -1) {
+		log_warn("loop fd");
+		goto err;
+	}
 	for (size_t i = 0; i < NENRICH && c->enrich; i++) {
 		struct stage *st = &pl->stages[pl->nstages];
 
@@ -277,6 +306,7 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 void
 pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
 {
+	chain_sync(pl->chain);
 	output_reconfigure(pl->out, c);
 }
 
@@ -287,18 +317,21 @@ pipeline_close(struct pipeline *pl)
 
 	if (pl == NULL)
 		return 0;
-	if (pl->parse && pl->out && pl->chain)
+	if (pl->parse && pl->out && pl->chain) {
 		parse_flush(pl->parse);
+		chain_sync(pl->chain);
+	}
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->close(pl->stages[i].ctx);
 	if (pl->out && output_close(pl->out) == -1)
 		rc = -1;
 	/* after the output: what it saved is what the chain records */
+	if (pl->chain)
+		loop_fd_del(pl->loop, chain_notify_fd(pl->chain));
 	if (chain_close(pl->chain) == -1)
 		rc = -1;
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);
-	buf_free(&pl->line);
 	free(pl);
 	return rc;
 }
