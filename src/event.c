@@ -97,7 +97,7 @@ struct fld {
 /*
  * Per-call scratch, kept between events so the hot path does not
  * allocate: one record's fields, their decoded bytes, the record's
- * JSON. Single-threaded, like the rest of podtrail.
+ * JSON. The loop's thread only: helper threads never build events.
  */
 static struct {
 	struct fld *f;

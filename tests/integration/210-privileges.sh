@@ -49,6 +49,24 @@ want_ni=$((ni0 - 10 < -20 ? -20 : ni0 - 10))
 	fail "root: nice $(ps -o ni= -p $PID), want $want_ni"
 grep -q "priority_boost 10: nice $ni0 -> $want_ni" "$T/root.log" ||
 	fail "root: priority_boost not logged: $(cat "$T/root.log")"
+# the first event starts the chain's sealer thread: it holds no
+# capability at all, and runs at the boosted priority
+echo x >"$W/first"
+wait_for 20 grep -q "$W/first" "$T/root.ndjson" || fail "root: no event for $W/first"
+helpers=0
+for t in /proc/$PID/task/*; do
+	tid=${t##*/}
+	[ "$tid" = "$PID" ] && continue
+	helpers=$((helpers + 1))
+	for f in CapEff CapPrm CapInh; do
+		[ "$(status $PID/task/$tid $f)" = 0000000000000000 ] ||
+			fail "helper thread $tid: $f $(status $PID/task/$tid $f)"
+	done
+	ni=$(ps -L -o tid=,ni= -p $PID | awk -v t="$tid" '$1 == t { print $2 }')
+	[ "$ni" = "$want_ni" ] || fail "helper thread $tid: nice $ni, want $want_ni"
+done
+[ $helpers -ge 1 ] || fail "root: no helper thread after the first event"
+note "root: $helpers helper thread(s), no capabilities"
 kill $PID; wait $PID || fail "root run exited $?"
 
 # without enrichment there is no /proc to read: only the audit caps
