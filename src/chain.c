@@ -37,9 +37,9 @@
 #define ID_BYTES 8
 #define PARSE_DEPTH 64
 /* lines between submission and delivery; a power of two */
-#define RING 1024
+#define RING 512
 /* wake the sealer once this many lines wait; fewer are sealed inline */
-#define KICK_BATCH 128
+#define KICK_BATCH 32
 /* a slot's buffer grown past this by a huge event is given back */
 #define SLOT_KEEP (64 * 1024)
 
@@ -65,6 +65,8 @@ struct sealer {
 	_Alignas(64) atomic_ullong head;
 	unsigned long long out;		/* delivered */
 	unsigned long long kicked;	/* head at the last kick */
+	unsigned long long polled;	/* head at the last chain_poll() */
+	int big;			/* that round made KICK_BATCH lines or more */
 	atomic_int notify;	/* owner wants chain_notify_fd() on completion */
 	atomic_int waiting;	/* owner asleep (or about to be) on sealed */
 	atomic_int stop;
@@ -1081,16 +1083,27 @@ void
 chain_poll(struct chain *ch)
 {
 	struct sealer *sl = ch->sl;
-	unsigned long long pending;
+	unsigned long long head, pending, round;
 
 	if (sl == NULL || ch->delivering)
 		return;
 	deliver(ch);
-	pending = atomic_load(&sl->head) - atomic_load(&sl->done);
+	head = atomic_load(&sl->head);
+	pending = head - atomic_load(&sl->done);
+	/* rounds that made no event (a wake-up for sealed lines) say nothing */
+	if ((round = head - sl->polled) > 0)
+		sl->big = round >= KICK_BATCH;
+	sl->polled = head;
 	if (pending == 0)
 		return;
-	/* a few: cheaper to hash them here than to wake the sealer */
-	if (pending < KICK_BATCH && take(sl)) {
+	/*
+	 * A few left: hashed here, cheaper than waking the sealer, when
+	 * the sealer is parked or the last round was small (a live node's
+	 * usual one). After a big round (a replay, a storm) the sealer is
+	 * up, looking for the next backlog: it takes the rest.
+	 */
+	if (pending < KICK_BATCH && (!sl->big || atomic_load(&sl->idle)) &&
+	    take(sl)) {
 		seal_pending(ch, sl);
 		release(sl);
 		deliver(ch);

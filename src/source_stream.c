@@ -18,12 +18,7 @@
 #include "pipeline.h"
 #include "source.h"
 
-/*
- * A replayed file is read a MiB at a time (~1,000 events per loop
- * round: the chain's sealer gets whole batches); a pipe returns what
- * it holds.
- */
-#define STREAM_CHUNK (1024 * 1024)
+#define STREAM_CHUNK (64 * 1024)
 
 struct stream {
 	int fd;
