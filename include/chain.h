@@ -62,11 +62,17 @@ void chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg);
 /*
  * Seal ev like chain_seal, but pipelined: the seq and the canonical
  * line are made here, the hash (an eighth of an event's CPU) by a
- * sealer thread started on first use, which holds no capabilities.
+ * sealer thread started on first use (chain_use_sealer), which holds
+ * no capabilities.
  * Sealed lines reach the sink from chain_submit() and chain_sync(), on
  * the caller's thread. ev is not kept. 0, or -1 (logged, sink told).
  */
 int chain_submit(struct chain *ch, cJSON *ev);
+/*
+ * Let chain_submit() start the sealer thread (off by default: then it
+ * seals on the caller's thread, and the sink is called at once).
+ */
+void chain_use_sealer(struct chain *ch, int on);
 /* Wait for every submitted event and hand them all to the sink. */
 void chain_sync(struct chain *ch);
 /*

@@ -96,6 +96,7 @@ struct chain {
 	void *sink_arg;
 	struct sealer *sl;	/* NULL until the first chain_submit() */
 	int efd;		/* eventfd the sealer signals */
+	int helper;		/* start the sealer (chain_use_sealer) */
 	int started, delivering;
 };
 
@@ -1025,6 +1026,12 @@ chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg)
 	ch->sink_arg = arg;
 }
 
+void
+chain_use_sealer(struct chain *ch, int on)
+{
+	ch->helper = on;
+}
+
 int
 chain_submit(struct chain *ch, cJSON *ev)
 {
@@ -1038,17 +1045,18 @@ chain_submit(struct chain *ch, cJSON *ev)
 		log_warnx("chain: event submitted from the sink; dropped");
 		return -1;
 	}
-	if (!ch->started) {
+	if (!ch->started && ch->helper) {
 		ch->started = 1;
 		(void)sealer_start(ch);	/* without it: hash right here */
 	}
 	if ((sl = ch->sl) == NULL) {
-		if (chain_seal(ch, ev, &ch->canon) == -1) {
-			ch->sink(NULL, 0, ch->sink_arg);
-			return -1;
-		}
-		ch->sink(ch->canon.data, ch->canon.len, ch->sink_arg);
-		return 0;
+		int rc = chain_seal(ch, ev, &ch->canon);
+
+		ch->delivering = 1;
+		ch->sink(rc == 0 ? ch->canon.data : NULL,
+		    rc == 0 ? ch->canon.len : 0, ch->sink_arg);
+		ch->delivering = 0;
+		return rc;
 	}
 	h = atomic_load(&sl->head);
 	if (h - sl->out == RING) {

@@ -141,6 +141,11 @@ cli_check(const struct conf *c, char *err, size_t errlen)
 		    "warning, info or debug", c->log_level);
 		return -1;
 	}
+	if (conf_helper_threads(c) == -1) {
+		snprintf(err, errlen, "podtrail: helper_threads: '%s' is not "
+		    "auto, yes or no", c->helper_threads);
+		return -1;
+	}
 	if (!source_known(c->source)) {
 		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
 		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);

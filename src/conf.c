@@ -49,6 +49,8 @@ static const struct conf_opt opts[] = {
 	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted); kernel memory, used only while podtrail is behind", 0 },
 	{ "priority_boost", T_INT, O(priority_boost), "10", 0, 20,
 	  "lower podtrail's nice value by this much at start (as auditd.conf's priority_boost), so busy audited processes cannot starve the multicast reader into losing records (needs CAP_SYS_NICE; 0: leave)", 0 },
+	{ "helper_threads", T_STR, O(helper_threads), "auto", 0, 0,
+	  "hash the chain and gzip requests on helper threads: yes, no, or auto (only when replaying a file: faster to catch up, but more CPU per event on a live node)", 0 },
 	{ "force", T_BOOL, O(force), "no", 0, 0,
 	  "netlink-unicast: take the audit pid even if another daemon holds it", 0 },
 	{ "backlog_limit", T_INT, O(backlog_limit), "8192", 0, 1LL << 30,
@@ -485,4 +487,16 @@ conf_print_table(FILE *fp, int man)
 			fprintf(fp, "  %-20s %s [%s]\n", o->name, o->help,
 			    o->def);
 	}
+}
+
+int
+conf_helper_threads(const struct conf *c)
+{
+	if (strcmp(c->helper_threads, "yes") == 0)
+		return 1;
+	if (strcmp(c->helper_threads, "no") == 0)
+		return 0;
+	if (strcmp(c->helper_threads, "auto") == 0)
+		return strncmp(c->source, "file:", 5) == 0;
+	return -1;
 }

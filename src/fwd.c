@@ -81,7 +81,7 @@ struct fwd {
 		pthread_t thread;
 		pthread_mutex_t mu;
 		pthread_cond_t cv;
-		int tried, running;	/* loop thread */
+		int use, tried, running;	/* loop thread */
 		int job, done, rc, stop;	/* under mu */
 		int efd;
 	} bld;
@@ -619,7 +619,7 @@ static void
 send_raw(struct fwd *f)
 {
 	f->busy = 1;
-	if (!f->bld.tried && !f->closing)
+	if (f->bld.use && !f->bld.tried && !f->closing)
 		builder_start(f);
 	if (!f->bld.running || f->closing) {
 		body_built(f, build_body(f));
@@ -929,6 +929,7 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		f->socks[i].fd = -1;
 	f->curl_deadline = -1;
 	f->loop = loop;
+	f->bld.use = conf_helper_threads(c) == 1;
 	f->batch_events = (long)c->batch_events;
 	f->batch_bytes = (size_t)c->batch_bytes;
 	f->batch_age_ms = (long)c->batch_age_ms;

@@ -207,6 +207,7 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
 	chain_set_sink(pl->chain, sealed, pl);
+	chain_use_sealer(pl->chain, conf_helper_threads(c) == 1);
 	if (loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
 	    pl) == -1) {
 		log_warn("loop fd");

@@ -348,6 +348,7 @@ START_TEST(sealer_keeps_order_and_chain)
 	k.ch = chain_open(tmpdir, "n1", key, sizeof(key) - 1);
 	ck_assert_ptr_nonnull(k.ch);
 	chain_set_sink(k.ch, sink, &k);
+	chain_use_sealer(k.ch, 1);
 	/* a trickle: sealed on this thread as the loop would before sleeping */
 	for (; i < 3; i++)
 		submit_one(k.ch, i);
@@ -381,6 +382,26 @@ START_TEST(sealer_keeps_order_and_chain)
 }
 END_TEST
 
+START_TEST(without_sealer_lines_come_at_once)
+{
+	struct sunk k = { .all = BUF_INIT };
+
+	mk_tmp();
+	k.ch = chain_open(tmpdir, "n1", NULL, 0);
+	ck_assert_ptr_nonnull(k.ch);
+	chain_set_sink(k.ch, sink, &k);
+	for (unsigned long long i = 0; i < 100; i++) {
+		submit_one(k.ch, i);
+		ck_assert_uint_eq(k.lines, i + 1);
+	}
+	ck_assert_ptr_null(k.ch->sl);
+	ck_assert_int_eq(chain_close(k.ch), 0);
+	ck_assert_int_eq(verify_all(&k.all, NULL, 0), 1);
+	buf_free(&k.all);
+	rm_tmp();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -399,6 +420,7 @@ main(void)
 	tcase_add_test(tc, chain_reserve_grows_under_load);
 	tcase_add_test(tc, secret_file_permissions);
 	tcase_add_test(tc, sealer_keeps_order_and_chain);
+	tcase_add_test(tc, without_sealer_lines_come_at_once);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

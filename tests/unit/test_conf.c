@@ -295,6 +295,27 @@ START_TEST(test_file_secret_mode)
 }
 END_TEST
 
+START_TEST(test_helper_threads)
+{
+	struct conf c;
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	/* auto: helpers only to catch up on a replayed file */
+	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
+	ck_assert_int_eq(conf_helper_threads(&c), 1);
+	ck_assert_int_eq(conf_set(&c, "source", "netlink", NULL, 0), 0);
+	ck_assert_int_eq(conf_helper_threads(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "yes", NULL, 0), 0);
+	ck_assert_int_eq(conf_helper_threads(&c), 1);
+	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
+	ck_assert_int_eq(conf_helper_threads(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "maybe", NULL, 0), 0);
+	ck_assert_int_eq(conf_helper_threads(&c), -1);
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -310,6 +331,7 @@ main(void)
 	tcase_add_test(tc, test_load_err_buffer);
 	tcase_add_test(tc, test_file_not_regular);
 	tcase_add_test(tc, test_file_secret_mode);
+	tcase_add_test(tc, test_helper_threads);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
