@@ -91,7 +91,6 @@ struct fld {
 	const char *name, *val;
 	size_t noff, nlen, voff, vlen;
 	int nclean, vclean;	/* JSON-ready as they are (plain()) */
-	size_t at;		/* position in the record, while sorting */
 };
 
 /*
@@ -102,6 +101,8 @@ struct fld {
 static struct {
 	struct fld *f;
 	size_t n, cap;
+	uint32_t *ord;		/* their sorted order (write_record) */
+	size_t ordcap;
 	struct buf scratch;	/* escaped names and decoded values */
 	struct buf tmp;		/* a value's decoded bytes before escaping */
 	struct buf esc;
@@ -596,28 +597,29 @@ perm_match(const struct perm *p, int rtype, const struct fld *f, size_t n)
 	return 1;
 }
 
-/* Sort fields by name, stably: a repeated name keeps its values' order. */
+/*
+ * The fields' order by name into ord (indices: the 72-byte fields do
+ * not move), stably: a repeated name keeps its values' order.
+ */
 static void
-sort_fields(int rtype, struct fld *f, size_t n)
+sort_fields(int rtype, const struct fld *f, size_t n, uint32_t *ord)
 {
 	struct perm *p = &perms[(unsigned)rtype % PERM_TYPES];
-	struct fld tmp[PERM_FIELDS];
 	size_t i, j;
 
 	if (n <= PERM_FIELDS && perm_match(p, rtype, f, n)) {
-		memcpy(tmp, f, n * sizeof(*f));
 		for (i = 0; i < n; i++)
-			f[p->to[i]] = tmp[i];
+			ord[p->to[i]] = (uint32_t)i;
 		return;
 	}
 	for (i = 0; i < n; i++)
-		f[i].at = i;	/* remember where each came from */
+		ord[i] = (uint32_t)i;
 	for (i = 1; i < n; i++) {
-		struct fld x = f[i];
+		uint32_t x = ord[i];
 
-		for (j = i; j > 0 && fld_cmp(&f[j - 1], &x) > 0; j--)
-			f[j] = f[j - 1];
-		f[j] = x;
+		for (j = i; j > 0 && fld_cmp(&f[ord[j - 1]], &f[x]) > 0; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = x;
 	}
 	if (n > PERM_FIELDS)
 		return;
@@ -626,13 +628,13 @@ sort_fields(int rtype, struct fld *f, size_t n)
 	 * equal): then any record with the same keys sorts the same way.
 	 */
 	for (i = 1; i < n; i++)
-		if (f[i - 1].key == f[i].key)
+		if (f[ord[i - 1]].key == f[ord[i]].key)
 			return;
 	p->rtype = rtype;
 	p->n = n;
 	for (i = 0; i < n; i++) {
-		p->key[f[i].at] = f[i].key;
-		p->to[f[i].at] = (unsigned char)i;
+		p->key[i] = f[i].key;
+		p->to[ord[i]] = (unsigned char)i;
 	}
 }
 
@@ -660,8 +662,16 @@ write_record(struct buf *out, int rtype)
 {
 	struct fld *f = R.f;
 	size_t n = R.n, i, j, k, room = 2;
+	uint32_t *ord;
 	char *d;
 
+	if (R.ordcap < n) {
+		if ((ord = reallocarray(R.ord, R.cap, sizeof(*ord))) == NULL)
+			return -1;
+		R.ord = ord;
+		R.ordcap = R.cap;
+	}
+	ord = R.ord;
 	for (i = 0; i < n; i++) {
 		if (f[i].name == NULL)
 			f[i].name = R.scratch.data + f[i].noff;
@@ -669,25 +679,29 @@ write_record(struct buf *out, int rtype)
 		fld_key(&f[i]);
 		room += JSON_STR_MAX(f[i].nlen) + JSON_STR_MAX(f[i].vlen) + 4;
 	}
-	sort_fields(rtype, f, n);
+	sort_fields(rtype, f, n, ord);
 	buf_reset(out);
 	if (buf_reserve(out, room) == -1)
 		return -1;
 	d = out->data;
 	*d++ = '{';
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && fld_cmp(&f[i], &f[j]) == 0; j++)
+		const struct fld *a = &f[ord[i]];
+
+		for (j = i + 1; j < n && fld_cmp(a, &f[ord[j]]) == 0; j++)
 			;
 		if (i)
 			*d++ = ',';
-		d = put_str(d, f[i].name, f[i].nlen, f[i].nclean);
+		d = put_str(d, a->name, a->nlen, a->nclean);
 		*d++ = ':';
 		if (j - i > 1)
 			*d++ = '[';
 		for (k = i; k < j; k++) {
+			const struct fld *b = &f[ord[k]];
+
 			if (k > i)
 				*d++ = ',';
-			d = put_str(d, f[k].val, f[k].vlen, f[k].vclean);
+			d = put_str(d, b->val, b->vlen, b->vclean);
 		}
 		if (j - i > 1)
 			*d++ = ']';
