@@ -49,6 +49,11 @@ int loop_add_before_sleep(struct loop *l, loop_hook_cb cb, void *arg);
  * before it sleeps again. 0, or -1 when polling failed.
  */
 int loop_run(struct loop *l, const void *sigmask_while_waiting);
+/*
+ * That mask (NULL before loop_run), for a wait outside the loop that
+ * must still let signals through.
+ */
+const void *loop_wait_sigmask(const struct loop *l);
 void loop_stop(struct loop *l);
 
 /* Milliseconds of CLOCK_MONOTONIC. */

@@ -25,6 +25,11 @@ struct output_ops {
 	int (*write)(void *ctx, const char *line, size_t len);
 	/* Before the loop sleeps: push out what is buffered. May be NULL. */
 	void (*flush)(void *ctx);
+	/*
+	 * podtrail is stopping (SIGTERM): close may give up on a reader
+	 * that stopped reading. May be NULL.
+	 */
+	void (*stop)(void *ctx);
 	/* Save or send everything, then release. 0, or -1 if data was lost. */
 	int (*close)(void *ctx);
 	/* Add counters to obj. May be NULL. */
@@ -46,6 +51,7 @@ struct output *output_open(const char *spec, struct loop *loop,
 int output_write(struct output *o, const char *line, size_t len);
 void output_flush(struct output *o);
 int output_close(struct output *o);
+void output_stop(struct output *o);
 void output_stats(struct output *o, cJSON *obj);
 /* Route events the output makes (loss reports) into the pipeline. */
 void output_set_emit(struct output *o, output_emit_cb cb, void *arg);

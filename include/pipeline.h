@@ -31,6 +31,8 @@ void pipeline_emit(struct pipeline *pl, cJSON *ev);
 void pipeline_eof(struct pipeline *pl);
 /* Flush everything and release; 0, or -1 if output could not be saved. */
 int pipeline_close(struct pipeline *pl);
+/* podtrail is stopping on a signal: outputs may give up on a stalled reader. */
+void pipeline_stop(struct pipeline *pl);
 /* Called with every event before enrichment; it must not keep ev. */
 typedef void (*pipeline_tap_cb)(const cJSON *ev, void *arg);
 /* Set the one tap (NULL to clear). */

@@ -36,6 +36,7 @@ struct loop {
 	} hooks[LOOP_MAX_HOOKS];
 	int nhooks;
 	int stop;
+	const void *waitmask;
 };
 
 long long
@@ -219,6 +220,7 @@ int
 loop_run(struct loop *l, const void *sigmask)
 {
 	l->stop = 0;
+	l->waitmask = sigmask;
 	while (!l->stop) {
 		struct timespec ts, *tsp = NULL;
 		int timeout, n;
@@ -262,4 +264,10 @@ loop_run(struct loop *l, const void *sigmask)
 		}
 	}
 	return 0;
+}
+
+const void *
+loop_wait_sigmask(const struct loop *l)
+{
+	return l->waitmask;
 }

@@ -250,8 +250,11 @@ main(int argc, char **argv)
 	apply(&cx);
 	if (loop_run(cx.loop, &waitmask) == -1)
 		goto out;
-	if (sig_term)
+	if (sig_term) {
+		/* first: the drain must not wait long for a stalled reader */
+		pipeline_stop(cx.pl);
 		source_drain(cx.src);
+	}
 	rc = 0;
 out:
 	metrics_free(cx.metrics);

@@ -54,6 +54,13 @@ output_flush(struct output *o)
 		o->ops->flush(o->ctx);
 }
 
+void
+output_stop(struct output *o)
+{
+	if (o && o->ops->stop)
+		o->ops->stop(o->ctx);
+}
+
 int
 output_close(struct output *o)
 {

@@ -311,6 +311,12 @@ pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
 	output_reconfigure(pl->out, c);
 }
 
+void
+pipeline_stop(struct pipeline *pl)
+{
+	output_stop(pl->out);
+}
+
 int
 pipeline_close(struct pipeline *pl)
 {
