@@ -101,6 +101,9 @@ emit(cJSON *ev, void *arg)
 	/*
 	 * The chain writes the line: canonical JSON, hashed by its sealer.
 	 * Its few nodes die with the event, so they may come from the arena.
+	 * Sealed lines may reach sealed() from in here: output_write makes
+	 * no cJSON node (outputs emit only from flush), so none lands in
+	 * the arena.
 	 */
 	arena_resume();
 	(void)chain_submit(pl->chain, ev);
