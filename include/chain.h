@@ -60,19 +60,20 @@ int chain_seal(struct chain *ch, cJSON *ev, struct buf *out);
 typedef void (*chain_sink_cb)(const char *line, size_t len, void *arg);
 void chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg);
 /*
- * Seal ev like chain_seal, but pipelined: the seq and the canonical
- * line are made here, the hash (an eighth of an event's CPU) by a
- * sealer thread started on first use (chain_use_sealer), which holds
- * no capabilities.
+ * Seal ev like chain_seal, but pipelined when chain_use_sealer() was
+ * called: the seq and the canonical line are made here, the hash (an
+ * eighth of an event's CPU) by a sealer thread started on first use,
+ * which holds no capabilities.
  * Sealed lines reach the sink from chain_submit() and chain_sync(), on
  * the caller's thread. ev is not kept. 0, or -1 (logged, sink told).
  */
 int chain_submit(struct chain *ch, cJSON *ev);
 /*
- * Let chain_submit() start the sealer thread (off by default: then it
- * seals on the caller's thread, and the sink is called at once).
+ * Let chain_submit() start the sealer thread (without: it seals on the
+ * caller's thread, and the sink is called at once). Makes the notify
+ * fd. 0, or -1 (logged; the chain then seals on the caller's thread).
  */
-void chain_use_sealer(struct chain *ch, int on);
+int chain_use_sealer(struct chain *ch);
 /* Wait for every submitted event and hand them all to the sink. */
 void chain_sync(struct chain *ch);
 /*
@@ -81,6 +82,7 @@ void chain_sync(struct chain *ch);
  * it, then chain_poll() again).
  */
 void chain_poll(struct chain *ch);
+/* That fd, or -1 without chain_use_sealer(). */
 int chain_notify_fd(const struct chain *ch);
 /* chain_seal, then also add "hash" to ev itself. 0 or -1. */
 int chain_apply(struct chain *ch, cJSON *ev);

@@ -91,12 +91,11 @@ struct chain {
 	unsigned char *key;
 	size_t keylen;
 	struct buf canon;
-	unsigned long long applied, persists, persist_errors, seal_errors;
+	unsigned long long applied, persists, persist_errors;
 	chain_sink_cb sink;
 	void *sink_arg;
 	struct sealer *sl;	/* NULL until the first chain_submit() */
-	int efd;		/* eventfd the sealer signals */
-	int helper;		/* start the sealer (chain_use_sealer) */
+	int efd;		/* the sealer signals it; -1: no sealer wanted */
 	int started, delivering;
 };
 
@@ -629,10 +628,7 @@ chain_open(const char *state_dir, const char *node, const unsigned char *key,
 		return NULL;
 	}
 	ch->lockfd = -1;
-	if ((ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		log_warn("eventfd");
-		goto err;
-	}
+	ch->efd = -1;
 	if ((ch->dir = strdup(state_dir)) == NULL) {
 		log_warn("chain");
 		goto err;
@@ -746,16 +742,15 @@ seal_begin(struct chain *ch, cJSON *ev, const char *prev)
 }
 
 /*
- * Make the hashed line the sealed one: the real prev over the
- * placeholder at prev_at (unless prev_at is (size_t)-1: already there),
- * and the hash appended as the last member. 0, or -1 (logged).
+ * Make the hashed line the sealed one: prev over the digits at prev_at
+ * (a placeholder, or prev itself), and the hash appended as the last
+ * member. 0, or -1 (logged).
  */
 static int
 seal_finish(struct buf *line, size_t prev_at, const char *prev,
     const char *hash)
 {
-	if (prev_at != (size_t)-1)
-		memcpy(line->data + prev_at, prev, CHAIN_HASH_HEX);
+	memcpy(line->data + prev_at, prev, CHAIN_HASH_HEX);
 	line->len--;
 	if (buf_adds(line, ",\"hash\":\"") == -1 ||
 	    buf_add(line, hash, CHAIN_HASH_HEX) == -1 ||
@@ -771,15 +766,18 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 {
 	char hash[CHAIN_HASH_HEX + 1];
 
+	cJSON *p;
+	size_t at;
+
 	buf_reset(out);
-	if (seal_begin(ch, ev, ch->prev) == NULL)
+	if ((p = seal_begin(ch, ev, ch->prev)) == NULL)
 		return -1;
-	if (chain_canonical(ev, out) == -1) {
+	if (json_write_mark(out, ev, JSON_SORTED, p, &at) == -1) {
 		log_warnx("out of memory chaining event");
 		return -1;
 	}
 	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
-	    hash) == -1 || seal_finish(out, (size_t)-1, ch->prev, hash) == -1)
+	    hash) == -1 || seal_finish(out, at + 1, ch->prev, hash) == -1)
 		return -1;
 	memcpy(ch->prev, hash, sizeof(ch->prev));
 	ch->applied++;
@@ -1026,10 +1024,15 @@ chain_set_sink(struct chain *ch, chain_sink_cb sink, void *arg)
 	ch->sink_arg = arg;
 }
 
-void
-chain_use_sealer(struct chain *ch, int on)
+int
+chain_use_sealer(struct chain *ch)
 {
-	ch->helper = on;
+	if (ch->efd == -1 &&
+	    (ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		log_warn("eventfd; hashing on the loop's thread");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -1045,7 +1048,7 @@ chain_submit(struct chain *ch, cJSON *ev)
 		log_warnx("chain: event submitted from the sink; dropped");
 		return -1;
 	}
-	if (!ch->started && ch->helper) {
+	if (!ch->started && ch->efd != -1) {
 		ch->started = 1;
 		(void)sealer_start(ch);	/* without it: hash right here */
 	}
@@ -1176,7 +1179,8 @@ chain_close(struct chain *ch)
 	sealer_stop(ch);
 	rc = chain_persist(ch, ch->seq + 1, 1);
 	close(ch->lockfd);
-	close(ch->efd);
+	if (ch->efd != -1)
+		close(ch->efd);
 	if (ch->key)
 		OPENSSL_cleanse(ch->key, ch->keylen);
 	free(ch->key);

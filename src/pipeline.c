@@ -210,8 +210,8 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
 	chain_set_sink(pl->chain, sealed, pl);
-	chain_use_sealer(pl->chain, conf_helper_threads(c) == 1);
-	if (loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
+	if (conf_helper_threads(c) == 1 && chain_use_sealer(pl->chain) == 0 &&
+	    loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
 	    pl) == -1) {
 		log_warn("loop fd");
 		goto err;
@@ -336,7 +336,7 @@ pipeline_close(struct pipeline *pl)
 	if (pl->out && output_close(pl->out) == -1)
 		rc = -1;
 	/* after the output: what it saved is what the chain records */
-	if (pl->chain)
+	if (pl->chain && chain_notify_fd(pl->chain) != -1)
 		loop_fd_del(pl->loop, chain_notify_fd(pl->chain));
 	if (chain_close(pl->chain) == -1)
 		rc = -1;

@@ -348,7 +348,7 @@ START_TEST(sealer_keeps_order_and_chain)
 	k.ch = chain_open(tmpdir, "n1", key, sizeof(key) - 1);
 	ck_assert_ptr_nonnull(k.ch);
 	chain_set_sink(k.ch, sink, &k);
-	chain_use_sealer(k.ch, 1);
+	ck_assert_int_eq(chain_use_sealer(k.ch), 0);
 	/* a trickle: sealed on this thread as the loop would before sleeping */
 	for (; i < 3; i++)
 		submit_one(k.ch, i);
@@ -395,6 +395,7 @@ START_TEST(without_sealer_lines_come_at_once)
 		ck_assert_uint_eq(k.lines, i + 1);
 	}
 	ck_assert_ptr_null(k.ch->sl);
+	ck_assert_int_eq(chain_notify_fd(k.ch), -1);
 	ck_assert_int_eq(chain_close(k.ch), 0);
 	ck_assert_int_eq(verify_all(&k.all, NULL, 0), 1);
 	buf_free(&k.all);
