@@ -11,6 +11,8 @@ The control file holds one mode, read on every request:
   close         close the connection without answering
   stall         200 headers and one byte of a long body, then silence
 Every request is logged to --log as "STATUS EVENTS BYTES PATH".
+--store-gzip (benchmarks) stores gzip NDJSON bodies as they came: the
+store is one gzip stream of the events, and EVENTS is -1 in the log.
 Bodies may be gzip'd; payloads: NDJSON, Elasticsearch _bulk (action
 lines dropped) or Splunk HEC (the "event" member is stored).
 """
@@ -71,7 +73,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         opts = self.server.opts
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
-        if self.headers.get("Content-Encoding") == "gzip":
+        gz = self.headers.get("Content-Encoding") == "gzip"
+        if opts.store_gzip:
+            # benchmarks: keep the receiver's CPU off the machine under
+            # test; gzip members concatenate, so zcat gives the NDJSON
+            if not gz or "/_bulk" in self.path or "/services/" in self.path:
+                self.log(415, 0, len(body))
+                self.answer(415)
+                return
+        elif gz:
             body = gzip.decompress(body)
         try:
             mode = open(opts.control).read().split()
@@ -105,6 +115,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif mode[0] == "slow":
             self.log("slow", 0, len(body))
             time.sleep(float(mode[1]) if len(mode) > 1 else 2)
+        if status == 200 and opts.store_gzip:
+            with lock, open(opts.store, "ab") as f:
+                f.write(body)
+            self.log(200, -1, len(body))
+            self.answer(200)
+            return
         if status == 200:
             # a Fluent Bit-style parser failure would be a 400 instead
             events = parse_events(self.path, body)
@@ -134,6 +150,8 @@ def main():
     ap.add_argument("--control", required=True)
     ap.add_argument("--log")
     ap.add_argument("--token")
+    ap.add_argument("--store-gzip", action="store_true",
+                    help="store gzip'd NDJSON bodies as received")
     opts = ap.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     srv.daemon_threads = True

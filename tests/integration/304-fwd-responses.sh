@@ -34,5 +34,5 @@ verify_json
 	fail "verify found tampering"
 [ "$(vq 's["gaps"]')" = "[[1, 20]]" ] || fail "expected the 20 dead-lettered events as the gap: $(vq 's["gaps"]')"
 # the dead letters complete the chain
-cat "$T"/state/dead/*.seg >>"$RECV_STORE"
+zcat -f "$T"/state/dead/*.seg >>"$RECV_STORE"	# spooled gzip'd
 "$PODTRAIL_VERIFY" "$RECV_STORE" || fail "store + dead letters do not verify"

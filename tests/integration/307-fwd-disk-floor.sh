@@ -14,7 +14,7 @@ RECV_PORT=$(free_port)
 recv_mode ok
 start_podtrail --batch-age-ms=50 --batch-events=20 --spool-max-bytes=256M \
 	--spool-min-free=700K
-feed 1 600
+feed 1 3000	# gzip'd batches of 20 take a 4 KiB page each
 wait_for 60 log_has "spool: dropped" || fail "no drop at the free-space floor"
 free_kb=$(df -k --output=avail "$T/state" | tail -1 | tr -d ' ')
 note "free space on the spool's file system: ${free_kb} KiB (floor 700)"

@@ -1,4 +1,7 @@
-/* test_fwd.c - retry classification, backoff, payload formats, gzip. */
+/*
+ * test_fwd.c - retry classification, backoff, payload formats, gzip,
+ * compressed spool segments.
+ */
 #include "../../src/fwd.c"
 
 #include <check.h>
@@ -127,14 +130,19 @@ struct report_ctx {
 	unsigned long long lost, first, last;
 };
 
+/* A line of pad bytes that gzip cannot shrink much (batches are gzip'd). */
 static void
 write_line(struct fwd *f, unsigned long long seq, size_t pad)
 {
+	static const char a[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	struct buf b = BUF_INIT;
+	unsigned x = (unsigned)seq * 2654435761u + 1;
 
 	ck_assert_int_eq(buf_printf(&b, "{\"pad\":\""), 0);
-	for (size_t i = 0; i < pad; i++)
-		ck_assert_int_eq(buf_addc(&b, 'x'), 0);
+	for (size_t i = 0; i < pad; i++) {
+		x = x * 1103515245u + 12345u;
+		ck_assert_int_eq(buf_addc(&b, a[(x >> 16) % 62]), 0);
+	}
 	ck_assert_int_eq(buf_printf(&b, "\",\"seq\":%llu}", seq), 0);
 	ck_assert_int_eq(fwd_write(f, b.data, b.len), 0);
 	buf_free(&b);
@@ -153,7 +161,7 @@ on_report(cJSON *ev, void *arg)
 	    NULL, 10);
 	cJSON_Delete(ev);
 	/* the pipeline would chain the report and hand it back to us */
-	write_line(r->f, ++r->seq, r->big ? 70000 : 10);
+	write_line(r->f, ++r->seq, r->big ? 120000 : 10);
 }
 
 START_TEST(lost_report_is_repeated)
@@ -168,13 +176,13 @@ START_TEST(lost_report_is_repeated)
 	free(c.state_dir);
 	c.state_dir = strdup(dir);
 	c.batch_events = 1;		/* every line is its own batch */
-	c.spool_max_bytes = 65536;	/* a 70 kB batch can never be kept */
+	c.spool_max_bytes = 65536;	/* a 120 kB batch (~90 kB gzip'd) can never be kept */
 	c.spool_min_free = 0;
 	ck_assert_ptr_nonnull(loop = loop_new());
 	ck_assert_ptr_nonnull(r.f = fwd_open("https://127.0.0.1:1/x", loop, &c));
 	fwd_set_emit(r.f, on_report, &r);
 
-	write_line(r.f, r.seq = 1, 70000);	/* lost */
+	write_line(r.f, r.seq = 1, 120000);	/* lost */
 	r.big = 1;
 	fwd_flush(r.f);				/* report 2 is lost too */
 	ck_assert_uint_eq(r.lost, 1);
@@ -183,7 +191,7 @@ START_TEST(lost_report_is_repeated)
 	ck_assert_uint_eq(r.lost, 2);
 	ck_assert_uint_eq(r.first, 1);
 	ck_assert_uint_eq(r.last, 2);
-	write_line(r.f, ++r.seq, 70000);	/* seq 4, lost */
+	write_line(r.f, ++r.seq, 120000);	/* seq 4, lost */
 	/*
 	 * report 3 is only spooled, not delivered (the cap may still evict
 	 * it): the next report repeats everything since the last delivered
@@ -196,6 +204,82 @@ START_TEST(lost_report_is_repeated)
 	fwd_close(r.f);
 	loop_free(loop);
 	conf_free(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/*
+ * Sealed batches are spooled as one gzip member of their NDJSON lines;
+ * bodies are made from those and from plain segments of older versions;
+ * a segment that is neither is refused (-2: dead letter, not retried).
+ */
+START_TEST(compressed_segments)
+{
+	struct fwd *f;
+	struct loop *loop;
+	struct conf c;
+	struct spool_seg seg;
+	struct buf plain = BUF_INIT, lines = BUF_INIT;
+	char dir[] = "/tmp/test_fwd.XXXXXX", cmd[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	free(c.state_dir);
+	c.state_dir = strdup(dir);
+	c.batch_events = 3;
+	ck_assert_ptr_nonnull(loop = loop_new());
+	/* port 1: nothing answers, so batches stay spooled */
+	ck_assert_ptr_nonnull(f = fwd_open("https://127.0.0.1:1/x", loop, &c));
+	for (int i = 1; i <= 3; i++)
+		write_line(f, (unsigned long long)i + 10, 20);
+	ck_assert_uint_eq(f->sent_batches, 0);
+	ck_assert_uint_eq(spool_segments(f->spool), 1);
+	/* what was spooled: gzip, and the lines come back */
+	spool_unpin(f->spool);
+	ck_assert_int_eq(spool_peek(f->spool, &f->raw, &seg), 1);
+	ck_assert_uint_eq(seg.events, 3);
+	ck_assert_uint_eq(seg.first_seq, 11);
+	ck_assert_uint_eq(seg.last_seq, 13);
+	ck_assert(is_gzip(&f->raw));
+	ck_assert_int_eq(gunzip_buf(f, &f->raw, &plain), 0);
+	ck_assert_uint_eq(plain.len, 3 * strlen("{\"pad\":\"01234567890123456789\",\"seq\":11}\n"));
+	ck_assert_ptr_nonnull(strstr(plain.data, "\"seq\":13}\n"));
+
+	/* a gzip segment -> an ES body; a plain one too; the same text */
+	f->fmt = FMT_ES;
+	free(f->es_index);
+	f->es_index = strdup("i");
+	ck_assert_int_eq(build_body(f), 0);
+	ck_assert_int_eq(gunzip_buf(f, &f->body, &lines), 0);
+	ck_assert_ptr_nonnull(strstr(lines.data, "{\"index\":{\"_index\":\"i\"}}\n{\"pad\""));
+	buf_reset(&f->raw);
+	buf_add(&f->raw, plain.data, plain.len);
+	ck_assert_int_eq(build_body(f), 0);
+	ck_assert_int_eq(gunzip_buf(f, &f->body, &plain), 0);
+	ck_assert_str_eq(plain.data, lines.data);
+	/* NDJSON from a plain segment: gzip'd as it is */
+	f->fmt = FMT_NDJSON;
+	buf_reset(&f->raw);
+	buf_adds(&f->raw, "{\"seq\":1}\n");
+	ck_assert_int_eq(build_body(f), 0);
+	ck_assert_int_eq(gunzip_buf(f, &f->body, &plain), 0);
+	ck_assert_str_eq(plain.data, "{\"seq\":1}\n");
+	/* damaged: a cut member, and a trailer that claims too much */
+	buf_reset(&f->raw);
+	buf_add(&f->raw, f->body.data, f->body.len - 6);
+	f->fmt = FMT_SPLUNK;
+	ck_assert_int_eq(build_body(f), -2);
+	buf_reset(&f->raw);
+	buf_add(&f->raw, f->body.data, f->body.len);
+	f->raw.data[f->raw.len - 1] = (char)0xff;
+	ck_assert_int_eq(build_body(f), -2);
+
+	fwd_close(f);
+	loop_free(loop);
+	conf_free(&c);
+	buf_free(&plain);
+	buf_free(&lines);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -215,6 +299,7 @@ main(void)
 	tcase_add_test(tc, gzip_round_trip);
 	tcase_add_test(tc, url_policy);
 	tcase_add_test(tc, lost_report_is_repeated);
+	tcase_add_test(tc, compressed_segments);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
