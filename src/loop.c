@@ -36,6 +36,7 @@ struct loop {
 	} hooks[LOOP_MAX_HOOKS];
 	int nhooks;
 	int stop;
+	long nap_us;		/* this round's loop_nap */
 	const void *waitmask;
 };
 
@@ -189,6 +190,13 @@ loop_stop(struct loop *l)
 	l->stop = 1;
 }
 
+void
+loop_nap(struct loop *l, long us)
+{
+	if (us > l->nap_us)
+		l->nap_us = us;
+}
+
 /* Fire due timers; return ms until the next one, or -1 if none. */
 static int
 run_timers(struct loop *l)
@@ -237,6 +245,19 @@ loop_run(struct loop *l, const void *sigmask)
 			ts.tv_sec = timeout / 1000;
 			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
 			tsp = &ts;
+		}
+		if (l->nap_us > 0) {
+			long us = l->nap_us;
+			struct timespec nap;
+
+			l->nap_us = 0;
+			if (timeout >= 0 && (long)timeout * 1000 < us)
+				us = (long)timeout * 1000;
+			nap.tv_sec = us / 1000000;
+			nap.tv_nsec = us % 1000000 * 1000;
+			if (us > 0 && ppoll(NULL, 0, &nap, sigmask) == -1 &&
+			    errno == EINTR)
+				continue;	/* a signal: its flag first */
 		}
 		nfds = l->nfds;
 		for (size_t i = 0; i < nfds; i++) {

@@ -46,6 +46,13 @@
 #define NL_BATCH 32
 /* Messages read per wake-up, so timers and other fds get their turn. */
 #define NL_BURST 512
+/*
+ * A wake-up that found less than a batch naps this long before the
+ * next poll: under a storm most wake-ups read one event's 6 records,
+ * and the wake-up itself (poll, loop hooks, flushes) cost more than
+ * them. The socket's buffer holds seconds of a storm; 1 ms is nothing.
+ */
+#define NL_NAP_US 1000
 /* How long a serial may be overtaken before it counts as missing. */
 #define GAP_TICK_MS 1000
 /* A syscall event without its EOE this long lost it (eoe.h). */
@@ -421,6 +428,8 @@ nl_readable(int fd, short revents, void *arg)
 			break;
 		}
 	}
+	if (ns->drained && got < NL_BATCH)
+		loop_nap(ns->loop, NL_NAP_US);
 	if (enobufs) {
 		ns->enobufs += enobufs;
 		emit_enobufs(ns, enobufs);
