@@ -102,7 +102,7 @@ static const struct conf_opt opts[] = {
 	{ "timeout_ms", T_INT, O(timeout_ms), "10000", 100, 600000,
 	  "HTTPS request timeout (ms)", 1 },
 	{ "spool_max_bytes", T_SIZE, O(spool_max_bytes), "256M", 65536, SZMAX,
-	  "spool size cap, in gzip'd bytes (events take ~1/6 of their JSON); past it the oldest data is dropped and reported", 0 },
+	  "spool size cap, in gzip'd bytes (~100 bytes per event here, 6-20x less than the JSON); past it the oldest data is dropped and reported", 0 },
 	{ "spool_min_free", T_SIZE, O(spool_min_free), "64M", 0, SZMAX,
 	  "free space to leave on the spool's file system", 0 },
 	{ "metrics_file", T_STR, O(metrics_file), "", 0, 0,
