@@ -70,4 +70,12 @@ gen_audit 1 10 | podtrail --source=stdin --output="file:$T/h.ndjson" \
 "$V" --key "$T/key2" "$T/h.ndjson" >"$T/out" && fail "wrong key passed"
 grep -q "HMAC failure" "$T/out" || fail "HMAC failures not reported"
 "$V" "$T/h.ndjson" >/dev/null && fail "HMAC chain passed without the key"
-note "verify: ok / edit / rehash / delete / seq change / hmac all as expected"
+# gzip'd input (spool segments, a store of gzip'd bodies) reads the
+# same; a cut gzip stream is a read error (2), not a shorter chain
+gzip -c "$T/h.ndjson" >"$T/h.gz"
+"$V" --key "$T/key" "$T/h.gz" || fail "a gzip'd chain did not verify"
+head -c 200 "$T/h.gz" >"$T/cut.gz"
+rc=0
+"$V" --key "$T/key" "$T/cut.gz" >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] || fail "a cut gzip stream gave exit $rc, not 2"
+note "verify: ok / edit / rehash / delete / seq change / hmac / gzip all as expected"
