@@ -1098,9 +1098,14 @@ chain_poll(struct chain *ch)
 
 	if (sl == NULL || ch->delivering)
 		return;
-	deliver(ch);
+	/*
+	 * Count before delivering: a line the sealer finishes after the
+	 * count is delivered too, and none sealed is left behind by a
+	 * count of 0 (which asks the sealer for no notification).
+	 */
 	head = atomic_load(&sl->head);
 	pending = head - atomic_load(&sl->done);
+	deliver(ch);
 	/* rounds that made no event (a wake-up for sealed lines) say nothing */
 	if ((round = head - sl->polled) > 0)
 		sl->big = round >= KICK_BATCH;
