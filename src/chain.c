@@ -761,23 +761,38 @@ seal_finish(struct buf *line, size_t prev_at, const char *prev,
 	return 0;
 }
 
-int
-chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
+/*
+ * seal_begin, then ev's canonical line into out, with prev as its prev
+ * for now; *prev_at: where prev's digits are. 0, or -1 (logged).
+ */
+static int
+seal_line(struct chain *ch, cJSON *ev, const char *prev, struct buf *out,
+    size_t *prev_at)
 {
-	char hash[CHAIN_HASH_HEX + 1];
-
 	cJSON *p;
 	size_t at;
 
 	buf_reset(out);
-	if ((p = seal_begin(ch, ev, ch->prev)) == NULL)
+	if ((p = seal_begin(ch, ev, prev)) == NULL)
 		return -1;
-	if (json_write_mark(out, ev, JSON_SORTED, p, &at) == -1) {
+	if (json_write_mark(out, ev, JSON_SORTED, p, &at) == -1 ||
+	    at == (size_t)-1) {
 		log_warnx("out of memory chaining event");
 		return -1;
 	}
-	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
-	    hash) == -1 || seal_finish(out, at + 1, ch->prev, hash) == -1)
+	*prev_at = at + 1;	/* past the opening quote */
+	return 0;
+}
+
+int
+chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
+{
+	char hash[CHAIN_HASH_HEX + 1];
+	size_t at;
+
+	if (seal_line(ch, ev, ch->prev, out, &at) == -1 ||
+	    chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
+	    hash) == -1 || seal_finish(out, at, ch->prev, hash) == -1)
 		return -1;
 	memcpy(ch->prev, hash, sizeof(ch->prev));
 	ch->applied++;
@@ -942,6 +957,18 @@ sealer_main(void *arg)
 	return NULL;
 }
 
+/* Release a sealer whose thread is not running (any more). */
+static void
+sealer_free(struct sealer *sl)
+{
+	for (size_t i = 0; i < RING; i++)
+		buf_free(&sl->ring[i].line);
+	pthread_cond_destroy(&sl->sealed);
+	pthread_cond_destroy(&sl->work);
+	pthread_mutex_destroy(&sl->mu);
+	free(sl);
+}
+
 static int
 sealer_start(struct chain *ch)
 {
@@ -958,10 +985,7 @@ sealer_start(struct chain *ch)
 	ch->sl = sl;
 	if (thread_start(&sl->thread, sealer_main, ch, "sealer") == -1) {
 		ch->sl = NULL;
-		pthread_cond_destroy(&sl->sealed);
-		pthread_cond_destroy(&sl->work);
-		pthread_mutex_destroy(&sl->mu);
-		free(sl);
+		sealer_free(sl);
 		return -1;
 	}
 	return 0;
@@ -980,12 +1004,7 @@ sealer_stop(struct chain *ch)
 	pthread_cond_signal(&sl->work);
 	pthread_mutex_unlock(&sl->mu);
 	pthread_join(sl->thread, NULL);
-	for (size_t i = 0; i < RING; i++)
-		buf_free(&sl->ring[i].line);
-	pthread_cond_destroy(&sl->sealed);
-	pthread_cond_destroy(&sl->work);
-	pthread_mutex_destroy(&sl->mu);
-	free(sl);
+	sealer_free(sl);
 	ch->sl = NULL;
 }
 
@@ -1041,8 +1060,6 @@ chain_submit(struct chain *ch, cJSON *ev)
 	struct sealer *sl;
 	struct slot *s;
 	unsigned long long h;
-	size_t at;
-	cJSON *p;
 
 	if (ch->delivering) {
 		log_warnx("chain: event submitted from the sink; dropped");
@@ -1067,16 +1084,9 @@ chain_submit(struct chain *ch, cJSON *ev)
 		deliver(ch);
 	}
 	s = &sl->ring[h % RING];
-	buf_reset(&s->line);
 	/* prev is not known yet: a placeholder, replaced in deliver() */
-	if ((p = seal_begin(ch, ev, CHAIN_GENESIS)) == NULL)
+	if (seal_line(ch, ev, CHAIN_GENESIS, &s->line, &s->prev_at) == -1)
 		goto fail;
-	if (json_write_mark(&s->line, ev, JSON_SORTED, p, &at) == -1 ||
-	    at == (size_t)-1) {
-		log_warnx("out of memory chaining event");
-		goto fail;
-	}
-	s->prev_at = at + 1;	/* past the opening quote */
 	atomic_store(&sl->head, h + 1);
 	/* per batch, not per event: the sealer's line stays in its cache */
 	if (h + 1 - sl->kicked >= KICK_BATCH) {

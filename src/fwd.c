@@ -696,6 +696,17 @@ on_built(int fd, short revents, void *arg)
 	collect_job(arg, 0);
 }
 
+/* Give back the builder's fd and locks (its thread is not running). */
+static void
+builder_free(struct fwd *f)
+{
+	loop_fd_del(f->loop, f->bld.efd);
+	close(f->bld.efd);
+	f->bld.efd = -1;
+	pthread_cond_destroy(&f->bld.cv);
+	pthread_mutex_destroy(&f->bld.mu);
+}
+
 /* Start the builder on first use: after privileges were dropped. */
 static void
 builder_start(struct fwd *f)
@@ -710,11 +721,7 @@ builder_start(struct fwd *f)
 	if (loop_fd_add(f->loop, f->bld.efd, POLLIN, on_built, f) == -1 ||
 	    thread_start(&f->bld.thread, builder_main, f, "request builder")
 	    == -1) {
-		loop_fd_del(f->loop, f->bld.efd);
-		close(f->bld.efd);
-		f->bld.efd = -1;
-		pthread_cond_destroy(&f->bld.cv);
-		pthread_mutex_destroy(&f->bld.mu);
+		builder_free(f);
 		return;
 	}
 	f->bld.running = 1;
@@ -731,10 +738,7 @@ builder_stop(struct fwd *f)
 	pthread_cond_signal(&f->bld.cv);
 	pthread_mutex_unlock(&f->bld.mu);
 	pthread_join(f->bld.thread, NULL);
-	loop_fd_del(f->loop, f->bld.efd);
-	close(f->bld.efd);
-	pthread_cond_destroy(&f->bld.cv);
-	pthread_mutex_destroy(&f->bld.mu);
+	builder_free(f);
 	f->bld.running = 0;
 }
 

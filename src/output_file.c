@@ -7,11 +7,10 @@
  * Those are written without blocking (RWF_NOWAIT, or poll and PIPE_BUF
  * bytes where the kernel has no RWF_NOWAIT for them; either way the
  * file description, which others may share, keeps its flags) and the
- * loop waits for room
- * like for any other fd, so signals are still acted on. Up to
- * OUT_STALL_MAX stays buffered meanwhile; past that podtrail waits for
- * the reader (backpressure, as a blocking write would), with signals let
- * through. After a stop (SIGTERM) the last flush gives up after
+ * loop waits for room like for any other fd, so signals are still
+ * acted on. Up to OUT_STALL_MAX stays buffered meanwhile; past that
+ * podtrail waits for the reader (backpressure, as a blocking write
+ * would), with signals let through. After a stop (SIGTERM) the last flush gives up after
  * OUT_STOP_MS instead of waiting for a reader that may never come back.
  */
 #include "config.h"
@@ -159,7 +158,6 @@ wait_room(struct out_file *f, long long deadline_ms)
 	struct pollfd p = { .fd = f->fd, .events = POLLOUT };
 	const sigset_t *mask = f->loop ? loop_wait_sigmask(f->loop) : NULL;
 	struct timespec ts, *tsp = NULL;
-	int n;
 
 	if (deadline_ms >= 0) {
 		long long left = deadline_ms - loop_now_ms();
@@ -170,8 +168,7 @@ wait_room(struct out_file *f, long long deadline_ms)
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
 		tsp = &ts;
 	}
-	n = ppoll(&p, 1, tsp, mask);
-	return n == -1 ? -1 : n;
+	return ppoll(&p, 1, tsp, mask);
 }
 
 static void
