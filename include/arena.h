@@ -7,6 +7,11 @@
  * a node is a no-op and any other pointer goes to free(). Nodes made
  * while the arena is closed (enrichers, podtrail's own events) are
  * ordinary heap memory and may be mixed into arena trees.
+ *
+ * Every thread has an arena of its own, recycled by each arena_open().
+ * The parse worker (parse.h) builds events into batch arenas instead,
+ * which keep their events until arena_rewind(), and lends a batch with
+ * its trees to the loop's thread (arena_enter), which finishes them.
  */
 #ifndef PODTRAIL_ARENA_H
 #define PODTRAIL_ARENA_H
@@ -31,7 +36,22 @@ void arena_resume(void);
  * can be skipped (arena_open() recycles it).
  */
 int arena_pure(void);
-/* Release all arena memory (at exit). */
+/* Release all of the calling thread's own arena memory (at exit). */
 void arena_free(void);
+
+struct arena;
+/* A batch arena: arena_open() does not recycle it. NULL if no memory. */
+struct arena *arena_new(void);
+/* Recycle a batch arena: every tree made from it must be dead. */
+void arena_rewind(struct arena *a);
+/* The calling thread's arena from now on (NULL: its own). */
+void arena_use(struct arena *a);
+/*
+ * arena_use(a) for an event built into a elsewhere, as event_build()
+ * left it: closed, with no heap allocation counted (see arena_pure).
+ */
+void arena_enter(struct arena *a);
+/* Free a batch arena and its memory. */
+void arena_delete(struct arena *a);
 
 #endif

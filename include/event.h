@@ -19,6 +19,11 @@
  * event_record_str().
  */
 cJSON *event_build(auparse_state_t *au, const char *node);
+/*
+ * Free the calling thread's event_build() scratch: a thread that built
+ * events calls it before it exits (the loop's thread need not).
+ */
+void event_thread_done(void);
 
 /*
  * A podtrail-made event ("podtrail_loss", "podtrail_heartbeat", ...)

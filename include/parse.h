@@ -25,7 +25,8 @@ typedef void (*parse_emit_cb)(cJSON *ev, void *arg);
 struct parse *parse_new(const char *node, long eoe_timeout,
     parse_emit_cb emit, void *arg);
 /*
- * Feed bytes; complete events are emitted before it returns. Lines
+ * Feed bytes; complete events are emitted before it returns (with a
+ * worker: queued, waiting only for room, see parse_use_worker). Lines
  * that are not "[node=N ]type=T msg=audit(...": ..." are dropped,
  * counted and logged (rate-limited). 0 or -1.
  */
@@ -39,8 +40,36 @@ int parse_feed(struct parse *p, const char *data, size_t len);
  * must come after them, e.g. before the loop sleeps.
  */
 int parse_feed_record(struct parse *p, const char *line, size_t len);
-/* Hand collected records to libauparse now. 0 or -1. */
+/*
+ * Hand collected records to libauparse now (to the worker, if there
+ * is one, without waiting for it). 0 or -1.
+ */
 int parse_commit(struct parse *p);
+/*
+ * parse_commit(), then, with a worker, wait until every event of the
+ * input fed so far has been emitted: before anything that must follow
+ * them (podtrail's own events). A no-op from inside the emit callback.
+ */
+int parse_sync(struct parse *p);
+/*
+ * Run libauparse and build events on a helper thread (thread.h), for
+ * a stream of text (parse_feed; parse_feed_record works too, but its
+ * few records a wake-up are cheaper parsed in place). Events are
+ * still emitted, in input order, on the caller's thread: from
+ * parse_poll() when parse_notify_fd() is readable, and from the other
+ * calls here when they wait for the worker. Call before the first
+ * feed. 0, or -1 (logged; the parser works on without a worker).
+ *
+ * The emit callback owns each event as before, but the event is made
+ * of its batch's arena (arena.h): it must be dead when emit returns.
+ * libauparse keeps process-wide state: feed no other parser while a
+ * worker may be parsing (podtrail has one).
+ */
+int parse_use_worker(struct parse *p);
+/* Readable when the worker has events to emit; -1 without a worker. */
+int parse_notify_fd(const struct parse *p);
+/* Emit the events the worker has finished. */
+void parse_poll(struct parse *p);
 /*
  * Called while the source is idle: emits events that have been open
  * longer than eoe_timeout. Returns 1 if events are still pending.

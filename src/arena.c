@@ -32,30 +32,58 @@ struct block {
 	char data[];
 };
 
-static struct block *blocks;	/* newest first; the oldest is kept on reset */
-static int arena_on;
-static unsigned long heap_allocs;	/* cJSON heap allocations since open */
+struct arena {
+	struct block *blocks;	/* in use, newest first */
+	struct block *spare;	/* rewound base-size blocks, for block_new */
+	int on;
+	int batch;		/* arena_new()'s: arena_open() does not rewind */
+	unsigned long heap_allocs;	/* cJSON heap allocations since open */
+};
+
+/*
+ * Each thread has its own arena, and may lend it to a batch arena
+ * (arena_use): cJSON's hooks are process-wide, so they look here.
+ */
+static _Thread_local struct arena own;
+static _Thread_local struct arena *cur;
+
+static inline struct arena *
+here(void)
+{
+	return cur ? cur : &own;
+}
 
 static struct block *
-block_new(size_t need)
+block_new(struct arena *a, size_t need)
 {
 	size_t size = need > ARENA_BLOCK ? need : ARENA_BLOCK;
-	struct block *b = malloc(sizeof(*b) + size);
+	struct block *b;
 
-	if (b == NULL)
+	if (size == ARENA_BLOCK && a->spare != NULL) {
+		b = a->spare;
+		a->spare = b->next;
+	} else if ((b = malloc(sizeof(*b) + size)) == NULL) {
 		return NULL;
+	}
 	b->cur = b->data;
 	b->end = b->data + size;
 	POISON(b->data, size);
-	b->next = blocks;
-	blocks = b;
+	b->next = a->blocks;
+	a->blocks = b;
 	return b;
 }
 
-static int
-in_arena(const void *p)
+static void
+block_free(struct block *b)
 {
-	for (struct block *b = blocks; b; b = b->next)
+	UNPOISON(b->data, (size_t)(b->end - b->data));
+	free(b);
+}
+
+static int
+in_arena(const struct arena *a, const void *p)
+{
+	for (struct block *b = a->blocks; b; b = b->next)
 		if ((const char *)p >= b->data && (const char *)p < b->end)
 			return 1;
 	return 0;
@@ -64,16 +92,17 @@ in_arena(const void *p)
 static void *
 arena_malloc(size_t n)
 {
-	struct block *b = blocks;
+	struct arena *a = here();
+	struct block *b = a->blocks;
 	char *p;
 
-	if (!arena_on) {
-		heap_allocs++;
+	if (!a->on) {
+		a->heap_allocs++;
 		return malloc(n);
 	}
 	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (b == NULL || (size_t)(b->end - b->cur) < n) {
-		if ((b = block_new(n)) == NULL)
+		if ((b = block_new(a, n)) == NULL)
 			return NULL;
 	}
 	p = b->cur;
@@ -85,7 +114,7 @@ arena_malloc(size_t n)
 static void
 arena_release(void *p)
 {
-	if (p && !in_arena(p))
+	if (p && !in_arena(here(), p))
 		free(p);
 }
 
@@ -97,56 +126,115 @@ arena_install(void)
 	cJSON_InitHooks(&h);
 }
 
+/*
+ * Recycle a's memory, keeping up to keep base-size blocks as spares
+ * (larger ones, one huge event's, are always freed).
+ */
+static void
+rewind_blocks(struct arena *a, size_t keep)
+{
+	struct block *b;
+	size_t n = 0;
+
+	for (b = a->spare; b; b = b->next)
+		n++;
+	while ((b = a->blocks) != NULL) {
+		a->blocks = b->next;
+		if ((size_t)(b->end - b->data) == ARENA_BLOCK && n < keep) {
+			POISON(b->data, ARENA_BLOCK);
+			b->next = a->spare;
+			a->spare = b;
+			n++;
+			continue;
+		}
+		block_free(b);
+	}
+	if (keep == 0)
+		while ((b = a->spare) != NULL) {
+			a->spare = b->next;
+			block_free(b);
+		}
+}
+
 void
 arena_open(void)
 {
-	/* keep one block (the oldest, the base size) and rewind it */
-	while (blocks && blocks->next) {
-		struct block *b = blocks;
+	struct arena *a = here();
 
-		blocks = b->next;
-		UNPOISON(b->data, (size_t)(b->end - b->data));
-		free(b);
-	}
-	if (blocks && (size_t)(blocks->end - blocks->data) == ARENA_BLOCK) {
-		blocks->cur = blocks->data;
-		POISON(blocks->data, ARENA_BLOCK);
-	} else if (blocks) {
-		UNPOISON(blocks->data, (size_t)(blocks->end - blocks->data));
-		free(blocks);
-		blocks = NULL;
-	}
-	heap_allocs = 0;
-	arena_on = 1;
+	/* a thread's own arena keeps one block; a batch keeps its events */
+	if (!a->batch)
+		rewind_blocks(a, 1);
+	a->heap_allocs = 0;
+	a->on = 1;
 }
 
 void
 arena_close(void)
 {
-	arena_on = 0;
+	here()->on = 0;
 }
 
 void
 arena_resume(void)
 {
-	arena_on = 1;
+	here()->on = 1;
 }
 
 int
 arena_pure(void)
 {
-	return heap_allocs == 0;
+	return here()->heap_allocs == 0;
 }
 
 void
 arena_free(void)
 {
-	arena_on = 0;
-	while (blocks) {
-		struct block *b = blocks;
+	struct arena *a = here();
 
-		blocks = b->next;
-		UNPOISON(b->data, (size_t)(b->end - b->data));
-		free(b);
-	}
+	a->on = 0;
+	rewind_blocks(a, 0);
+}
+
+struct arena *
+arena_new(void)
+{
+	struct arena *a = calloc(1, sizeof(*a));
+
+	if (a != NULL)
+		a->batch = 1;
+	return a;
+}
+
+void
+arena_rewind(struct arena *a)
+{
+	/* every block a batch needed stays: the next batch needs as many */
+	rewind_blocks(a, (size_t)-1);
+	a->heap_allocs = 0;
+	a->on = 0;
+}
+
+void
+arena_use(struct arena *a)
+{
+	cur = a;
+}
+
+void
+arena_enter(struct arena *a)
+{
+	cur = a;
+	a->on = 0;
+	a->heap_allocs = 0;
+}
+
+void
+arena_delete(struct arena *a)
+{
+	if (a == NULL)
+		return;
+	if (cur == a)
+		cur = NULL;
+	rewind_blocks(a, 0);
+	free(a);
 }

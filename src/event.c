@@ -96,9 +96,10 @@ struct fld {
 /*
  * Per-call scratch, kept between events so the hot path does not
  * allocate: one record's fields, their decoded bytes, the record's
- * JSON. The loop's thread only: helper threads never build events.
+ * JSON. Per thread, as are the caches below: events are built on the
+ * loop's thread or on the parse worker (parse.h).
  */
-static struct {
+static _Thread_local struct {
 	struct fld *f;
 	size_t n, cap;
 	uint32_t *ord;		/* their sorted order (write_record) */
@@ -127,7 +128,7 @@ may_hex(int ftype)
 #define HEXCACHE_SIZE 512
 #define HEXCACHE_NAME 24
 
-static struct {
+static _Thread_local struct {
 	int rtype;
 	char name[HEXCACHE_NAME];
 	int hex;
@@ -378,9 +379,9 @@ ulong_dec(char *out, unsigned long v)
 void
 event_format_time(char *out, size_t outlen, long long sec, unsigned ms)
 {
-	/* events come many to a second: format each second once */
-	static long long last = -1;
-	static char date[64];
+	/* events come many to a second: format each second once (per thread) */
+	static _Thread_local long long last = -1;
+	static _Thread_local char date[64];
 	struct tm tm;
 	size_t n;
 	time_t t = (time_t)sec;
@@ -721,7 +722,7 @@ static cJSON *
 path_entry(void)
 {
 	static const char *const keep[] = { "name", "nametype", "inode", "mode" };
-	static struct fld want[4];	/* their sort keys: all are <= 8 bytes */
+	static _Thread_local struct fld want[4];	/* sort keys: <= 8 bytes */
 	cJSON *v[4] = { NULL }, *p = cJSON_CreateObject();
 	size_t hits[4] = { 0 };
 
@@ -870,6 +871,19 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
 		}
 	} while (auparse_next_field(au) > 0);
 	return 0;
+}
+
+void
+event_thread_done(void)
+{
+	free(R.f);
+	free(R.ord);
+	buf_free(&R.scratch);
+	buf_free(&R.tmp);
+	buf_free(&R.esc);
+	buf_free(&R.json);
+	buf_free(&R.proctitle);
+	memset(&R, 0, sizeof(R));
 }
 
 cJSON *

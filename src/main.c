@@ -224,6 +224,12 @@ main(int argc, char **argv)
 		log_warn("loop");
 		goto out;
 	}
+	/*
+	 * Raising our priority needs CAP_SYS_NICE, dropped below. First:
+	 * helper threads (pipeline_new) inherit it; at the default nice,
+	 * the loop's thread took their CPU.
+	 */
+	priv_boost(&c);
 	if ((cx.pl = pipeline_new(&c, cx.loop)) == NULL)
 		goto out;
 	if (c.install_rules) {
@@ -233,8 +239,6 @@ main(int argc, char **argv)
 	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;
-	/* raising our priority needs CAP_SYS_NICE, dropped next */
-	priv_boost(&c);
 	/* everything privileged is open: keep only what is still used */
 	if (priv_drop(&c) == -1)
 		goto out;

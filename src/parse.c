@@ -10,14 +10,20 @@
 
 #include <auparse.h>
 #include <libaudit.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
 #include "event.h"
 #include "log.h"
 #include "parse.h"
+#include "thread.h"
 
 /*
  * A line longer than this is dropped: the kernel's records are at most
@@ -28,6 +34,45 @@
 /* Collected records are handed over once this many bytes are waiting. */
 #define PARSE_BATCH (32 * 1024)
 
+/*
+ * The parse worker (parse_use_worker): input waits in W_IN chunks, and
+ * events come back W_EVENTS to a batch, in W_OUT batches, each built
+ * into an arena of its own that the loop's thread finishes them in.
+ */
+#define W_IN 4
+#define W_OUT 8
+#define W_EVENTS 32
+#define W_POLL 2	/* batches emitted per parse_poll() */
+
+enum w_op { W_FEED, W_RECORDS, W_AGE, W_FLUSH, W_COMPACT };
+
+struct w_in {
+	enum w_op op;
+	struct buf data;
+};
+
+struct w_out {
+	struct arena *ar;
+	size_t n;
+	cJSON *ev[W_EVENTS];
+};
+
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t to_worker;	/* input queued, a batch back, stop */
+	pthread_cond_t to_owner;	/* input taken, a batch out, idle */
+	int efd;			/* a batch is out (for the loop) */
+	struct w_in in[W_IN];
+	struct w_out out[W_OUT];
+	/* under mu; a slot belongs to its side between the counters */
+	unsigned long long in_head, in_tail, out_head, out_tail;
+	int busy;			/* the worker runs an input item */
+	int stop;
+	int result;			/* of the last W_AGE or W_COMPACT */
+	struct w_out *filling;		/* the worker's own */
+};
+
 struct parse {
 	auparse_state_t *au;
 	char *node;
@@ -37,8 +82,15 @@ struct parse {
 	int overlong;		/* dropping the rest of an overlong line */
 	struct buf batch;	/* records not yet given to libauparse */
 	int feeding;		/* inside auparse_feed: its callbacks run */
-	unsigned long long records, events, malformed, resets;
+	struct worker *w;	/* or NULL: libauparse runs on the caller's thread */
+	int delivering;		/* the worker's events are being emitted */
+	unsigned long long events;
+	/* the worker's, read by the loop's thread for its statistics */
+	_Atomic unsigned long long records, malformed, resets;
 };
+
+static void w_publish(struct worker *w);
+static struct w_out *w_filling(struct worker *w);
 
 static void
 on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
@@ -52,6 +104,20 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 	if (auparse_get_num_records(au) == 1 &&
 	    auparse_get_type(au) == AUDIT_EOE)
 		return;
+	if (p->w != NULL) {
+		struct w_out *o = w_filling(p->w);
+
+		/* NULL: stopping */
+		if (o == NULL || (ev = event_build(au, p->node)) == NULL)
+			return;
+		o->ev[o->n++] = ev;
+		if (o->n == W_EVENTS) {
+			pthread_mutex_lock(&p->w->mu);
+			w_publish(p->w);
+			pthread_mutex_unlock(&p->w->mu);
+		}
+		return;
+	}
 	if ((ev = event_build(au, p->node)) == NULL)
 		return;
 	p->events++;
@@ -197,7 +263,7 @@ line_bad(const char *s, size_t n)
 static void
 drop_line(struct parse *p, const char *why)
 {
-	static struct log_rl rl;
+	static _Thread_local struct log_rl rl;	/* worker and owner */
 
 	p->malformed++;
 	log_warnx_rl(&rl, "dropped an audit input line: %s (%llu so far)", why,
@@ -209,13 +275,14 @@ static int
 feed_lines(struct parse *p, const char *data, size_t len)
 {
 	const char *run = data, *q = data, *end = data + len, *nl, *why;
+	unsigned long long good = 0;
 	int rc = 0;
 
 	/* runs of good lines go to auparse in one call; bad ones are cut out */
 	for (; q < end; q = nl + 1) {
 		nl = memchr(q, '\n', (size_t)(end - q));
 		if ((why = line_bad(q, (size_t)(nl - q))) == NULL) {
-			p->records++;
+			good++;
 			continue;
 		}
 		if (q > run && auparse_feed(p->au, run, (size_t)(q - run)) == -1)
@@ -226,15 +293,17 @@ feed_lines(struct parse *p, const char *data, size_t len)
 	}
 	if (end > run && auparse_feed(p->au, run, (size_t)(end - run)) == -1)
 		rc = -1;
+	p->records += good;
 	return rc;
 }
 
-int
-parse_feed(struct parse *p, const char *data, size_t len)
+/* parse_feed's work, on whichever thread runs libauparse. */
+static int
+feed_text(struct parse *p, const char *data, size_t len)
 {
 	const char *end = data + len, *nl, *last;
 	size_t n;
-	int rc = parse_commit(p);
+	int rc = 0;
 
 	/* finish the line left over from the previous call */
 	if (p->partial.len || p->overlong) {
@@ -282,6 +351,293 @@ parse_feed(struct parse *p, const char *data, size_t len)
 	return rc;
 }
 
+/* ---- the worker ------------------------------------------------------ */
+
+/*
+ * Owner: emit the batches the worker has finished, in order. Each
+ * event is finished in its batch's arena (arena.h); a batch goes back
+ * to the worker when all of its events have been emitted.
+ */
+static int
+w_deliver(struct parse *p, size_t max)
+{
+	struct worker *w = p->w;
+	int more = 0;
+
+	/* an event emitted from here may ask for a sync: it waits its turn */
+	if (p->delivering)
+		return 0;
+	p->delivering = 1;
+	for (;;) {
+		struct w_out *o = NULL;
+
+		pthread_mutex_lock(&w->mu);
+		if (w->out_tail != w->out_head)
+			o = &w->out[w->out_tail % W_OUT];
+		pthread_mutex_unlock(&w->mu);
+		if (o == NULL)
+			break;
+		if (max-- == 0) {
+			more = 1;
+			break;
+		}
+		for (size_t i = 0; i < o->n; i++) {
+			arena_enter(o->ar);
+			p->events++;
+			p->emit(o->ev[i], p->arg);
+		}
+		arena_use(NULL);
+		o->n = 0;
+		pthread_mutex_lock(&w->mu);
+		w->out_tail++;
+		pthread_cond_signal(&w->to_worker);
+		pthread_mutex_unlock(&w->mu);
+	}
+	p->delivering = 0;
+	return more;
+}
+
+/*
+ * Owner: queue an item for the worker, waiting for a free slot (and
+ * emitting what the worker finished meanwhile: it may be waiting for
+ * a batch back). 0, or -1 (out of memory, logged).
+ */
+static int
+w_submit(struct parse *p, enum w_op op, const char *data, size_t len)
+{
+	struct worker *w = p->w;
+	struct w_in *it;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->in_head - w->in_tail == W_IN) {
+		if (w->out_tail != w->out_head && !p->delivering) {
+			pthread_mutex_unlock(&w->mu);
+			(void)w_deliver(p, W_OUT);
+			pthread_mutex_lock(&w->mu);
+			continue;
+		}
+		pthread_cond_wait(&w->to_owner, &w->mu);
+	}
+	it = &w->in[w->in_head % W_IN];
+	pthread_mutex_unlock(&w->mu);
+	/* the slot is ours until in_head moves past it */
+	it->op = op;
+	buf_reset(&it->data);
+	if (len && buf_add(&it->data, data, len) == -1) {
+		log_warnx("out of memory queueing audit input");
+		p->malformed++;
+		return -1;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->in_head++;
+	pthread_cond_signal(&w->to_worker);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/* Owner: wait until everything queued is parsed and emitted. */
+static void
+w_sync(struct parse *p)
+{
+	struct worker *w = p->w;
+
+	if (p->delivering)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		if (w->out_tail != w->out_head) {
+			pthread_mutex_unlock(&w->mu);
+			(void)w_deliver(p, W_OUT);
+			pthread_mutex_lock(&w->mu);
+			continue;
+		}
+		if (w->in_head == w->in_tail && !w->busy)
+			break;
+		pthread_cond_wait(&w->to_owner, &w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Worker, under mu: hand the batch being filled to the owner. */
+static void
+w_publish(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->filling == NULL || w->filling->n == 0)
+		return;
+	w->filling = NULL;
+	arena_use(NULL);
+	w->out_head++;
+	pthread_cond_signal(&w->to_owner);
+	if (write(w->efd, &one, sizeof(one)) == -1) {
+		/* EAGAIN: the counter is set anyway */
+	}
+}
+
+/* Worker: the batch events go into, waiting for one; NULL if stopping. */
+static struct w_out *
+w_filling(struct worker *w)
+{
+	if (w->filling != NULL)
+		return w->filling;
+	pthread_mutex_lock(&w->mu);
+	while (w->out_head - w->out_tail == W_OUT && !w->stop)
+		pthread_cond_wait(&w->to_worker, &w->mu);
+	if (!w->stop)
+		w->filling = &w->out[w->out_head % W_OUT];
+	pthread_mutex_unlock(&w->mu);
+	if (w->filling != NULL) {
+		/* its events were all emitted: the owner gave it back */
+		arena_rewind(w->filling->ar);
+		w->filling->n = 0;
+		arena_use(w->filling->ar);
+	}
+	return w->filling;
+}
+
+static int age_now(struct parse *p);
+static int compact_now(struct parse *p);
+static void flush_now(struct parse *p);
+
+static void *
+w_main(void *arg)
+{
+	struct parse *p = arg;
+	struct worker *w = p->w;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct w_in *it;
+
+		while (w->in_head == w->in_tail && !w->stop)
+			pthread_cond_wait(&w->to_worker, &w->mu);
+		if (w->stop)
+			break;
+		it = &w->in[w->in_tail % W_IN];
+		w->busy = 1;
+		pthread_mutex_unlock(&w->mu);
+		switch (it->op) {
+		case W_FEED:
+			(void)feed_text(p, it->data.data, it->data.len);
+			break;
+		case W_RECORDS:	/* checked by parse_feed_record */
+			(void)auparse_feed(p->au, it->data.data, it->data.len);
+			break;
+		case W_AGE:
+			w->result = age_now(p);
+			break;
+		case W_FLUSH:
+			flush_now(p);
+			break;
+		case W_COMPACT:
+			w->result = compact_now(p);
+			break;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->in_tail++;
+		/* nothing more to read now: out with what there is */
+		if (w->in_tail == w->in_head)
+			w_publish(w);
+		w->busy = 0;
+		pthread_cond_signal(&w->to_owner);
+	}
+	pthread_mutex_unlock(&w->mu);
+	arena_use(NULL);
+	event_thread_done();
+	return NULL;
+}
+
+static void
+w_free(struct worker *w)
+{
+	for (size_t i = 0; i < W_IN; i++)
+		buf_free(&w->in[i].data);
+	for (size_t i = 0; i < W_OUT; i++)
+		arena_delete(w->out[i].ar);
+	if (w->efd != -1)
+		close(w->efd);
+	pthread_cond_destroy(&w->to_owner);
+	pthread_cond_destroy(&w->to_worker);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+int
+parse_use_worker(struct parse *p)
+{
+	struct worker *w;
+
+	if (p->w != NULL)
+		return 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("parse worker");
+		return -1;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->to_worker, NULL);
+	pthread_cond_init(&w->to_owner, NULL);
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		log_warn("parse worker: eventfd");
+		goto fail;
+	}
+	for (size_t i = 0; i < W_OUT; i++)
+		if ((w->out[i].ar = arena_new()) == NULL) {
+			log_warn("parse worker");
+			goto fail;
+		}
+	p->w = w;
+	if (thread_start(&w->thread, w_main, p, "parse worker") == -1) {
+		p->w = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	w_free(w);
+	return -1;
+}
+
+int
+parse_notify_fd(const struct parse *p)
+{
+	return p->w ? p->w->efd : -1;
+}
+
+void
+parse_poll(struct parse *p)
+{
+	uint64_t n = 1;
+
+	if (p->w == NULL)
+		return;
+	if (read(p->w->efd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: nothing new; looking costs nothing */
+	}
+	/*
+	 * A few batches a turn, then the loop reads more input: emitting
+	 * all of them while the worker ran dry cost a replay ~20% (the
+	 * worker waited for input as long as the loop waited for room).
+	 */
+	if (w_deliver(p, W_POLL) && write(p->w->efd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: the counter is set anyway */
+	}
+}
+
+/* ---- feeding ------------------------------------------------------------ */
+
+int
+parse_feed(struct parse *p, const char *data, size_t len)
+{
+	int rc;
+
+	if (p->w != NULL)
+		return len ? w_submit(p, W_FEED, data, len) : 0;
+	rc = parse_commit(p);
+	if (feed_text(p, data, len) == -1)
+		rc = -1;
+	return rc;
+}
+
 int
 parse_feed_record(struct parse *p, const char *line, size_t len)
 {
@@ -309,8 +665,13 @@ parse_commit(struct parse *p)
 	int rc;
 
 	/* an event made while libauparse runs must not feed it again */
-	if (p->batch.len == 0 || p->feeding)
+	if (p->batch.len == 0 || p->feeding || p->delivering)
 		return 0;
+	if (p->w != NULL) {
+		rc = w_submit(p, W_RECORDS, p->batch.data, p->batch.len);
+		buf_reset(&p->batch);
+		return rc;
+	}
 	p->feeding = 1;
 	rc = auparse_feed(p->au, p->batch.data, p->batch.len);
 	p->feeding = 0;
@@ -319,9 +680,18 @@ parse_commit(struct parse *p)
 }
 
 int
-parse_age(struct parse *p)
+parse_sync(struct parse *p)
 {
-	parse_commit(p);
+	int rc = parse_commit(p);
+
+	if (p->w != NULL)
+		w_sync(p);
+	return rc;
+}
+
+static int
+age_now(struct parse *p)
+{
 	if (!auparse_feed_has_data(p->au))
 		return 0;
 	auparse_feed_age_events(p->au);
@@ -329,12 +699,23 @@ parse_age(struct parse *p)
 }
 
 int
-parse_compact(struct parse *p)
+parse_age(struct parse *p)
+{
+	parse_commit(p);
+	if (p->w == NULL)
+		return age_now(p);
+	if (p->delivering || w_submit(p, W_AGE, NULL, 0) == -1)
+		return 1;	/* try again later */
+	w_sync(p);
+	return p->w->result;
+}
+
+static int
+compact_now(struct parse *p)
 {
 	auparse_state_t *au;
 
-	if (parse_commit(p) == -1 || p->feeding ||
-	    auparse_feed_has_data(p->au))
+	if (p->feeding || auparse_feed_has_data(p->au))
 		return 0;
 	if ((au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
 		log_warn("auparse_init");
@@ -347,10 +728,22 @@ parse_compact(struct parse *p)
 	return 1;
 }
 
-void
-parse_flush(struct parse *p)
+int
+parse_compact(struct parse *p)
 {
-	parse_commit(p);
+	if (parse_commit(p) == -1)
+		return 0;
+	if (p->w == NULL)
+		return compact_now(p);
+	if (p->delivering || w_submit(p, W_COMPACT, NULL, 0) == -1)
+		return 0;
+	w_sync(p);
+	return p->w->result;
+}
+
+static void
+flush_now(struct parse *p)
+{
 	/* input that ended without a newline: its last line still counts */
 	if (p->partial.len && !p->overlong) {
 		if (buf_addc(&p->partial, '\n') == 0)
@@ -361,6 +754,18 @@ parse_flush(struct parse *p)
 	buf_reset(&p->partial);
 	p->overlong = 0;
 	auparse_flush_feed(p->au);
+}
+
+void
+parse_flush(struct parse *p)
+{
+	parse_commit(p);
+	if (p->w == NULL) {
+		flush_now(p);
+		return;
+	}
+	if (!p->delivering && w_submit(p, W_FLUSH, NULL, 0) == 0)
+		w_sync(p);
 }
 
 unsigned long long
@@ -392,6 +797,15 @@ parse_free(struct parse *p)
 {
 	if (p == NULL)
 		return;
+	if (p->w != NULL) {
+		pthread_mutex_lock(&p->w->mu);
+		p->w->stop = 1;
+		pthread_cond_broadcast(&p->w->to_worker);
+		pthread_mutex_unlock(&p->w->mu);
+		pthread_join(p->w->thread, NULL);
+		/* events never emitted die with their batches' arenas */
+		w_free(p->w);
+	}
 	auparse_destroy(p->au);
 	arena_free();
 	buf_free(&p->partial);

@@ -87,38 +87,45 @@ sealed(const char *line, size_t len, void *arg)
 		pl->emitted++;
 }
 
+/*
+ * Enrich, chain and write one event. A parsed event (own == 0) is made
+ * of arena memory (arena.h), and so are the nodes enrichers and the
+ * chain add to it: the whole tree is recycled with the arena, unless
+ * something made a heap node meanwhile. Sealed lines may reach
+ * sealed() from in here: output_write makes no cJSON node (outputs
+ * emit only from flush), so none lands in the arena. podtrail's own
+ * events are heap trees, freed here.
+ */
 static void
-emit(cJSON *ev, void *arg)
+emit_event(struct pipeline *pl, cJSON *ev, int own)
 {
-	struct pipeline *pl = arg;
-
 	count_type(pl, ev);
 
 	if (pl->tap)
 		pl->tap(ev, pl->tap_arg);
+	if (!own)
+		arena_resume();
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
-	/*
-	 * The chain writes the line: canonical JSON, hashed by its sealer.
-	 * Its few nodes die with the event, so they may come from the arena.
-	 * Sealed lines may reach sealed() from in here: output_write makes
-	 * no cJSON node (outputs emit only from flush), so none lands in
-	 * the arena.
-	 */
-	arena_resume();
 	(void)chain_submit(pl->chain, ev);
-	arena_close();
-	/* a tree made only of arena memory is recycled by the next event */
-	if (!arena_pure())
+	if (!own)
+		arena_close();
+	if (own || !arena_pure())
 		cJSON_Delete(ev);
+}
+
+static void
+emit(cJSON *ev, void *arg)
+{
+	emit_event(arg, ev, 0);
 }
 
 void
 pipeline_emit(struct pipeline *pl, cJSON *ev)
 {
 	/* after the records that came before it */
-	parse_commit(pl->parse);
-	emit(ev, pl);
+	parse_sync(pl->parse);
+	emit_event(pl, ev, 1);
 }
 
 static void
@@ -146,6 +153,14 @@ on_sealed(int fd, short revents, void *arg)
 }
 
 static void
+on_parsed(int fd, short revents, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	parse_poll(pl->parse);
+}
+
+static void
 before_sleep(void *arg)
 {
 	struct pipeline *pl = arg;
@@ -166,7 +181,7 @@ output_emitted(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
 
-	emit(ev, pl);
+	emit_event(pl, ev, 1);
 	chain_sync(pl->chain);
 }
 
@@ -191,6 +206,7 @@ struct pipeline *
 pipeline_new(const struct conf *c, struct loop *loop)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
+	int helpers;
 
 	if (pl == NULL) {
 		log_warn("pipeline");
@@ -210,7 +226,23 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
 	chain_set_sink(pl->chain, sealed, pl);
-	if (conf_helper_threads(c) == 1 && chain_use_sealer(pl->chain) == 0 &&
+	/*
+	 * Helper threads: a stream of text (a replay, auditd's dispatcher)
+	 * is parsed on one; netlink records come a few at a time and are
+	 * parsed here. With the parser off this thread the chain hashes
+	 * here too (cheaper than handing lines on: fewer switches on two
+	 * CPUs, bench/README.md); otherwise its sealer takes the hashing.
+	 */
+	helpers = conf_helper_threads(c) == 1;
+	if (helpers && strncmp(c->source, "netlink", 7) != 0 &&
+	    parse_use_worker(pl->parse) == 0 &&
+	    loop_fd_add(loop, parse_notify_fd(pl->parse), POLLIN, on_parsed,
+	    pl) == -1) {
+		log_warn("loop fd");
+		goto err;
+	}
+	if (helpers && parse_notify_fd(pl->parse) == -1 &&
+	    chain_use_sealer(pl->chain) == 0 &&
 	    loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
 	    pl) == -1) {
 		log_warn("loop fd");
@@ -338,6 +370,8 @@ pipeline_close(struct pipeline *pl)
 	/* after the output: what it saved is what the chain records */
 	if (pl->chain && chain_notify_fd(pl->chain) != -1)
 		loop_fd_del(pl->loop, chain_notify_fd(pl->chain));
+	if (pl->parse && parse_notify_fd(pl->parse) != -1)
+		loop_fd_del(pl->loop, parse_notify_fd(pl->parse));
 	if (chain_close(pl->chain) == -1)
 		rc = -1;
 	loop_timer_free(pl->age_timer);

@@ -1,11 +1,17 @@
 /*
  * test_parse.c - the audit text stream parser on bad input: malformed
  * lines are dropped and counted, any chunking gives the same events,
- * hostile names come out as escaped strings.
+ * hostile names come out as escaped strings. Loop tests run twice:
+ * _i = 0 parses on the caller's thread, _i = 1 on the parse worker.
+ * The worker's own tests: same events in the same order, sync, the
+ * notify fd, waiting for room, ageing and compaction through it.
  */
 #include <check.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "json.h"
@@ -15,6 +21,7 @@
 struct got {
 	struct buf out;		/* NDJSON of every event */
 	int n;
+	struct parse *p;	/* for callbacks that call back in */
 };
 
 static void
@@ -28,13 +35,46 @@ collect(cJSON *ev, void *arg)
 	cJSON_Delete(ev);
 }
 
-/* Feed text in chunks of size step (0: all at once); returns the parser. */
-static struct parse *
-run(const char *text, size_t len, size_t step, struct got *g)
+/* Long outputs: name the first line that differs, not both texts. */
+static void
+same_text(const struct buf *a, const struct buf *b)
 {
-	struct parse *p = parse_new("n0", 2, collect, g);
+	size_t i = 0, line = 1;
+
+	while (i < a->len && i < b->len && a->data[i] == b->data[i])
+		if (a->data[i++] == '\n')
+			line++;
+	ck_assert_msg(a->len == b->len && i == a->len,
+	    "outputs differ at line %zu (%zu and %zu bytes)", line, a->len,
+	    b->len);
+}
+
+/* A new parser, on the worker if worker is set. */
+static struct parse *
+new_parser(struct got *g, parse_emit_cb cb, int worker)
+{
+	struct parse *p = parse_new("n0", 2, cb, g);
 
 	ck_assert_ptr_nonnull(p);
+	if (worker) {
+		ck_assert_int_eq(parse_use_worker(p), 0);
+		ck_assert_int_ge(parse_notify_fd(p), 0);
+	} else {
+		ck_assert_int_eq(parse_notify_fd(p), -1);
+	}
+	g->p = p;
+	return p;
+}
+
+/*
+ * Feed text in chunks of size step (0: all at once), on the worker if
+ * worker is set; returns the parser.
+ */
+static struct parse *
+run_on(const char *text, size_t len, size_t step, struct got *g, int worker)
+{
+	struct parse *p = new_parser(g, collect, worker);
+
 	if (step == 0)
 		step = len ? len : 1;
 	for (size_t i = 0; i < len; i += step)
@@ -43,6 +83,8 @@ run(const char *text, size_t len, size_t step, struct got *g)
 	parse_flush(p);
 	return p;
 }
+
+#define run(text, len, step, g) run_on(text, len, step, g, _i)
 
 #define EV(serial, extra)                                                    \
 	"type=SYSCALL msg=audit(1700000000.100:" serial "): arch=c000003e "  \
@@ -61,7 +103,7 @@ START_TEST(test_malformed_lines_dropped)
 	    EV("2", "")
 	    "\xff\xfe\x00\x01binary\n"
 	    EV("3", "");
-	struct got g = { BUF_INIT, 0 };
+	struct got g = { BUF_INIT, 0, NULL };
 	struct parse *p = run(text, sizeof(text) - 1, 0, &g);
 
 	ck_assert_int_eq(g.n, 3);
@@ -80,13 +122,13 @@ START_TEST(test_chunking_invariant)
 	    "junk line\n"
 	    "node=h1 " EV("11", "")
 	    EV("12", "");	/* the last line ends without a newline below */
-	struct got whole = { BUF_INIT, 0 };
+	struct got whole = { BUF_INIT, 0, NULL };
 	struct parse *p = run(text, sizeof(text) - 2, 0, &whole);
 
 	ck_assert_int_eq(whole.n, 3);
 	parse_free(p);
 	for (size_t step = 1; step < 40; step += 3) {
-		struct got g = { BUF_INIT, 0 };
+		struct got g = { BUF_INIT, 0, NULL };
 
 		p = run(text, sizeof(text) - 2, step, &g);
 		ck_assert_int_eq(g.n, whole.n);
@@ -102,7 +144,7 @@ END_TEST
 START_TEST(test_overlong_line)
 {
 	struct buf text = BUF_INIT;
-	struct got g = { BUF_INIT, 0 };
+	struct got g = { BUF_INIT, 0, NULL };
 	struct parse *p;
 
 	buf_adds(&text, EV("20", ""));
@@ -127,7 +169,7 @@ START_TEST(test_hostile_names_escaped)
 	    "node=h\xb3 type=SYSCALL msg=audit(1700000000.100:30): au\xb3id=1 "
 	    "exit=\xff comm=227D7B2274797065223A2266616B65227D0A pid=1\n"
 	    "node=h\xb3 type=EOE msg=audit(1700000000.100:30): \n";
-	struct got g = { BUF_INIT, 0 };
+	struct got g = { BUF_INIT, 0, NULL };
 	struct parse *p = run(text, sizeof(text) - 1, 0, &g);
 	cJSON *ev, *rec;
 
@@ -161,7 +203,7 @@ START_TEST(test_cwd_twice_dropped)
 	    "type=EOE msg=audit(1700000000.100:52): \n"
 	    "type=USER_CMD msg=audit(1700000000.100:53): pid=1 cwd=\"/a\" "
 	    "msg='cwd=\"/b\" res=success'\n";
-	struct got g = { BUF_INIT, 0 };
+	struct got g = { BUF_INIT, 0, NULL };
 	struct parse *p = run(text, sizeof(text) - 1, 0, &g);
 
 	ck_assert_uint_eq(parse_malformed(p), 2);
@@ -174,8 +216,8 @@ END_TEST
 
 START_TEST(test_feed_record_checks)
 {
-	struct got g = { BUF_INIT, 0 };
-	struct parse *p = parse_new("n0", 2, collect, &g);
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, _i);
 	static const char ok[] =
 	    "type=SYSCALL msg=audit(1700000000.100:40): syscall=2 pid=1";
 	static const char nl[] =
@@ -192,18 +234,249 @@ START_TEST(test_feed_record_checks)
 }
 END_TEST
 
+/*
+ * n events from serial base on, a malformed line every 97th; unless
+ * all_eoe, every fifth has no EOE (it ends when libauparse decides).
+ */
+static void
+make_events(struct buf *b, int n, int base, int all_eoe)
+{
+	char line[512], stamp[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(stamp, sizeof(stamp), "%d.%03d:%d", 1700000000 + i / 1000,
+		    i % 1000, base + i);
+		snprintf(line, sizeof(line),
+		    "type=SYSCALL msg=audit(%s): arch=c000003e syscall=2 "
+		    "success=yes exit=3 items=1 pid=%d comm=\"c%d\"\n"
+		    "type=PATH msg=audit(%s): item=0 name=\"/v/%d\" inode=%d "
+		    "nametype=CREATE\n", stamp, 10 + i % 7, i, stamp, i, i);
+		buf_adds(b, line);
+		if (all_eoe || i % 5 != 4) {
+			snprintf(line, sizeof(line),
+			    "type=EOE msg=audit(%s): \n", stamp);
+			buf_adds(b, line);
+		}
+		if (i % 97 == 0)
+			buf_adds(b, "not an audit record\n");
+	}
+}
+
+START_TEST(test_worker_same_events)
+{
+	static const size_t steps[] = { 5, 333, 4096, 65536 };
+	struct buf text = BUF_INIT;
+	struct got a = { BUF_INIT, 0, NULL }, b = { BUF_INIT, 0, NULL };
+	struct parse *p, *q;
+
+	make_events(&text, 2000, 100, 0);
+	p = run_on(text.data, text.len, 4096, &a, 0);
+	q = run_on(text.data, text.len, steps[_i], &b, 1);
+	ck_assert_int_eq(a.n, 2000);
+	ck_assert_int_eq(b.n, a.n);
+	same_text(&b.out, &a.out);
+	ck_assert_uint_eq(parse_events(q), parse_events(p));
+	ck_assert_uint_eq(parse_records(q), parse_records(p));
+	ck_assert_uint_eq(parse_malformed(q), parse_malformed(p));
+	ck_assert_uint_eq(parse_malformed(q), 21);
+	parse_free(p);
+	parse_free(q);
+	buf_free(&a.out);
+	buf_free(&b.out);
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_worker_sync)
+{
+	/*
+	 * After a sync, the worker has emitted every event libauparse
+	 * completed: as many as a parser on this thread had at that point
+	 * (libauparse keeps the newest event until more input, and events
+	 * without EOE hold back those after them). The reference runs
+	 * first: libauparse has process-wide state, one parser at a time.
+	 */
+	struct buf text[5] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct got g = { BUF_INIT, 0, NULL }, ref = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&ref, collect, 0);
+	int want[5];
+
+	for (int r = 0; r < 5; r++) {
+		make_events(&text[r], 100 * (r + 1), 10000 * (r + 1), r % 2 == 0);
+		ck_assert_int_eq(parse_feed(p, text[r].data, text[r].len), 0);
+		want[r] = ref.n;
+	}
+	ck_assert_int_ge(want[0], 99);
+	parse_flush(p);
+	parse_free(p);
+	p = new_parser(&g, collect, 1);
+	for (int r = 0; r < 5; r++) {
+		ck_assert_int_eq(parse_feed(p, text[r].data, text[r].len), 0);
+		ck_assert_int_eq(parse_sync(p), 0);
+		ck_assert_int_eq(g.n, want[r]);
+	}
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 1500);
+	same_text(&g.out, &ref.out);
+	parse_free(p);
+	buf_free(&g.out);
+	buf_free(&ref.out);
+	for (int r = 0; r < 5; r++)
+		buf_free(&text[r]);
+}
+END_TEST
+
+static void
+collect_and_call_back(cJSON *ev, void *arg)
+{
+	struct got *g = arg;
+
+	/* an own event emitted from in here syncs first: must not wait */
+	ck_assert_int_eq(parse_sync(g->p), 0);
+	ck_assert_int_eq(parse_commit(g->p), 0);
+	parse_poll(g->p);
+	collect(ev, arg);
+}
+
+START_TEST(test_worker_nested_calls)
+{
+	struct buf text = BUF_INIT;
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect_and_call_back, 1);
+
+	make_events(&text, 500, 100, 0);
+	for (size_t i = 0; i < text.len; i += 1000)
+		ck_assert_int_eq(parse_feed(p, text.data + i,
+		    text.len - i < 1000 ? text.len - i : 1000), 0);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 500);
+	parse_free(p);
+	buf_free(&g.out);
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_worker_notify_fd)
+{
+	/*
+	 * A live stream: events come out with no flush, through the fd
+	 * (libauparse keeps the newest until more input: 9 stays).
+	 */
+	static const char text[] = EV("7", "") EV("8", "") EV("9", "");
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, 1);
+	struct pollfd pfd = { .fd = parse_notify_fd(p), .events = POLLIN };
+	time_t deadline = time(NULL) + 20;
+
+	ck_assert_int_eq(parse_feed(p, text, sizeof(text) - 1), 0);
+	while (g.n < 2 && time(NULL) < deadline) {
+		ck_assert_int_ge(poll(&pfd, 1, 1000), 0);
+		parse_poll(p);
+	}
+	ck_assert_int_eq(g.n, 2);
+	/* nothing new: the fd goes quiet and a poll emits nothing */
+	parse_poll(p);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	ck_assert_int_eq(g.n, 2);
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
+START_TEST(test_worker_waits_for_room)
+{
+	/* never polled: feeding waits for room, emitting meanwhile */
+	struct buf text = BUF_INIT;
+	struct got g = { BUF_INIT, 0, NULL }, ref = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, 1), *q;
+
+	make_events(&text, 5000, 100, 1);
+	for (size_t i = 0; i < text.len; i += 4096)
+		ck_assert_int_eq(parse_feed(p, text.data + i,
+		    text.len - i < 4096 ? text.len - i : 4096), 0);
+	/* the queues hold far fewer than 5,000 events */
+	ck_assert_int_gt(g.n, 0);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 5000);
+	q = run_on(text.data, text.len, 0, &ref, 0);
+	same_text(&g.out, &ref.out);
+	parse_free(p);
+	parse_free(q);
+	buf_free(&g.out);
+	buf_free(&ref.out);
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_worker_age_and_compact)
+{
+	/* an event with no EOE and no successor leaves on the idle timeout */
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, 1);
+	static const char later[] = EV("72", "");
+	char line[256];
+
+	snprintf(line, sizeof(line),
+	    "type=SYSCALL msg=audit(%ld.000:71): arch=c000003e syscall=2 "
+	    "success=yes exit=3 items=0 ppid=1 pid=5 comm=\"c\"\n",
+	    (long)time(NULL) - 30);
+	ck_assert_int_eq(parse_feed(p, line, strlen(line)), 0);
+	ck_assert_int_eq(parse_sync(p), 0);
+	ck_assert_int_eq(g.n, 0);
+	ck_assert_int_eq(parse_compact(p), 0);	/* an event is pending */
+	ck_assert_int_eq(parse_age(p), 0);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_ptr_nonnull(strstr(g.out.data, "\"serial\":71"));
+	/* idle now: a fresh libauparse state, which parses on */
+	ck_assert_int_eq(parse_compact(p), 1);
+	ck_assert_uint_eq(parse_resets(p), 1);
+	ck_assert_int_eq(parse_feed(p, later, sizeof(later) - 1), 0);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_ptr_nonnull(strstr(g.out.data, "\"serial\":72"));
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
+START_TEST(test_worker_free_with_input_queued)
+{
+	/* stopping with input queued and batches out: no hang, no leak */
+	struct buf text = BUF_INIT;
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, 1);
+
+	make_events(&text, 3000, 100, 0);
+	for (size_t i = 0; i < text.len; i += 65536)
+		ck_assert_int_eq(parse_feed(p, text.data + i,
+		    text.len - i < 65536 ? text.len - i : 65536), 0);
+	parse_free(p);
+	ck_assert_int_lt(g.n, 3000);
+	buf_free(&g.out);
+	buf_free(&text);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("parse");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_malformed_lines_dropped);
-	tcase_add_test(tc, test_chunking_invariant);
-	tcase_add_test(tc, test_overlong_line);
-	tcase_add_test(tc, test_hostile_names_escaped);
-	tcase_add_test(tc, test_feed_record_checks);
-	tcase_add_test(tc, test_cwd_twice_dropped);
+	tcase_add_loop_test(tc, test_malformed_lines_dropped, 0, 2);
+	tcase_add_loop_test(tc, test_chunking_invariant, 0, 2);
+	tcase_add_loop_test(tc, test_overlong_line, 0, 2);
+	tcase_add_loop_test(tc, test_hostile_names_escaped, 0, 2);
+	tcase_add_loop_test(tc, test_feed_record_checks, 0, 2);
+	tcase_add_loop_test(tc, test_cwd_twice_dropped, 0, 2);
+	tcase_add_loop_test(tc, test_worker_same_events, 0, 4);
+	tcase_add_test(tc, test_worker_sync);
+	tcase_add_test(tc, test_worker_nested_calls);
+	tcase_add_test(tc, test_worker_notify_fd);
+	tcase_add_test(tc, test_worker_waits_for_room);
+	tcase_add_test(tc, test_worker_age_and_compact);
+	tcase_add_test(tc, test_worker_free_with_input_queued);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
