@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,12 @@
 #define NBUCKETS 4096
 /* Clock ticks are 10 ms and audit stamps are ms: allow for both. */
 #define SLACK_MS 30
+/*
+ * An event at least this old may be checked against a listing of /proc
+ * (see listed_gone), taken at most this often.
+ */
+#define LIST_AGE_MS 1000
+#define LIST_EVERY_MS 1000
 /* pids recently found absent from /proc (direct-mapped, see pinfo_lookup) */
 #define NGONE 1024
 /* How long an exited process still answers for its late events. */
@@ -77,6 +84,9 @@ struct pinfo {
 	char proc[64];
 	struct entry *b[NBUCKETS];
 	struct gone gone[NGONE];
+	pid_t *listed;		/* pids in /proc at listed_ms, sorted */
+	size_t nlisted, listcap;
+	long long listed_ms, list_tried_ms;
 	struct ns *nss;
 	struct mi_table *host;
 	unsigned long long host_ino;
@@ -85,7 +95,8 @@ struct pinfo {
 	int tracking;
 	size_t nentries, nns;
 	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
-	    connector_hits, unknown, ambiguous, reused, expired, moved;
+	    connector_hits, unknown, ambiguous, reused, expired, moved,
+	    listed_gone;
 };
 
 long long
@@ -499,6 +510,78 @@ fill_view(struct pinfo *pi, const struct entry *e, struct pinfo_view *v)
 	    e->ns ? e->ns->t : NULL;
 }
 
+static int
+cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* List the pids in /proc now. 0, or -1 (the old listing is dropped). */
+static int
+list_pids(struct pinfo *pi)
+{
+	long long at = pinfo_now_ms();
+	struct dirent *de;
+	DIR *d;
+
+	pi->nlisted = 0;
+	pi->listed_ms = 0;
+	pi->list_tried_ms = at;
+	if ((d = opendir(pi->proc)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || n <= 0 || n > INT_MAX)
+			continue;
+		if (pi->nlisted == pi->listcap) {
+			size_t cap = pi->listcap ? pi->listcap * 2 : 1024;
+			pid_t *p = reallocarray(pi->listed, cap, sizeof(*p));
+
+			if (p == NULL) {
+				closedir(d);
+				pi->nlisted = 0;
+				return -1;
+			}
+			pi->listed = p;
+			pi->listcap = cap;
+		}
+		pi->listed[pi->nlisted++] = (pid_t)n;
+	}
+	closedir(d);
+	qsort(pi->listed, pi->nlisted, sizeof(*pi->listed), cmp_pid);
+	pi->listed_ms = at;
+	return 0;
+}
+
+/*
+ * Was pid's /proc directory absent from a listing taken well after
+ * t_ms? Then, as with gone[], the event's process had exited by then.
+ * An old event (a replay, a backlog) of a process that is gone would
+ * otherwise cost a failed open: a replay of short-lived processes
+ * (mount, umount) has thousands of them. A listing is taken only for
+ * events at least LIST_AGE_MS old, at most every LIST_EVERY_MS.
+ */
+static int
+listed_gone(struct pinfo *pi, pid_t pid, long long t_ms)
+{
+	if (t_ms + 2 * SLACK_MS >= pi->listed_ms) {
+		long long now = pinfo_now_ms();
+
+		if (t_ms + LIST_AGE_MS > now ||
+		    now - pi->list_tried_ms < LIST_EVERY_MS ||
+		    list_pids(pi) == -1 || t_ms + 2 * SLACK_MS >= pi->listed_ms)
+			return 0;
+	}
+	if (bsearch(&pid, pi->listed, pi->nlisted, sizeof(pid), cmp_pid))
+		return 0;
+	pi->listed_gone++;
+	return 1;
+}
+
 int
 pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
     struct pinfo_view *v)
@@ -532,7 +615,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	 * events of gone processes (a replay, a backlog) otherwise cost a
 	 * failed open each (12% of a full-pipeline replay, perf).
 	 */
-	if (g->pid == pid && t_ms + 2 * SLACK_MS < g->at_ms)
+	if ((g->pid == pid && t_ms + 2 * SLACK_MS < g->at_ms) ||
+	    listed_gone(pi, pid, t_ms))
 		goto cache;	/* which still knows processes that exited */
 	before = pinfo_now_ms();
 	errno = 0;
@@ -630,6 +714,7 @@ pinfo_stats(struct pinfo *pi, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "lookup_unknown", (double)pi->unknown);
 	cJSON_AddNumberToObject(obj, "lookup_ambiguous", (double)pi->ambiguous);
 	cJSON_AddNumberToObject(obj, "pid_reused", (double)pi->reused);
+	cJSON_AddNumberToObject(obj, "pid_listed_gone", (double)pi->listed_gone);
 }
 
 struct pinfo *
@@ -666,5 +751,6 @@ pinfo_free(struct pinfo *pi)
 		free(n);
 	}
 	mi_free(pi->host);
+	free(pi->listed);
 	free(pi);
 }

@@ -146,6 +146,43 @@ START_TEST(test_pid_reuse)
 }
 END_TEST
 
+static double
+stat_of(struct pinfo *pi, const char *name)
+{
+	cJSON *o = cJSON_CreateObject();
+	double d;
+
+	pinfo_stats(pi, o);
+	d = cJSON_GetObjectItem(o, name)->valuedouble;
+	cJSON_Delete(o);
+	return d;
+}
+
+START_TEST(test_old_events_use_a_listing)
+{
+	/*
+	 * Old events (a replay): pids absent from a listing of /proc taken
+	 * after them are gone without a failed open each; pids present
+	 * are read as before. Recent events never list.
+	 */
+	struct pinfo *pi = pinfo_new(root);
+	struct pinfo_view v;
+	long long old = pinfo_now_ms() - 5000;
+
+	make_proc(800, 10000, ID_A, "4026532000");
+	ck_assert_int_eq(pinfo_lookup(pi, 900, pinfo_now_ms(), &v), -1);
+	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 0);
+	ck_assert_int_eq(pinfo_lookup(pi, 901, old, &v), -1);
+	ck_assert_int_eq(pinfo_lookup(pi, 902, old, &v), -1);
+	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 2);
+	ck_assert_int_eq(pinfo_lookup(pi, 800, old, &v), 0);
+	ck_assert_int_eq(v.how, PINFO_PROC);
+	ck_assert_str_eq(v.cg.id, ID_A);
+	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 2);
+	pinfo_free(pi);
+}
+END_TEST
+
 START_TEST(test_never_seen_is_unknown)
 {
 	struct pinfo *pi = pinfo_new(root);
@@ -240,6 +277,7 @@ main(void)
 	tcase_add_test(tc, test_live_then_gone);
 	tcase_add_test(tc, test_pid_reuse);
 	tcase_add_test(tc, test_never_seen_is_unknown);
+	tcase_add_test(tc, test_old_events_use_a_listing);
 	tcase_add_test(tc, test_fork_inherits_parent);
 	tcase_add_test(tc, test_host_process);
 	tcase_add_test(tc, test_exec_after_gone_host_is_unknown);
