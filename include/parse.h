@@ -26,9 +26,10 @@ struct parse *parse_new(const char *node, long eoe_timeout,
     parse_emit_cb emit, void *arg);
 /*
  * Feed bytes; complete events are emitted before it returns (with a
- * worker: queued, waiting only for room, see parse_use_worker). Lines
- * that are not "[node=N ]type=T msg=audit(...": ..." are dropped,
- * counted and logged (rate-limited). 0 or -1.
+ * worker: queued, waiting only for room, see parse_use_worker; not
+ * from inside the emit callback). Lines that are not "[node=N ]type=T
+ * msg=audit(...": ..." are dropped, counted and logged (rate-limited).
+ * 0 or -1.
  */
 int parse_feed(struct parse *p, const char *data, size_t len);
 /*

@@ -70,16 +70,23 @@ new_parser(struct got *g, parse_emit_cb cb, int worker)
  * Feed text in chunks of size step (0: all at once), on the worker if
  * worker is set; returns the parser.
  */
-static struct parse *
-run_on(const char *text, size_t len, size_t step, struct got *g, int worker)
+/* Feed text in chunks of size step (0: all at once). */
+static void
+feed(struct parse *p, const char *text, size_t len, size_t step)
 {
-	struct parse *p = new_parser(g, collect, worker);
-
 	if (step == 0)
 		step = len ? len : 1;
 	for (size_t i = 0; i < len; i += step)
 		ck_assert_int_eq(parse_feed(p, text + i,
 		    len - i < step ? len - i : step), 0);
+}
+
+static struct parse *
+run_on(const char *text, size_t len, size_t step, struct got *g, int worker)
+{
+	struct parse *p = new_parser(g, collect, worker);
+
+	feed(p, text, len, step);
 	parse_flush(p);
 	return p;
 }
@@ -345,9 +352,7 @@ START_TEST(test_worker_nested_calls)
 	struct parse *p = new_parser(&g, collect_and_call_back, 1);
 
 	make_events(&text, 500, 100, 0);
-	for (size_t i = 0; i < text.len; i += 1000)
-		ck_assert_int_eq(parse_feed(p, text.data + i,
-		    text.len - i < 1000 ? text.len - i : 1000), 0);
+	feed(p, text.data, text.len, 1000);
 	parse_flush(p);
 	ck_assert_int_eq(g.n, 500);
 	parse_free(p);
@@ -391,9 +396,7 @@ START_TEST(test_worker_waits_for_room)
 	struct parse *p = new_parser(&g, collect, 1), *q;
 
 	make_events(&text, 5000, 100, 1);
-	for (size_t i = 0; i < text.len; i += 4096)
-		ck_assert_int_eq(parse_feed(p, text.data + i,
-		    text.len - i < 4096 ? text.len - i : 4096), 0);
+	feed(p, text.data, text.len, 4096);
 	/* the queues hold far fewer than 5,000 events */
 	ck_assert_int_gt(g.n, 0);
 	parse_flush(p);
@@ -447,9 +450,7 @@ START_TEST(test_worker_free_with_input_queued)
 	struct parse *p = new_parser(&g, collect, 1);
 
 	make_events(&text, 3000, 100, 0);
-	for (size_t i = 0; i < text.len; i += 65536)
-		ck_assert_int_eq(parse_feed(p, text.data + i,
-		    text.len - i < 65536 ? text.len - i : 65536), 0);
+	feed(p, text.data, text.len, 65536);
 	parse_free(p);
 	ck_assert_int_lt(g.n, 3000);
 	buf_free(&g.out);
