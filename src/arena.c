@@ -189,10 +189,9 @@ arena_pure(void)
 void
 arena_free(void)
 {
-	struct arena *a = here();
-
-	a->on = 0;
-	rewind_blocks(a, 0);
+	cur = NULL;
+	own.on = 0;
+	rewind_blocks(&own, 0);
 }
 
 struct arena *
