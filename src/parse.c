@@ -68,9 +68,11 @@ struct worker {
 	int efd;			/* a batch is out (for the loop) */
 	struct w_in in[W_IN];
 	struct w_out out[W_OUT];
-	/* under mu; a slot belongs to its side between the counters */
+	/*
+	 * Under mu; a slot belongs to its side between the counters, and
+	 * in_tail moves past an item only once the worker is done with it.
+	 */
 	unsigned long long in_head, in_tail, out_head, out_tail;
-	int busy;			/* the worker runs an input item */
 	int stop;
 	int result;			/* of the last W_AGE or W_COMPACT */
 	struct w_out *filling;		/* the worker's own */
@@ -454,7 +456,7 @@ w_sync(struct parse *p)
 			pthread_mutex_lock(&w->mu);
 			continue;
 		}
-		if (w->in_head == w->in_tail && !w->busy)
+		if (w->in_head == w->in_tail)
 			break;
 		pthread_cond_wait(&w->to_owner, &w->mu);
 	}
@@ -518,7 +520,6 @@ w_main(void *arg)
 		if (w->stop)
 			break;
 		it = &w->in[w->in_tail % W_IN];
-		w->busy = 1;
 		pthread_mutex_unlock(&w->mu);
 		switch (it->op) {
 		case W_FEED:
@@ -542,7 +543,6 @@ w_main(void *arg)
 		/* nothing more to read now: out with what there is */
 		if (w->in_tail == w->in_head)
 			w_publish(w);
-		w->busy = 0;
 		pthread_cond_signal(&w->to_owner);
 	}
 	pthread_mutex_unlock(&w->mu);
