@@ -79,7 +79,7 @@ need_audit() {
 	# braces: a bare `exec 9>F 2>/dev/null` would silence stderr for good
 	{ exec 9>/run/lock/podtrail-audit.lock; } 2>/dev/null ||
 		exec 9>/tmp/podtrail-audit.lock
-	flock -w 600 9 || fail "could not take the audit lock"
+	flock -w "${AUDIT_LOCK_WAIT:-600}" 9 || fail "could not take the audit lock"
 	local en
 	en=$(audit_status enabled)
 	[ "$en" = 2 ] && skip "audit rules are locked (enabled 2)"
