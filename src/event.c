@@ -967,25 +967,14 @@ add_truncated(cJSON *ev, const struct event_trunc *t)
 cJSON *
 event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
 {
-	const au_event_t *e = auparse_get_timestamp(au);
-	au_event_t zero;
-	char *host0 = NULL;
-	const au_event_t *ts = e;
+	const au_event_t *ts = auparse_get_timestamp(au);
 	struct ev_scan s = { 0 };
 	cJSON *ev, *records = NULL, *paths = NULL;
 	const char *success = NULL, *exitv = NULL;
 	char tbuf[40], serial[24];
 
-	if (ts == NULL) {
-		/* a stamp of 0 seconds, which auparse_get_timestamp() hides */
-		if (auparse_get_num_records(au) == 0)
-			return NULL;
-		memset(&zero, 0, sizeof(zero));
-		zero.milli = auparse_get_milli(au);
-		zero.serial = auparse_get_serial(au);
-		zero.host = host0 = (char *)auparse_get_node(au);
-		ts = &zero;
-	}
+	if (ts == NULL)
+		return NULL;
 	arena_open();
 	if ((ev = cJSON_CreateObject()) == NULL)
 		goto nomem;
@@ -1105,7 +1094,6 @@ out:
 	cJSON_Delete(s.argv);
 	cJSON_Delete(s.keys);
 	buf_free(&s.arg);
-	free(host0);
 	return ev;
 }
 

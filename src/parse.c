@@ -302,6 +302,9 @@ stamp_read(const char *s, size_t n, struct stamp *st, const char **close)
 		return "timestamp past the year 9999";
 	if (k == n || s[k] != '.')
 		return "not an audit record";
+	/* libauparse takes 0 seconds for "no event": it reads no field */
+	if (v == 0)
+		return "timestamp of 0 seconds";
 	st->sec = (long long)v;
 	s += k + 1;
 	n -= k + 1;
@@ -744,22 +747,16 @@ static void
 open_done(struct parse *p, auparse_state_t *au, struct event_trunc *tr)
 {
 	const au_event_t *e = auparse_get_timestamp(au);
-	const char *node = e ? e->host : NULL;
-	char *copy = NULL;
 	struct open_ev *o;
 
-	/* auparse_get_timestamp() has nothing for a stamp of 0 seconds */
 	if (e == NULL)
-		node = copy = (char *)auparse_get_node(au);
-	o = open_find(p->open, e ? (long long)e->sec : 0,
-	    e ? e->milli : auparse_get_milli(au),
-	    e ? e->serial : auparse_get_serial(au), node,
-	    node ? strlen(node) : 0, 0);
+		return;
+	o = open_find(p->open, (long long)e->sec, e->milli, e->serial, e->host,
+	    e->host ? strlen(e->host) : 0, 0);
 	if (o != NULL) {
 		*tr = o->drop;
 		open_del(p->open, o);
 	}
-	free(copy);
 }
 
 /* parse_feed's work, on whichever thread runs libauparse. */

@@ -385,8 +385,8 @@ START_TEST(test_stamps_as_libauparse_reads)
 	struct got g = { BUF_INIT, 0, NULL };
 	struct parse *p;
 	static const char text[] =
-	    /* kept: a clock at the epoch, the largest serial, year 9999 */
-	    "type=SYSCALL msg=audit(0.000:77): syscall=2 pid=1\n"
+	    /* kept: the first second, the largest serial, year 9999 */
+	    "type=SYSCALL msg=audit(1.000:77): syscall=2 pid=1\n"
 	    "type=SYSCALL msg=audit(1700000000.100:18446744073709551615): "
 	    "syscall=2 pid=2\n"
 	    "type=SYSCALL msg=audit(253402300799.999:3): syscall=2 pid=3\n"
@@ -394,6 +394,7 @@ START_TEST(test_stamps_as_libauparse_reads)
 	    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
 	    " type=SYSCALL msg=audit(1700000000.100:4): syscall=2 pid=4\n"
 	    /* malformed: libauparse would drop or misread them */
+	    "type=SYSCALL msg=audit(0.000:76): syscall=2 pid=1\n"
 	    "type=SYSCALL msg=audit(18446744073709551616.000:78): syscall=2\n"
 	    "type=SYSCALL msg=audit(99999999999999999999.000:79): syscall=2\n"
 	    "type=SYSCALL msg=audit(1700000000.100:18446744073709551616): x=1\n"
@@ -409,10 +410,12 @@ START_TEST(test_stamps_as_libauparse_reads)
 	ev = events_of(&g, &n);
 	ck_assert_int_eq(n, 4);
 	ck_assert_uint_eq(parse_records(p), 4);
-	ck_assert_uint_eq(parse_malformed(p), 6);
+	ck_assert_uint_eq(parse_malformed(p), 7);
 	/* libauparse emits them in stamp order */
 	ck_assert_str_eq(cJSON_GetObjectItem(ev[0], "time")->valuestring,
-	    "1970-01-01T00:00:00.000Z");
+	    "1970-01-01T00:00:01.000Z");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(ev[0],
+	    "process"), "pid")->valueint, 1);
 	ck_assert_ptr_nonnull(strstr(g.out.data,
 	    "\"serial\":18446744073709551615,"));
 	ck_assert_str_eq(cJSON_GetObjectItem(ev[3], "time")->valuestring,
