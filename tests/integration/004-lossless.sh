@@ -56,6 +56,7 @@ PY
 podtrail --source=file:"$T/odd.log" --output=file:"$T/odd.ndjson" --enrich=no \
 	--state-dir="$T/state" --metrics-file="$T/odd.prom" 2>"$T/odd.err"
 malformed=$(awk '$1 == "podtrail_malformed_lines" { print $2 }' "$T/odd.prom")
+check_schema "$T/odd.ndjson" || fail "odd records: not as the schema says"
 "$PYTHON3" "$top_srcdir/tests/integration/lossless.py" "$T/odd.log" "$T/odd.ndjson" \
 	"$malformed" || fail "odd records: fields lost or altered"
 grep -q "NUL byte inside a record" "$T/odd.err" || fail "the NUL record was not reported"
