@@ -33,6 +33,13 @@ struct parse *parse_new(const char *node, long eoe_timeout,
  */
 #define PARSE_MAX_RECORDS 4096
 #define PARSE_MAX_BYTES (16 * 1024 * 1024)
+/*
+ * Events open at once in libauparse (it scans them all for each
+ * record): past it the oldest is ended. A kernel stream interleaves a
+ * few; one that lost its EOEs leaves more (eoe.h ends those for
+ * netlink).
+ */
+#define PARSE_MAX_OPEN 256
 void parse_set_limits(struct parse *p, unsigned long long max_records,
     unsigned long long max_bytes);
 /*

@@ -20,9 +20,9 @@
 
 #include <auparse.h>
 #include <libaudit.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +45,11 @@
 #define PARSE_MAX_LINE (1024 * 1024)
 /* Collected records are handed over once this many bytes are waiting. */
 #define PARSE_BATCH (32 * 1024)
+#define OPEN_HASH 2048		/* open events' buckets, by serial */
 /*
- * Events open at once in libauparse (it scans them all for each
- * record). A kernel stream interleaves a few; a stream that lost its
- * EOEs leaves more, which eoe.h ends for netlink.
- */
-#define PARSE_MAX_OPEN 256
-#define OPEN_HASH 2048		/* buckets, by serial */
-/*
- * The newest stamp libauparse reads: past it, sec * 1000 overflows on
- * the way to a date, and RFC 3339 has no year 10000. (The kernel's
- * clock ends in 2262.)
+ * The newest stamp let through: past it, sec * 1000 overflows on the
+ * way to a date, and RFC 3339 has no year 10000. (The kernel's clock
+ * ends in 2262.)
  */
 #define STAMP_MAX_SEC 253402300799LL	/* 9999-12-31T23:59:59Z */
 
