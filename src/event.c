@@ -777,10 +777,10 @@ path_entry(void)
 	return p;
 }
 
-/* The fields of the record auparse is on, and what the top level needs. */
 /*
- * Fields written "name=" with no value, which libauparse leaves out:
- * added with an empty value. Only for a record text that has one.
+ * Fields written "name=" with no value, which libauparse leaves out
+ * (parse_up_record skips an empty value): added with an empty value,
+ * split as libauparse splits. Only for a record text that has one.
  */
 static int
 empty_fields(auparse_state_t *au)
@@ -788,10 +788,10 @@ empty_fields(auparse_state_t *au)
 	const char *t = auparse_get_record_text(au), *p, *end;
 	size_t n;
 
-	if (t == NULL || (strstr(t, "= ") == NULL &&
-	    ((n = strlen(t)) == 0 || t[n - 1] != '=')))
+	if (t == NULL || (n = strlen(t)) == 0 ||
+	    (t[n - 1] != '=' && strstr(t, "= ") == NULL))
 		return 0;
-	for (p = t, end = t + strlen(t); p < end; p++) {
+	for (p = t, end = t + n; p < end; p++) {
 		const char *sp = memchr(p, ' ', (size_t)(end - p)), *eq;
 		struct fld *f;
 
@@ -818,6 +818,7 @@ empty_fields(auparse_state_t *au)
 	return 0;
 }
 
+/* The fields of the record auparse is on, and what the top level needs. */
 static int
 scan_record(auparse_state_t *au, int rtype, const char *tname,
     struct ev_scan *s, const char **success, const char **exitv)
