@@ -23,6 +23,8 @@ struct conf {
 	char *output;		/* - | file:PATH | https://... */
 	char *node;		/* host name reported in events */
 	long long eoe_timeout;	/* s: end an event without EOE */
+	long long event_max_records;	/* records one event may hold */
+	long long event_max_bytes;	/* bytes of text one event may hold */
 	char *log_level;
 	int foreground;
 	/* kernel source and rules */

@@ -8,9 +8,15 @@
 #include <auparse.h>
 #include <cjson/cJSON.h>
 
+/* What an event dropped past parse.h's limits (records and bytes). */
+struct event_trunc {
+	unsigned long long records, bytes;
+};
+
 /*
  * Build the JSON for the event auparse is positioned on. node is used
- * when the records carry no node= prefix. Returns a new object the
+ * when the records carry no node= prefix; t, if not NULL and not zero,
+ * becomes its "truncated" member. Returns a new object the
  * caller owns, or NULL (ENOMEM; logged). Its nodes live in the event
  * arena (arena.h): delete it, or copy what you keep with
  * cJSON_Duplicate, before the next call. Each of "records" is a raw
@@ -18,7 +24,8 @@
  * type (a constant: cJSON_StringIsConst); read fields with
  * event_record_str().
  */
-cJSON *event_build(auparse_state_t *au, const char *node);
+cJSON *event_build(auparse_state_t *au, const char *node,
+    const struct event_trunc *t);
 /*
  * Free the calling thread's event_build() scratch: a thread that built
  * events calls it before it exits (the loop's thread need not).

@@ -25,11 +25,31 @@ typedef void (*parse_emit_cb)(cJSON *ev, void *arg);
 struct parse *parse_new(const char *node, long eoe_timeout,
     parse_emit_cb emit, void *arg);
 /*
+ * What one event may hold: max_records records, max_bytes bytes of
+ * record text (defaults PARSE_MAX_RECORDS, PARSE_MAX_BYTES). Further
+ * records of an event are dropped; the event, emitted when it ends (or
+ * as soon as a record of another event comes), carries
+ * "truncated":{"records":N,"bytes":M}. Call before the first feed.
+ */
+#define PARSE_MAX_RECORDS 4096
+#define PARSE_MAX_BYTES (16 * 1024 * 1024)
+/*
+ * Events open at once in libauparse (it scans them all for each
+ * record): past it the oldest is ended. A kernel stream interleaves a
+ * few; one that lost its EOEs leaves more (eoe.h ends those for
+ * netlink).
+ */
+#define PARSE_MAX_OPEN 256
+void parse_set_limits(struct parse *p, unsigned long long max_records,
+    unsigned long long max_bytes);
+/*
  * Feed bytes; complete events are emitted before it returns (with a
  * worker: queued, waiting only for room, see parse_use_worker; not
  * from inside the emit callback). Lines that are not "[node=N ]type=T
- * msg=audit(...": ..." are dropped, counted and logged (rate-limited).
- * 0 or -1.
+ * msg=audit(...": ..." as libauparse reads it (a stamp it would drop,
+ * or one past the year 9999, is not), or that hold a NUL byte, are
+ * dropped, counted and logged (rate-limited): every other line ends up
+ * in an event. 0 or -1.
  */
 int parse_feed(struct parse *p, const char *data, size_t len);
 /*
@@ -94,6 +114,15 @@ unsigned long long parse_events(const struct parse *p);
 unsigned long long parse_malformed(const struct parse *p);
 /* Times parse_compact() started a fresh libauparse state. */
 unsigned long long parse_resets(const struct parse *p);
+/*
+ * Events that went over a limit (parse_set_limits), the records and
+ * bytes they dropped, and events ended early because more than
+ * PARSE_MAX_OPEN were open at once.
+ */
+struct parse_trunc {
+	unsigned long long events, records, bytes, cut;
+};
+void parse_truncation(const struct parse *p, struct parse_trunc *out);
 void parse_free(struct parse *p);
 
 #endif

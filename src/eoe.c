@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <libaudit.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,9 +67,12 @@ stamp_of(const char *payload, size_t len, unsigned long long *serial)
 		return 0;
 	*serial = 0;
 	for (const char *p = colon + 1; p < end; p++) {
-		if (*p < '0' || *p > '9')
+		unsigned d = (unsigned)(*p - '0');
+
+		/* past 2^64-1 parse.c drops the record: nothing to close */
+		if (*p < '0' || *p > '9' || *serial > (ULLONG_MAX - d) / 10)
 			return 0;
-		*serial = *serial * 10 + (unsigned long long)(*p - '0');
+		*serial = *serial * 10 + d;
 	}
 	return *serial ? (size_t)(end - payload) + 1 : 0;
 }

@@ -91,6 +91,7 @@ struct fld {
 	const char *name, *val;
 	size_t noff, nlen, voff, vlen;
 	int nclean, vclean;	/* JSON-ready as they are (plain()) */
+	int anon;		/* a bare name=(null): the kernel's anonymous path */
 };
 
 /*
@@ -725,6 +726,7 @@ path_entry(void)
 	static _Thread_local struct fld want[4];	/* sort keys: <= 8 bytes */
 	cJSON *v[4] = { NULL }, *p = cJSON_CreateObject();
 	size_t hits[4] = { 0 };
+	int anon = 0;
 
 	if (want[0].key == 0)
 		for (size_t i = 0; i < 4; i++) {
@@ -744,6 +746,10 @@ path_entry(void)
 			continue;
 		if (i == 2 && text_is_int(f->val, f->vlen)) {
 			s = span_node(f->val, f->vlen, cJSON_Raw);
+		} else if (i == 0 && f->anon) {
+			/* no name: nothing to resolve against the cwd */
+			s = cJSON_CreateNull();
+			anon = 1;
 		} else {
 			s = string_n(f->val, f->vlen);
 		}
@@ -766,7 +772,50 @@ path_entry(void)
 	}
 	for (size_t i = 0; i < 4; i++)
 		cJSON_AddItemToObjectCS(p, keep[i], v[i] ? v[i] : cJSON_CreateNull());
+	if (anon)
+		cJSON_AddItemToObjectCS(p, "anonymous", cJSON_CreateTrue());
 	return p;
+}
+
+/*
+ * Fields written "name=" with no value, which libauparse leaves out
+ * (parse_up_record skips an empty value): added with an empty value,
+ * split as libauparse splits. Only for a record text that has one.
+ */
+static int
+empty_fields(auparse_state_t *au)
+{
+	const char *t = auparse_get_record_text(au), *p, *end;
+	size_t n;
+
+	if (t == NULL || (n = strlen(t)) == 0 ||
+	    (t[n - 1] != '=' && strstr(t, "= ") == NULL))
+		return 0;
+	for (p = t, end = t + n; p < end; p++) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *eq;
+		struct fld *f;
+
+		if (sp == NULL)
+			sp = end;
+		/* libauparse: a msg=' prefix opens nested fields */
+		if (sp - p > 5 && memcmp(p, "msg='", 5) == 0)
+			p += 5;
+		if (*p == '(')
+			p++;
+		eq = memchr(p, '=', (size_t)(sp - p));
+		if (eq != NULL && eq + 1 == sp && eq > p) {
+			if ((f = fld_new()) == NULL)
+				return -1;
+			f->noff = R.scratch.len;
+			if (text_escape(&R.scratch, p, (size_t)(eq - p)) == -1)
+				return -1;
+			f->nlen = R.scratch.len - f->noff;
+			f->val = "";
+			f->vclean = 1;
+		}
+		p = sp;
+	}
+	return 0;
 }
 
 /* The fields of the record auparse is on, and what the top level needs. */
@@ -775,17 +824,23 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
     struct ev_scan *s, const char **success, const char **exitv)
 {
 	struct fld *f;
+	int typed = tname != NULL;
 
 	R.n = 0;
 	buf_reset(&R.scratch);
 	if ((f = fld_new()) == NULL)
 		return -1;
+	/* a type libaudit has no name for: as written (UNKNOWN[1234]) */
+	if (tname == NULL)
+		tname = "UNKNOWN";
 	f->name = "type";
 	f->nlen = 4;
 	f->nclean = 1;
 	f->val = tname;
 	f->vlen = strlen(tname);
 	f->vclean = plain(tname, f->vlen) == CLEAN;
+	if (empty_fields(au) == -1)
+		return -1;
 	if (!auparse_first_field(au))
 		return 0;
 	do {
@@ -800,7 +855,14 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
 			continue;
 		scan(name, &sn);
 		nlen = sn.len;
-		if ((id = field_id(name, nlen)) == F_TYPE || id == F_NODE)
+		if ((id = field_id(name, nlen)) == F_TYPE && !typed) {
+			/* checked by parse.c: plain bytes */
+			R.f[0].val = raw;
+			R.f[0].vlen = strlen(raw);
+			R.f[0].vclean = plain(raw, R.f[0].vlen) == CLEAN;
+			typed = 1;
+		}
+		if (id == F_TYPE || id == F_NODE)
 			continue;
 		scan(raw, &sv);
 		/* EXECVE arguments are untrusted strings too */
@@ -823,6 +885,9 @@ scan_record(auparse_state_t *au, int rtype, const char *tname,
 		}
 		if (fld_value(f, raw, &sv, hex) == -1)
 			return -1;
+		/* bare, not "(null)" quoted: a path with no name */
+		if (rtype == AUDIT_PATH && nlen == 4 && memcmp(name, "name", 4) == 0)
+			f->anon = strcmp(raw, "(null)") == 0;
 
 		switch (rtype) {
 		case AUDIT_SYSCALL:
@@ -886,8 +951,22 @@ event_thread_done(void)
 	memset(&R, 0, sizeof(R));
 }
 
+/* "truncated":{"bytes":B,"records":R}: what parse.c dropped of the event. */
+static void
+add_truncated(cJSON *ev, const struct event_trunc *t)
+{
+	char num[24];
+	cJSON *o = cJSON_CreateObject();
+
+	ulong_dec(num, (unsigned long)t->bytes);
+	cJSON_AddItemToObjectCS(o, "bytes", cJSON_CreateRaw(num));
+	ulong_dec(num, (unsigned long)t->records);
+	cJSON_AddItemToObjectCS(o, "records", cJSON_CreateRaw(num));
+	cJSON_AddItemToObjectCS(ev, "truncated", o);
+}
+
 cJSON *
-event_build(auparse_state_t *au, const char *node)
+event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
 {
 	const au_event_t *ts = auparse_get_timestamp(au);
 	struct ev_scan s = { 0 };
@@ -941,8 +1020,8 @@ event_build(auparse_state_t *au, const char *node)
 		 * Records are most of an event: each is written once, here,
 		 * as its canonical JSON, and carried as a raw node.
 		 */
-		if (scan_record(au, rtype, tname ? tname : "UNKNOWN", &s,
-		    &success, &exitv) == -1 || write_record(&R.json, rtype) == -1 ||
+		if (scan_record(au, rtype, tname, &s, &success, &exitv) == -1 ||
+		    write_record(&R.json, rtype) == -1 ||
 		    (rec = span_node(R.json.data, R.json.len, cJSON_Raw)) == NULL)
 			goto nomem;
 		/* tagged with its type (libaudit's static name) for lookups */
@@ -1001,6 +1080,8 @@ event_build(auparse_state_t *au, const char *node)
 	}
 	cJSON_AddItemToObjectCS(ev, "paths", paths);
 	cJSON_AddItemToObjectCS(ev, "records", records);
+	if (t != NULL && (t->records || t->bytes))
+		add_truncated(ev, t);
 	goto out;
 nomem:
 	log_warnx("out of memory building event");

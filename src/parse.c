@@ -3,19 +3,31 @@
  *
  * Lines are checked before auparse sees them: libauparse 3.0.9 leaks
  * ~1 KiB for every line that has "msg=audit(...)" but no "type=" in
- * front of it (found by tests/fuzz/fuzz_stream), so malformed lines
- * are dropped here, counted and reported instead.
+ * front of it (found by tests/fuzz/fuzz_stream), and silently drops a
+ * line whose stamp it cannot read, so such lines are dropped here,
+ * counted and reported instead: what passes the check is in an event.
+ *
+ * The check also bounds what libauparse holds. It appends each record
+ * by walking its event's list from the head, and scans every open
+ * event for each record: one event of 10^6 records, or 10^5 events
+ * that never end, take minutes and gigabytes. So the events it holds
+ * open are mirrored here (struct open_ev): an event past its limits
+ * drops further records (counted on the event), and is ended with a
+ * synthetic EOE when another event's record comes; past PARSE_MAX_OPEN
+ * open events the oldest is ended the same way.
  */
 #include "config.h"
 
 #include <auparse.h>
 #include <libaudit.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -33,6 +45,13 @@
 #define PARSE_MAX_LINE (1024 * 1024)
 /* Collected records are handed over once this many bytes are waiting. */
 #define PARSE_BATCH (32 * 1024)
+#define OPEN_HASH 2048		/* open events' buckets, by serial */
+/*
+ * The newest stamp let through: past it, sec * 1000 overflows on the
+ * way to a date, and RFC 3339 has no year 10000. (The kernel's clock
+ * ends in 2262.)
+ */
+#define STAMP_MAX_SEC 253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /*
  * The parse worker (parse_use_worker): input waits in W_IN chunks, and
@@ -78,6 +97,45 @@ struct worker {
 	struct w_out *filling;		/* the worker's own */
 };
 
+/* A record's stamp and type, as line_bad() read them. */
+struct stamp {
+	long long sec;
+	unsigned ms;
+	unsigned long long serial;
+	const char *node;	/* after "node=", or NULL */
+	size_t nodelen;
+	int eoe;		/* an EOE record */
+	int ends;		/* of a type libauparse ends an event with */
+};
+
+enum { O_FREE, O_BUILDING, O_HELD, O_DONE };
+
+/*
+ * An event libauparse holds: BUILDING, HELD (past a limit: its further
+ * records are dropped) or DONE (ended, waiting for on_event: libauparse
+ * emits events in stamp order).
+ */
+struct open_ev {
+	unsigned long long serial, seq;	/* seq: arrival order */
+	long long sec;
+	unsigned ms;
+	int state;
+	char *node;
+	size_t nodelen;
+	unsigned long long records, bytes;
+	struct event_trunc drop;
+	int hnext;			/* bucket chain */
+};
+
+struct open_tab {
+	struct open_ev ev[PARSE_MAX_OPEN];
+	int bucket[OPEN_HASH];		/* index + 1; 0: empty */
+	size_t n, held;
+	unsigned long long seq;
+	int last;			/* index + 1 of the last record's event */
+	long long max_sec;		/* newest stamp fed: ages events */
+};
+
 struct parse {
 	auparse_state_t *au;
 	char *node;
@@ -90,17 +148,28 @@ struct parse {
 	struct worker *w;	/* or NULL: libauparse runs on the caller's thread */
 	int delivering;		/* the worker's events are being emitted */
 	unsigned long long events;
+	/* what one event may hold; the open events, on libauparse's thread */
+	unsigned long long max_records, max_bytes;
+	long eoe_timeout;
+	struct open_tab *open;
+	struct buf cuts;	/* synthetic EOEs to feed before the next record */
 	/* the worker's, read by the loop's thread for its statistics */
 	_Atomic unsigned long long records, malformed, resets;
+	_Atomic unsigned long long trunc_events, trunc_records, trunc_bytes;
+	_Atomic unsigned long long cut_events;
 };
 
 static void w_publish(struct worker *w);
 static struct w_out *w_filling(struct worker *w);
 
+static void open_done(struct parse *p, auparse_state_t *au,
+    struct event_trunc *tr);
+
 static void
 on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 {
 	struct parse *p = arg;
+	struct event_trunc tr = { 0, 0 };
 	cJSON *ev;
 
 	if (type != AUPARSE_CB_EVENT_READY)
@@ -109,11 +178,12 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 	if (auparse_get_num_records(au) == 1 &&
 	    auparse_get_type(au) == AUDIT_EOE)
 		return;
+	open_done(p, au, &tr);
 	if (p->w != NULL) {
 		struct w_out *o = w_filling(p->w);
 
 		/* NULL: stopping */
-		if (o == NULL || (ev = event_build(au, p->node)) == NULL)
+		if (o == NULL || (ev = event_build(au, p->node, &tr)) == NULL)
 			return;
 		o->ev[o->n++] = ev;
 		if (o->n == W_EVENTS) {
@@ -123,7 +193,7 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 		}
 		return;
 	}
-	if ((ev = event_build(au, p->node)) == NULL)
+	if ((ev = event_build(au, p->node, &tr)) == NULL)
 		return;
 	p->events++;
 	p->emit(ev, p->arg);
@@ -134,8 +204,12 @@ parse_new(const char *node, long eoe_timeout, parse_emit_cb emit, void *arg)
 {
 	struct parse *p = calloc(1, sizeof(*p));
 
-	if (p == NULL || (p->node = strdup(node)) == NULL)
+	if (p == NULL || (p->node = strdup(node)) == NULL ||
+	    (p->open = calloc(1, sizeof(*p->open))) == NULL)
 		goto err;
+	p->max_records = PARSE_MAX_RECORDS;
+	p->max_bytes = PARSE_MAX_BYTES;
+	p->eoe_timeout = eoe_timeout;
 	arena_install();
 	if ((p->au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
 		log_warn("auparse_init");
@@ -148,10 +222,20 @@ parse_new(const char *node, long eoe_timeout, parse_emit_cb emit, void *arg)
 	p->arg = arg;
 	return p;
 err:
-	if (p)
+	if (p) {
 		free(p->node);
+		free(p->open);
+	}
 	free(p);
 	return NULL;
+}
+
+void
+parse_set_limits(struct parse *p, unsigned long long max_records,
+    unsigned long long max_bytes)
+{
+	p->max_records = max_records;
+	p->max_bytes = max_bytes;
 }
 
 /* Length of the run at s[0..n) of bytes that may appear in a name. */
@@ -172,34 +256,107 @@ name_len(const char *s, size_t n, int type)
 	return i;
 }
 
-/* Digits at s[0..n), between min and max of them; their count or 0. */
+/*
+ * The decimal at s[0..n) (leading zeros allowed) up to max: its digit
+ * count (at most 20), or 0 if there is none or it is past max.
+ */
 static size_t
-digits(const char *s, size_t n, size_t min, size_t max)
+decimal(const char *s, size_t n, unsigned long long max,
+    unsigned long long *out)
 {
-	size_t i = 0;
+	unsigned long long v = 0;
+	size_t i;
 
-	while (i < n && i <= max && s[i] >= '0' && s[i] <= '9')
-		i++;
-	return i >= min && i <= max ? i : 0;
+	for (i = 0; i < n && i < 21 && s[i] >= '0' && s[i] <= '9'; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > (max - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return i <= 20 ? i : 0;
 }
 
-/* "SEC.MSEC:SERIAL):", as the kernel writes it (auparse leaks on less). */
-static int
-stamp_ok(const char *s, size_t n)
+/*
+ * "SEC.MSEC:SERIAL):" as the kernel writes it (auparse leaks on less),
+ * with values libauparse reads (its strtoul drops a serial past 2^64-1)
+ * and a date can hold (STAMP_MAX_SEC). Fills st; the closing ')' goes
+ * to *close. NULL, or why not.
+ */
+static const char *
+stamp_read(const char *s, size_t n, struct stamp *st, const char **close)
 {
+	unsigned long long v;
 	size_t k;
 
-	if ((k = digits(s, n, 1, 20)) == 0 || k == n || s[k] != '.')
-		return 0;
+	if (n == 0 || s[0] < '0' || s[0] > '9')
+		return "not an audit record";
+	if ((k = decimal(s, n, (unsigned long long)STAMP_MAX_SEC, &v)) == 0)
+		return "timestamp past the year 9999";
+	if (k == n || s[k] != '.')
+		return "not an audit record";
+	/* libauparse takes 0 seconds for "no event": it reads no field */
+	if (v == 0)
+		return "timestamp of 0 seconds";
+	st->sec = (long long)v;
 	s += k + 1;
 	n -= k + 1;
-	if ((k = digits(s, n, 3, 3)) == 0 || k == n || s[k] != ':')
-		return 0;
-	s += k + 1;
-	n -= k + 1;
-	if ((k = digits(s, n, 1, 20)) == 0)
-		return 0;
-	return n - k >= 2 && s[k] == ')' && s[k + 1] == ':';
+	if (n < 4 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+	    s[2] < '0' || s[2] > '9' || s[3] != ':')
+		return "not an audit record";
+	st->ms = (unsigned)((s[0] - '0') * 100 + (s[1] - '0') * 10 + s[2] - '0');
+	s += 4;
+	n -= 4;
+	if (n > 0 && s[0] >= '0' && s[0] <= '9' &&
+	    (k = decimal(s, n, ULLONG_MAX, &st->serial)) == 0)
+		return "serial past 2^64-1";
+	if (n == 0 || s[0] < '0' || s[0] > '9' || n - k < 2 || s[k] != ')' ||
+	    s[k + 1] != ':')
+		return "not an audit record";
+	*close = s + k;
+	return NULL;
+}
+
+/*
+ * Does a record of type name[0..n) end its event in libauparse
+ * (au_check_events: PROCTITLE, EOE, and the types of one-record
+ * events)? Bit 1: it does, bit 2: it is an EOE. Cached per name.
+ */
+#define T_ENDS 1
+#define T_EOE 2
+
+static int
+type_flags(const char *name, size_t n)
+{
+	static _Thread_local struct {
+		char name[16];
+		int flags;
+	} cache[64];
+	char tmp[512];
+	unsigned h = (unsigned)n * 31u + (unsigned char)name[0] * 7u +
+	    (unsigned char)name[n - 1];
+	int t, flags;
+
+	h %= 64;
+	if (n < 16 && cache[h].name[n] == '\0' &&
+	    memcmp(cache[h].name, name, n) == 0 && cache[h].flags)
+		return cache[h].flags & 3;
+	if (n >= sizeof(tmp))
+		return T_ENDS;	/* unknown to libaudit: -1 */
+	memcpy(tmp, name, n);
+	tmp[n] = '\0';
+	t = audit_name_to_msg_type(tmp);
+	flags = t == AUDIT_EOE ? T_EOE | T_ENDS : 0;
+	if (t == AUDIT_PROCTITLE || t < AUDIT_FIRST_EVENT ||
+	    t >= AUDIT_FIRST_ANOM_MSG || t == AUDIT_KERNEL ||
+	    (t >= AUDIT_MAC_UNLBL_ALLOW && t <= AUDIT_MAC_CALIPSO_DEL))
+		flags |= T_ENDS;
+	if (n < 16) {
+		memcpy(cache[h].name, tmp, n + 1);
+		cache[h].flags = flags | 4;	/* 4: the slot is filled */
+	}
+	return flags;
 }
 
 /*
@@ -229,18 +386,24 @@ cwd_fields(const char *s, size_t n)
 /*
  * "[node=NAME ]type=NAME msg=audit(SEC.MSEC:SERIAL):" starts every
  * record, with names of plain bytes (libauparse mishandles a 0x1d, say,
- * in a type). NULL if the line may go to libauparse, else why not.
+ * in a type). NULL if the line may go to libauparse (st then holds its
+ * stamp and type), else why not.
  */
 static const char *
-line_bad(const char *s, size_t n)
+line_bad(const char *s, size_t n, struct stamp *st)
 {
-	const char *type;
-	size_t k;
+	const char *line = s, *type, *close, *why;
+	size_t k, window = 80;
 
+	st->node = NULL;
+	st->nodelen = 0;
 	if (n > 5 && memcmp(s, "node=", 5) == 0) {
 		k = name_len(s + 5, n - 5, 0);
 		if (k == 0 || 5 + k == n || s[5 + k] != ' ')
 			return "not an audit record";
+		st->node = s + 5;
+		st->nodelen = k;
+		window = 340;
 		s += 6 + k;
 		n -= 6 + k;
 	}
@@ -252,9 +415,19 @@ line_bad(const char *s, size_t n)
 	type = s + 5;
 	s += 6 + k;
 	n -= 6 + k;
-	if (n < 10 || memcmp(s, "msg=audit(", 10) != 0 ||
-	    !stamp_ok(s + 10, n - 10))
+	if (n < 10 || memcmp(s, "msg=audit(", 10) != 0)
 		return "not an audit record";
+	if ((why = stamp_read(s + 10, n - 10, st, &close)) != NULL)
+		return why;
+	/*
+	 * libauparse reads the stamp from the line's first 80 bytes (340
+	 * after node=) and wants 19 of them for "msg=audit(...":
+	 * extract_timestamp() drops the line, or misreads the serial, else.
+	 */
+	if ((size_t)(close - line) > window || (size_t)(s - line) + 19 > window)
+		return "stamp too far into the line";
+	st->ends = type_flags(type, k);
+	st->eoe = (st->ends & T_EOE) != 0;
 	/*
 	 * libauparse 3.0.9 leaks a copy of the first cwd when a CWD record
 	 * has a second one. The kernel never writes that; a forged or
@@ -275,31 +448,309 @@ drop_line(struct parse *p, const char *why)
 	    p->malformed);
 }
 
+/* ---- the events libauparse holds open --------------------------------- */
+
+static unsigned
+open_hash(unsigned long long serial)
+{
+	return (unsigned)((serial ^ serial >> 13) % OPEN_HASH);
+}
+
+static int
+open_match(const struct open_ev *o, long long sec, unsigned ms,
+    unsigned long long serial, const char *node, size_t nodelen)
+{
+	return o->serial == serial && o->sec == sec && o->ms == ms &&
+	    o->nodelen == nodelen &&
+	    (nodelen == 0 || memcmp(o->node, node, nodelen) == 0);
+}
+
+/* The open event of this stamp still taking records (live), or the oldest. */
+static struct open_ev *
+open_find(struct open_tab *t, long long sec, unsigned ms,
+    unsigned long long serial, const char *node, size_t nodelen, int live)
+{
+	struct open_ev *best = NULL;
+
+	for (int i = t->bucket[open_hash(serial)]; i; i = t->ev[i - 1].hnext) {
+		struct open_ev *o = &t->ev[i - 1];
+
+		if (!open_match(o, sec, ms, serial, node, nodelen))
+			continue;
+		if (live && o->state != O_DONE)
+			return o;
+		if (!live && (best == NULL || o->seq < best->seq))
+			best = o;
+	}
+	return best;
+}
+
+static void
+open_del(struct open_tab *t, struct open_ev *o)
+{
+	int idx = (int)(o - t->ev) + 1;
+	int *pp = &t->bucket[open_hash(o->serial)];
+
+	while (*pp != idx)
+		pp = &t->ev[*pp - 1].hnext;
+	*pp = o->hnext;
+	if (o->state == O_HELD)
+		t->held--;
+	if (t->last == idx)
+		t->last = 0;
+	free(o->node);
+	memset(o, 0, sizeof(*o));
+	t->n--;
+}
+
+static struct open_ev *
+open_add(struct open_tab *t, const struct stamp *st)
+{
+	struct open_ev *o = NULL;
+	unsigned h = open_hash(st->serial);
+
+	for (size_t i = 0; i < PARSE_MAX_OPEN && o == NULL; i++)
+		if (t->ev[(t->seq + i) % PARSE_MAX_OPEN].state == O_FREE)
+			o = &t->ev[(t->seq + i) % PARSE_MAX_OPEN];
+	if (o == NULL)
+		return NULL;
+	if (st->nodelen && (o->node = malloc(st->nodelen)) == NULL)
+		return NULL;
+	if (st->nodelen)
+		memcpy(o->node, st->node, st->nodelen);
+	o->nodelen = st->nodelen;
+	o->serial = st->serial;
+	o->sec = st->sec;
+	o->ms = st->ms;
+	o->seq = ++t->seq;
+	o->state = O_BUILDING;
+	o->hnext = t->bucket[h];
+	t->bucket[h] = (int)(o - t->ev) + 1;
+	t->n++;
+	return o;
+}
+
+static void
+open_clear(struct open_tab *t)
+{
+	for (size_t i = 0; i < PARSE_MAX_OPEN; i++)
+		free(t->ev[i].node);
+	memset(t, 0, sizeof(*t));
+}
+
+/* End o in libauparse: a synthetic EOE goes out before the next record. */
+static void
+open_cut(struct parse *p, struct open_ev *o)
+{
+	if (o->state == O_HELD)
+		p->open->held--;
+	o->state = O_DONE;
+	if (o->nodelen)
+		(void)buf_printf(&p->cuts, "node=%.*s ", (int)o->nodelen,
+		    o->node);
+	(void)buf_printf(&p->cuts, "type=EOE msg=audit(%lld.%03u:%llu): \n",
+	    o->sec, o->ms, o->serial);
+}
+
+/* End the oldest event still open in libauparse. 0 if there is none. */
+static int
+open_cut_oldest(struct parse *p)
+{
+	struct open_ev *old = NULL;
+
+	for (size_t i = 0; i < PARSE_MAX_OPEN; i++) {
+		struct open_ev *o = &p->open->ev[i];
+
+		if ((o->state == O_BUILDING || o->state == O_HELD) &&
+		    (old == NULL || o->seq < old->seq))
+			old = o;
+	}
+	if (old == NULL)
+		return 0;
+	p->cut_events++;
+	open_cut(p, old);
+	return 1;
+}
+
+/* Forget the oldest ended event (libauparse no longer has it). */
+static void
+open_evict(struct open_tab *t)
+{
+	struct open_ev *old = NULL;
+
+	for (size_t i = 0; i < PARSE_MAX_OPEN; i++) {
+		struct open_ev *o = &t->ev[i];
+
+		if (o->state == O_DONE && (old == NULL || o->seq < old->seq))
+			old = o;
+	}
+	if (old != NULL)
+		open_del(t, old);
+}
+
+enum { B_FEED, B_DROP, B_FLUSH };
+
+/*
+ * Account a good record (stamp st, n bytes of text) to the event it
+ * joins in libauparse, as libauparse would: a stamp with no event
+ * taking records starts one; a record of a type that ends events, or
+ * one eoe_timeout newer than an event, ends it. B_FEED, or B_DROP for
+ * a record past its event's limits, or B_FLUSH: feed what is pending,
+ * then call again with try + 1. Synthetic EOEs that must go before the
+ * record are left in p->cuts.
+ */
+static int
+bound_record(struct parse *p, const struct stamp *st, size_t n, int try)
+{
+	static _Thread_local struct log_rl rl;
+	struct open_tab *t = p->open;
+	struct open_ev *o = t->last ? &t->ev[t->last - 1] : NULL;
+
+	if (o == NULL || o->state == O_DONE || !open_match(o, st->sec, st->ms,
+	    st->serial, st->node, st->nodelen))
+		o = open_find(t, st->sec, st->ms, st->serial, st->node,
+		    st->nodelen, 1);
+	if (o != NULL && o->sec + p->eoe_timeout <= t->max_sec) {
+		if (o->state == O_HELD)
+			t->held--;
+		o->state = O_DONE;
+		o = NULL;
+	}
+	if (st->sec > t->max_sec)
+		t->max_sec = st->sec;
+	/* a held event blocks libauparse's queue: end it once others come */
+	if (t->held > (o != NULL && o->state == O_HELD))
+		for (size_t i = 0; i < PARSE_MAX_OPEN; i++)
+			if (t->ev[i].state == O_HELD && &t->ev[i] != o)
+				open_cut(p, &t->ev[i]);
+	if (st->eoe) {
+		if (o != NULL && o->state == O_HELD)
+			t->held--;
+		if (o != NULL)
+			o->state = O_DONE;
+		return B_FEED;
+	}
+	if (o == NULL && t->n == PARSE_MAX_OPEN) {
+		/* what is pending may end some; else end the oldest */
+		if (try == 0 || (try == 1 && open_cut_oldest(p)))
+			return B_FLUSH;
+		open_evict(t);
+	}
+	if (o == NULL && (o = open_add(t, st)) == NULL)
+		return B_FEED;	/* out of memory: unbounded, not lost */
+	t->last = (int)(o - t->ev) + 1;
+	if (o->state == O_HELD || o->records + 1 > p->max_records ||
+	    o->bytes + n > p->max_bytes) {
+		if (o->state != O_HELD) {
+			o->state = O_HELD;
+			t->held++;
+			p->trunc_events++;
+			log_warnx_rl(&rl, "event audit(%lld.%03u:%llu) holds "
+			    "%llu records, %llu bytes: dropping the rest of it "
+			    "(event_max_records, event_max_bytes; %llu events "
+			    "so far)", o->sec, o->ms, o->serial, o->records,
+			    o->bytes, (unsigned long long)p->trunc_events);
+		}
+		o->drop.records++;
+		o->drop.bytes += n;
+		p->trunc_records++;
+		p->trunc_bytes += n;
+		return B_DROP;
+	}
+	o->records++;
+	o->bytes += n;
+	if (st->ends & T_ENDS)
+		o->state = O_DONE;
+	return B_FEED;
+}
+
+/*
+ * Check one line q[0..n) (nul: it may hold a NUL byte) and account it
+ * to its event: B_FEED, B_DROP (malformed, counted, or past its event's
+ * limits) or B_FLUSH (see bound_record).
+ */
+static int
+take_line(struct parse *p, const char *q, size_t n, int nul, int try)
+{
+	struct stamp st;
+	const char *why;
+
+	/* libauparse would read a NUL as the end of the record */
+	why = nul && memchr(q, '\0', n) != NULL ? "NUL byte inside a record" :
+	    line_bad(q, n, &st);
+	if (why != NULL) {
+		if (n > 0)	/* empty lines are harmless: not counted */
+			drop_line(p, why);
+		return B_DROP;
+	}
+	return bound_record(p, &st, n, try);
+}
+
+/* Feed run[0..end) and then the synthetic EOEs waiting in p->cuts. */
+static int
+feed_run(struct parse *p, const char *run, const char *end)
+{
+	int rc = 0;
+
+	if (end > run && auparse_feed(p->au, run, (size_t)(end - run)) == -1)
+		rc = -1;
+	if (p->cuts.len && auparse_feed(p->au, p->cuts.data, p->cuts.len) == -1)
+		rc = -1;
+	buf_reset(&p->cuts);
+	return rc;
+}
+
 /* Feed whole lines data[0..len) (each ending in '\n'), checking each. */
 static int
 feed_lines(struct parse *p, const char *data, size_t len)
 {
-	const char *run = data, *q = data, *end = data + len, *nl, *why;
+	const char *run = data, *q = data, *end = data + len, *nl;
+	int nul = memchr(data, '\0', len) != NULL;	/* rare: then per line */
 	unsigned long long good = 0;
 	int rc = 0;
 
 	/* runs of good lines go to auparse in one call; bad ones are cut out */
 	for (; q < end; q = nl + 1) {
+		int act, try = 0;
+
 		nl = memchr(q, '\n', (size_t)(end - q));
-		if ((why = line_bad(q, (size_t)(nl - q))) == NULL) {
+		do {
+			act = take_line(p, q, (size_t)(nl - q), nul, try++);
+			if (act == B_FLUSH || p->cuts.len) {
+				if (feed_run(p, run, q) == -1)
+					rc = -1;
+				run = q;
+			}
+		} while (act == B_FLUSH);
+		if (act == B_FEED) {
 			good++;
 			continue;
 		}
-		if (q > run && auparse_feed(p->au, run, (size_t)(q - run)) == -1)
+		if (feed_run(p, run, q) == -1)
 			rc = -1;
-		if (nl > q)	/* empty lines are harmless: not counted */
-			drop_line(p, why);
 		run = nl + 1;
 	}
-	if (end > run && auparse_feed(p->au, run, (size_t)(end - run)) == -1)
+	if (feed_run(p, run, end) == -1)
 		rc = -1;
 	p->records += good;
 	return rc;
+}
+
+/* libauparse emits an event: forget it, taking what it dropped to tr. */
+static void
+open_done(struct parse *p, auparse_state_t *au, struct event_trunc *tr)
+{
+	const au_event_t *e = auparse_get_timestamp(au);
+	struct open_ev *o;
+
+	if (e == NULL)
+		return;
+	o = open_find(p->open, (long long)e->sec, e->milli, e->serial, e->host,
+	    e->host ? strlen(e->host) : 0, 0);
+	if (o != NULL) {
+		*tr = o->drop;
+		open_del(p->open, o);
+	}
 }
 
 /* parse_feed's work, on whichever thread runs libauparse. */
@@ -525,8 +976,8 @@ w_main(void *arg)
 		case W_FEED:
 			(void)feed_text(p, it->data.data, it->data.len);
 			break;
-		case W_RECORDS:	/* checked by parse_feed_record */
-			(void)auparse_feed(p->au, it->data.data, it->data.len);
+		case W_RECORDS:	/* whole lines: checked here, as text is */
+			(void)feed_lines(p, it->data.data, it->data.len);
 			break;
 		case W_AGE:
 			w->result = age_now(p);
@@ -644,14 +1095,28 @@ parse_feed(struct parse *p, const char *data, size_t len)
 int
 parse_feed_record(struct parse *p, const char *line, size_t len)
 {
-	const char *why = memchr(line, '\n', len) != NULL ?
-	    "newline inside a record" : line_bad(line, len);
+	int act, try = 0;
 
-	if (why != NULL) {
-		drop_line(p, why);
+	if (memchr(line, '\n', len) != NULL) {
+		drop_line(p, "newline inside a record");
 		return 0;
 	}
-	p->records++;
+	/* with a worker, it checks them: the open events are its own */
+	act = B_FEED;
+	while (p->w == NULL) {
+		act = take_line(p, line, len, 1, try++);
+		if (p->cuts.len && buf_add(&p->batch, p->cuts.data,
+		    p->cuts.len) == -1)
+			p->malformed++;
+		buf_reset(&p->cuts);
+		if (act != B_FLUSH)
+			break;
+		(void)parse_commit(p);
+	}
+	if (act == B_DROP)
+		return 0;
+	if (p->w == NULL)
+		p->records++;
 	if (buf_reserve(&p->batch, len + 1) == -1) {
 		log_warnx("out of memory collecting audit records");
 		p->malformed++;
@@ -695,10 +1160,20 @@ parse_sync(struct parse *p)
 static int
 age_now(struct parse *p)
 {
-	if (!auparse_feed_has_data(p->au))
+	long long now = (long long)time(NULL);
+
+	if (!auparse_feed_has_data(p->au)) {
+		open_clear(p->open);
 		return 0;
+	}
+	/* libauparse ends what is eoe_timeout older than now */
+	if (now > p->open->max_sec)
+		p->open->max_sec = now;
 	auparse_feed_age_events(p->au);
-	return auparse_feed_has_data(p->au);
+	if (auparse_feed_has_data(p->au))
+		return 1;
+	open_clear(p->open);
+	return 0;
 }
 
 int
@@ -728,6 +1203,7 @@ compact_now(struct parse *p)
 	auparse_destroy(p->au);
 	p->au = au;
 	p->resets++;
+	open_clear(p->open);
 	return 1;
 }
 
@@ -757,6 +1233,7 @@ flush_now(struct parse *p)
 	buf_reset(&p->partial);
 	p->overlong = 0;
 	auparse_flush_feed(p->au);
+	open_clear(p->open);
 }
 
 void
@@ -796,6 +1273,15 @@ parse_resets(const struct parse *p)
 }
 
 void
+parse_truncation(const struct parse *p, struct parse_trunc *out)
+{
+	out->events = p->trunc_events;
+	out->records = p->trunc_records;
+	out->bytes = p->trunc_bytes;
+	out->cut = p->cut_events;
+}
+
+void
 parse_free(struct parse *p)
 {
 	if (p == NULL)
@@ -813,6 +1299,9 @@ parse_free(struct parse *p)
 	arena_free();
 	buf_free(&p->partial);
 	buf_free(&p->batch);
+	buf_free(&p->cuts);
+	open_clear(p->open);
+	free(p->open);
 	free(p->node);
 	free(p);
 }

@@ -220,6 +220,8 @@ pipeline_new(const struct conf *c, struct loop *loop)
 	pl->parse = parse_new(pl->node, (long)c->eoe_timeout, emit, pl);
 	if (pl->parse == NULL)
 		goto err;
+	parse_set_limits(pl->parse, (unsigned long long)c->event_max_records,
+	    (unsigned long long)c->event_max_bytes);
 	if (open_chain(pl, c) == -1)
 		goto err;
 	if ((pl->out = output_open(c->output, loop, c)) == NULL)
@@ -316,6 +318,7 @@ pipeline_node(const struct pipeline *pl)
 void
 pipeline_stats(struct pipeline *pl, cJSON *obj)
 {
+	struct parse_trunc tr;
 	cJSON *by;
 
 	cJSON_AddNumberToObject(obj, "records",
@@ -326,6 +329,11 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
 	cJSON_AddNumberToObject(obj, "parser_resets",
 	    (double)parse_resets(pl->parse));
+	parse_truncation(pl->parse, &tr);
+	cJSON_AddNumberToObject(obj, "events_truncated", (double)tr.events);
+	cJSON_AddNumberToObject(obj, "records_truncated", (double)tr.records);
+	cJSON_AddNumberToObject(obj, "bytes_truncated", (double)tr.bytes);
+	cJSON_AddNumberToObject(obj, "events_cut_open", (double)tr.cut);
 	cJSON_AddNumberToObject(obj, "write_errors", (double)pl->write_errors);
 	if (pl->ntypes && (by = cJSON_AddObjectToObject(obj,
 	    "events_by_type")) != NULL)

@@ -102,8 +102,7 @@ nlsrc_format_record(struct buf *out, int type, const char *payload, size_t len)
 	/* the kernel may count a trailing NUL or newline in the payload */
 	while (len > 0 && (payload[len - 1] == '\0' || payload[len - 1] == '\n'))
 		len--;
-	/* a record is text: an embedded NUL ends it */
-	len = strnlen(payload, len);
+	/* an embedded NUL stays: parse.c counts such a record as malformed */
 	/* exactly what auditd writes, UNKNOWN[N] included */
 	if (name == NULL) {
 		snprintf(unknown, sizeof(unknown), "UNKNOWN[%d]", type);

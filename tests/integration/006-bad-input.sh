@@ -73,6 +73,16 @@ for x, y in zip(a, b):
     lines += [x, y]
 lines += b[len(a):]
 lines += event(b"noeoe", eoe=False)
+# stamps libauparse would drop without a word: counted as malformed
+lines.append("type=SYSCALL msg=audit(99999999999999999999.000:1500): syscall=2 pid=1"); bad += 1
+lines.append("type=SYSCALL msg=audit(1795966100.000:18446744073709551616): syscall=2"); bad += 1
+lines.append("type=SYSCALL msg=audit(9223372036854776.000:1501): syscall=2 pid=1"); bad += 1
+# libauparse reads no field of a stamp of 0 s; the first second is fine
+lines.append("type=SYSCALL msg=audit(0.000:1502): syscall=2 pid=1"); bad += 1
+lines += ["type=SYSCALL msg=audit(1.000:77): arch=c000003e syscall=2 success=yes "
+          "exit=0 items=0 ppid=1 pid=77 comm=%s exe=\"/bin/x\"" % hexs(b"epoch"),
+          "type=EOE msg=audit(1.000:77): "]
+want[77] = dict(comm=b"epoch", argv=None, paths=[])
 text = "\n".join(lines).encode() + b"\n"
 # binary garbage between good events, bounded, on its own lines
 blob = os.urandom(16384).replace(b"\n", b" ")
@@ -117,9 +127,13 @@ PY
 
 # the same bytes through a file and through stdin
 podtrail --source=file:"$T/in.log" --output=file:"$T/file.ndjson" \
-	--enrich=no --state-dir="$T/state" 2>"$T/file.err" ||
+	--enrich=no --state-dir="$T/state" --metrics-file="$T/file.prom" 2>"$T/file.err" ||
 	{ cat "$T/file.err"; fail "file source: non-zero exit"; }
 check_out "$T/file.ndjson" || fail "file source: output not as expected"
+# every line that is not in an event is counted
+bad=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["bad"])' "$T/want.json")
+grep -qx "podtrail_malformed_lines $bad" "$T/file.prom" ||
+	fail "malformed lines: want $bad, $(grep malformed "$T/file.prom")"
 podtrail --source=stdin --output=- --enrich=no --state-dir="$T/state" \
 	<"$T/in.log" >"$T/stdin.ndjson" 2>"$T/stdin.err" ||
 	{ cat "$T/stdin.err"; fail "stdin source: non-zero exit"; }

@@ -93,6 +93,16 @@ START_TEST(other_records_and_garbage_ignored)
 }
 END_TEST
 
+/* A serial past 2^64-1 wrapped to a small one; parse.c drops it. */
+START_TEST(serial_past_64_bits_ignored)
+{
+	rec(AUDIT_SYSCALL, "audit(1700000000.123:18446744073709551626): x=1", 0);
+	ck_assert_uint_eq(eoe_open(e), 0);
+	rec(AUDIT_SYSCALL, "audit(1700000000.123:18446744073709551615): x=1", 0);
+	ck_assert_uint_eq(eoe_open(e), 1);
+}
+END_TEST
+
 START_TEST(event_without_its_syscall_record_is_tracked)
 {
 	rec(AUDIT_PATH, "audit(1700000000.123:10): item=0", 0);
@@ -125,6 +135,7 @@ suite(void)
 	tcase_add_test(tc, complete_events_are_not_closed);
 	tcase_add_test(tc, missing_eoe_closed_after_age);
 	tcase_add_test(tc, slot_reuse_closes_the_stale_event);
+	tcase_add_test(tc, serial_past_64_bits_ignored);
 	tcase_add_test(tc, other_records_and_garbage_ignored);
 	tcase_add_test(tc, stale_after_many_later_records);
 	tcase_add_test(tc, event_without_its_syscall_record_is_tracked);

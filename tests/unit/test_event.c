@@ -305,13 +305,54 @@ START_TEST(test_record_canonical)
 	ck_assert_int_eq(nev, 1);
 	rec = cJSON_GetArrayItem(cJSON_GetObjectItem(evs[0], "records"), 1);
 	ck_assert_ptr_nonnull(strstr(lines[0],
-	    "{\"ab\":\"5\",\"b\":[\"2\",\"4\"],\"type\":\"UNKNOWN\","
+	    "{\"ab\":\"5\",\"b\":[\"2\",\"4\"],\"type\":\"UNKNOWN[1999]\","
 	    "\"zz\":[\"1\",\"3\"]}"));
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(rec, "zz")), 2);
 	/* a quoted value that looks like a member is only a value */
 	ck_assert_str_eq(a0[0], "x\",\"a0\":\"y");
 	/* a backslash is escaped losslessly (text.h) */
 	ck_assert_str_eq(str(evs[0], "process.comm"), "q\\\\\"");
+	reset();
+}
+END_TEST
+
+/*
+ * What the kernel sent comes out: a type libaudit has no name for keeps
+ * its number, a field with no value stays (as ""), a bare name=(null)
+ * is an anonymous path (no name to join to the cwd), a quoted one a
+ * file called "(null)".
+ */
+START_TEST(test_lossless_odd_fields)
+{
+	const char *log =
+	    "type=SYSCALL msg=audit(1700000006.000:92): arch=c000003e "
+	    "syscall=165 success=yes exit=0 items=2 pid= comm=\"m\" key=\n"
+	    "type=CWD msg=audit(1700000006.000:92): cwd=\"/run\"\n"
+	    "type=PATH msg=audit(1700000006.000:92): item=0 name=(null) "
+	    "inode=7 nametype=UNKNOWN\n"
+	    "type=PATH msg=audit(1700000006.000:92): item=1 name=\"(null)\" "
+	    "inode=8 nametype=NORMAL\n"
+	    "type=UNKNOWN[9999] msg=audit(1700000006.000:92): x=1 y=\n"
+	    "type=EOE msg=audit(1700000006.000:92): \n";
+	cJSON *paths, *p0, *p1;
+
+	feed_all(log, strlen(log));
+	ck_assert_int_eq(nev, 1);
+	ck_assert_ptr_nonnull(strstr(lines[0],
+	    "{\"type\":\"UNKNOWN[9999]\",\"x\":\"1\",\"y\":\"\"}"));
+	ck_assert_ptr_nonnull(strstr(lines[0], "\"key\":\"\""));
+	ck_assert_ptr_nonnull(strstr(lines[0], "\"pid\":\"\""));
+	paths = cJSON_GetObjectItem(evs[0], "paths");
+	p0 = cJSON_GetArrayItem(paths, 0);
+	p1 = cJSON_GetArrayItem(paths, 1);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(p0, "name")));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(p0, "anonymous")));
+	ck_assert_str_eq(cJSON_GetObjectItem(p1, "name")->valuestring,
+	    "(null)");
+	ck_assert_ptr_null(cJSON_GetObjectItem(p1, "anonymous"));
+	/* the record keeps the kernel's text */
+	ck_assert_ptr_nonnull(strstr(lines[0], "\"name\":\"(null)\",\"nametype\""
+	    ":\"UNKNOWN\""));
 	reset();
 }
 END_TEST
@@ -366,6 +407,7 @@ main(void)
 	tcase_add_test(tc, test_garbage_is_survived);
 	tcase_add_test(tc, test_record_canonical);
 	tcase_add_test(tc, test_same_shape_records);
+	tcase_add_test(tc, test_lossless_odd_fields);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -241,6 +241,212 @@ START_TEST(test_feed_record_checks)
 }
 END_TEST
 
+/* Each event of g's NDJSON as cJSON, in order; n of them. */
+static cJSON **
+events_of(const struct got *g, int *n)
+{
+	cJSON **ev = calloc((size_t)g->n + 1, sizeof(*ev));
+	const char *q = g->out.data;
+
+	ck_assert_ptr_nonnull(ev);
+	for (*n = 0; q && *q; (*n)++) {
+		const char *nl = strchr(q, '\n');
+
+		ck_assert_ptr_nonnull(nl);
+		ev[*n] = cJSON_ParseWithLength(q, (size_t)(nl - q));
+		ck_assert_ptr_nonnull(ev[*n]);
+		q = nl + 1;
+	}
+	return ev;
+}
+
+static void
+events_free(cJSON **ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(ev[i]);
+	free(ev);
+}
+
+#define PATHREC(serial)                                                     \
+	"type=PATH msg=audit(1700000000.100:" serial "): item=0 name=\"/x\" " \
+	"inode=5 nametype=NORMAL\n"
+
+/*
+ * One event that never ends (a SYSCALL, then PATH records of its
+ * serial, no EOE): it keeps max_records records, the rest are counted
+ * on it and it is emitted as soon as another event's record comes.
+ */
+START_TEST(test_event_limits)
+{
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, _i);
+	struct buf text = BUF_INIT;
+	size_t pathlen = strlen(PATHREC("50"));
+	struct parse_trunc tc;
+	cJSON **ev, *tr;
+	int n;
+
+	parse_set_limits(p, 100, PARSE_MAX_BYTES);
+	buf_adds(&text, "type=SYSCALL msg=audit(1700000000.100:50): syscall=2 "
+	    "pid=1 items=5000\n");
+	for (int i = 0; i < 5000; i++)
+		buf_adds(&text, PATHREC("50"));
+	buf_adds(&text, EV("51", ""));
+	feed(p, text.data, text.len, _i ? 4096 : 0);
+	parse_sync(p);
+	/* out before the end of input (libauparse holds the last one) */
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_ptr_nonnull(strstr(g.out.data, "\"serial\":50,"));
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 2);
+	parse_truncation(p, &tc);
+	ck_assert_uint_eq(tc.events, 1);
+	ck_assert_uint_eq(tc.records, 4901);
+	ck_assert_uint_eq(tc.bytes, 4901 * (pathlen - 1));
+	ev = events_of(&g, &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ev[0],
+	    "records")), 100);
+	tr = cJSON_GetObjectItem(ev[0], "truncated");
+	ck_assert_ptr_nonnull(tr);
+	ck_assert_int_eq(cJSON_GetObjectItem(tr, "records")->valueint, 4901);
+	ck_assert_int_eq((int)cJSON_GetObjectItem(tr, "bytes")->valuedouble,
+	    (int)(4901 * (pathlen - 1)));
+	/* the event after it is whole and untouched */
+	ck_assert_int_eq(cJSON_GetObjectItem(ev[1], "serial")->valueint, 51);
+	ck_assert_ptr_null(cJSON_GetObjectItem(ev[1], "truncated"));
+	events_free(ev, n);
+	parse_free(p);
+
+	/* a byte limit: the SYSCALL (76 bytes) and 2 PATHs (77) fit in 250 */
+	buf_reset(&g.out);
+	g.n = 0;
+	p = new_parser(&g, collect, _i);
+	parse_set_limits(p, PARSE_MAX_RECORDS, 250);
+	feed(p, text.data, text.len, 0);
+	parse_flush(p);
+	ev = events_of(&g, &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ev[0],
+	    "records")), 3);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(ev[0],
+	    "truncated"), "records")->valueint, 4998);
+	events_free(ev, n);
+	parse_free(p);
+	buf_free(&g.out);
+	buf_free(&text);
+}
+END_TEST
+
+/*
+ * Events that never end, each of its own serial: libauparse would keep
+ * them all open (and scan them all for each record); past
+ * PARSE_MAX_OPEN the oldest is ended, and every one comes out whole.
+ */
+START_TEST(test_many_open_events)
+{
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, _i);
+	struct buf text = BUF_INIT;
+	struct parse_trunc tc;
+
+	for (int i = 1; i <= 3000; i++) {
+		buf_printf(&text, "type=SYSCALL msg=audit(1700000000.100:%d): "
+		    "syscall=2 pid=1\n", i);
+		buf_printf(&text, "type=CWD msg=audit(1700000000.100:%d): "
+		    "cwd=\"/\"\n", i);
+	}
+	feed(p, text.data, text.len, 0);
+	parse_sync(p);
+	/* all but the newest PARSE_MAX_OPEN are out before the end */
+	ck_assert_int_ge(g.n, 3000 - PARSE_MAX_OPEN);
+	parse_truncation(p, &tc);
+	ck_assert_uint_ge(tc.cut, 3000 - PARSE_MAX_OPEN);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 3000);
+	ck_assert_uint_eq(parse_records(p), 6000);
+	ck_assert_ptr_null(strstr(g.out.data, "\"truncated\""));
+	/* each has its two records */
+	ck_assert_ptr_nonnull(strstr(g.out.data, "\"serial\":1,"));
+	ck_assert_ptr_null(strstr(g.out.data, "\"records\":[{\"syscall\""));
+	parse_free(p);
+	buf_free(&g.out);
+	buf_free(&text);
+}
+END_TEST
+
+/*
+ * Stamps libauparse reads differently or drops: every record is in an
+ * event or counted as malformed, never lost quietly.
+ */
+START_TEST(test_stamps_as_libauparse_reads)
+{
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p;
+	static const char text[] =
+	    /* kept: the first second, the largest serial, year 9999 */
+	    "type=SYSCALL msg=audit(1.000:77): syscall=2 pid=1\n"
+	    "type=SYSCALL msg=audit(1700000000.100:18446744073709551615): "
+	    "syscall=2 pid=2\n"
+	    "type=SYSCALL msg=audit(253402300799.999:3): syscall=2 pid=3\n"
+	    "node=" "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	    " type=SYSCALL msg=audit(1700000000.100:4): syscall=2 pid=4\n"
+	    /* malformed: libauparse would drop or misread them */
+	    "type=SYSCALL msg=audit(0.000:76): syscall=2 pid=1\n"
+	    "type=SYSCALL msg=audit(18446744073709551616.000:78): syscall=2\n"
+	    "type=SYSCALL msg=audit(99999999999999999999.000:79): syscall=2\n"
+	    "type=SYSCALL msg=audit(1700000000.100:18446744073709551616): x=1\n"
+	    "type=SYSCALL msg=audit(253402300800.000:80): syscall=2\n"
+	    "type=SYSCALLSYSCALLSYSCALLSYSCALLSYSCALLSYSCALLSYSCALL "
+	    "msg=audit(1700000000.100:81): syscall=2\n"
+	    "type=SYSCALL msg=audit(1700000000.100:8): syscall=2 comm=\"a\0b\" "
+	    "pid=8\n";
+	cJSON **ev;
+	int n;
+
+	p = run(text, sizeof(text) - 1, 0, &g);
+	ev = events_of(&g, &n);
+	ck_assert_int_eq(n, 4);
+	ck_assert_uint_eq(parse_records(p), 4);
+	ck_assert_uint_eq(parse_malformed(p), 7);
+	/* libauparse emits them in stamp order */
+	ck_assert_str_eq(cJSON_GetObjectItem(ev[0], "time")->valuestring,
+	    "1970-01-01T00:00:01.000Z");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(ev[0],
+	    "process"), "pid")->valueint, 1);
+	ck_assert_ptr_nonnull(strstr(g.out.data,
+	    "\"serial\":18446744073709551615,"));
+	ck_assert_str_eq(cJSON_GetObjectItem(ev[3], "time")->valuestring,
+	    "9999-12-31T23:59:59.999Z");
+	for (int i = 0; i < n; i++)
+		if (cJSON_GetObjectItem(ev[i], "serial")->valueint == 4)
+			ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(ev[i],
+			    "node")->valuestring), 125);
+	events_free(ev, n);
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
+/* A NUL inside a record through parse_feed_record (a netlink payload). */
+START_TEST(test_feed_record_nul)
+{
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = new_parser(&g, collect, _i);
+	static const char nul[] =
+	    "type=SYSCALL msg=audit(1700000000.100:42): comm=\"a\0b\" pid=1";
+
+	ck_assert_int_eq(parse_feed_record(p, nul, sizeof(nul) - 1), 0);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 0);
+	ck_assert_uint_eq(parse_malformed(p), 1);
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
 /*
  * n events from serial base on, a malformed line every 97th; unless
  * all_eoe, every fifth has no EOE (it ends when libauparse decides).
@@ -470,6 +676,10 @@ main(void)
 	tcase_add_loop_test(tc, test_hostile_names_escaped, 0, 2);
 	tcase_add_loop_test(tc, test_feed_record_checks, 0, 2);
 	tcase_add_loop_test(tc, test_cwd_twice_dropped, 0, 2);
+	tcase_add_loop_test(tc, test_event_limits, 0, 2);
+	tcase_add_loop_test(tc, test_many_open_events, 0, 2);
+	tcase_add_loop_test(tc, test_stamps_as_libauparse_reads, 0, 2);
+	tcase_add_loop_test(tc, test_feed_record_nul, 0, 2);
 	tcase_add_loop_test(tc, test_worker_same_events, 0, 4);
 	tcase_add_test(tc, test_worker_sync);
 	tcase_add_test(tc, test_worker_nested_calls);
