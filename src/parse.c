@@ -686,17 +686,32 @@ take_line(struct parse *p, const char *q, size_t n, int nul, int try)
 	return bound_record(p, &st, n, try);
 }
 
+/*
+ * libauparse hands out an event whose end it has seen only at its next
+ * feed call: an empty one after each feed lets what is complete leave
+ * now, instead of waiting for more input (or the EOE timeout), and
+ * keeps podtrail's own events behind the audit events fed before them.
+ */
+static void
+au_push(struct parse *p)
+{
+	(void)auparse_feed(p->au, "", 0);
+}
+
 /* Feed run[0..end) and then the synthetic EOEs waiting in p->cuts. */
 static int
 feed_run(struct parse *p, const char *run, const char *end)
 {
 	int rc = 0;
 
+	if (end == run && p->cuts.len == 0)
+		return 0;
 	if (end > run && auparse_feed(p->au, run, (size_t)(end - run)) == -1)
 		rc = -1;
 	if (p->cuts.len && auparse_feed(p->au, p->cuts.data, p->cuts.len) == -1)
 		rc = -1;
 	buf_reset(&p->cuts);
+	au_push(p);
 	return rc;
 }
 
@@ -1142,6 +1157,7 @@ parse_commit(struct parse *p)
 	}
 	p->feeding = 1;
 	rc = auparse_feed(p->au, p->batch.data, p->batch.len);
+	au_push(p);
 	p->feeding = 0;
 	buf_reset(&p->batch);
 	return rc;
