@@ -18,7 +18,7 @@ void
 cli_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: podtrail [-hnV] [-c FILE] [--OPTION=VALUE ...]\n"
+	    "usage: podtrail [-hnV] [-c FILE] [--requeue-dead] [--OPTION=VALUE ...]\n"
 	    "\n"
 	    "Reads the kernel's audit stream and writes container-aware JSON\n"
 	    "events. Every option below can be given as --OPTION=VALUE (or\n"
@@ -27,6 +27,7 @@ cli_usage(FILE *fp)
 	    "\n"
 	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
 	    "  -n             check the configuration and exit\n"
+	    "  --requeue-dead move STATE_DIR/dead back into the spool and exit\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version\n"
 	    "\n"
@@ -81,6 +82,10 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 		}
 		if (!strcmp(a, "-n")) {
 			*check_only = 1;
+			continue;
+		}
+		if (!strcmp(a, "--requeue-dead")) {
+			*check_only = CLI_REQUEUE_DEAD;
 			continue;
 		}
 		if (!strcmp(a, "-c")) {
