@@ -69,6 +69,7 @@ enum { JOB_NONE, JOB_SEAL, JOB_BODY };
 struct fwd {
 	struct loop *loop;
 	char *url;
+	char *client_cert;	/* its path, to name it when it expires */
 	struct fwd_format fmt;
 	char *es_index;
 	char node[256];
@@ -381,6 +382,7 @@ gzip_free(struct fwd *f)
 
 static void check_done(struct fwd *f);
 static void kick(struct fwd *f);
+static int check_client_cert(const char *path, struct log_rl *rl);
 static void send_raw(struct fwd *f);
 
 static void
@@ -664,7 +666,7 @@ delivered(struct fwd *f, size_t dead)
 static void
 finished(struct fwd *f, CURLcode res)
 {
-	static struct log_rl rl_net, rl_http, rl_dead, rl_hold, rl_split;
+	static struct log_rl rl_net, rl_http, rl_dead, rl_hold, rl_split, rl_cert;
 	enum fwd_verdict v;
 	long status = 0;
 	curl_off_t retry_after = 0;
@@ -738,10 +740,13 @@ finished(struct fwd *f, CURLcode res)
 	}
 	spool_unpin(f->spool);
 	f->failures++;
-	if (res != CURLE_OK)
+	if (res != CURLE_OK) {
 		log_warnx_rl(&rl_net, "sending to aggregator: %s; will retry",
 		    f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
-	else
+		/* a TLS alert does not say that our certificate expired */
+		if (f->client_cert)
+			check_client_cert(f->client_cert, &rl_cert);
+	} else if (status < 200 || status >= 300)	/* else bulk_answer said */
 		log_warnx_rl(&rl_http, "aggregator answered HTTP %ld%s; will "
 		    "retry", status, resp_text(f, why, sizeof(why)));
 	if (status == 429 && curl_easy_getinfo(f->easy, CURLINFO_RETRY_AFTER,
@@ -1363,30 +1368,47 @@ cleanup:
 
 /*
  * A client certificate that has expired (or is not yet valid) makes
- * every handshake fail with an alert that names neither: say which
- * file and when, once at start and again with a failure.
+ * every handshake fail with an alert that names neither: look at it.
+ * 0 valid, 1 expired, 2 not valid yet, -1 unreadable.
  */
-static void
-check_client_cert(const char *path)
+static int
+cert_state(const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	X509 *x = fp ? PEM_read_X509(fp, NULL, NULL, NULL) : NULL;
+	int st = -1;
 
-	if (fp == NULL) {
-		log_warn("client_cert %s", path);
-		return;
-	}
-	if (x == NULL)
-		log_warnx("client_cert %s: not a PEM certificate", path);
-	else if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
-		log_warnx("client_cert %s has expired: the aggregator will "
-		    "refuse every connection; events stay spooled until it is "
-		    "renewed", path);
-	else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
-		log_warnx("client_cert %s is not valid yet (check the clock); "
-		    "events stay spooled", path);
+	if (x != NULL)
+		st = X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? 1 :
+		    X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ? 2 : 0;
 	X509_free(x);
-	fclose(fp);
+	if (fp)
+		fclose(fp);
+	return st;
+}
+
+/* Say what is wrong with client_cert, if anything. 1 if it is. */
+static int
+check_client_cert(const char *path, struct log_rl *rl)
+{
+	static struct log_rl once;
+
+	switch (cert_state(path)) {
+	case 1:
+		log_errx_rl(rl ? rl : &once, "client_cert %s has expired: the "
+		    "aggregator refuses the connection; events stay spooled "
+		    "until it is renewed", path);
+		return 1;
+	case 2:
+		log_errx_rl(rl ? rl : &once, "client_cert %s is not valid yet "
+		    "(check the clock); events stay spooled", path);
+		return 1;
+	case -1:
+		log_warnx_rl(rl ? rl : &once, "client_cert %s: cannot read a PEM "
+		    "certificate", path);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -1420,7 +1442,9 @@ setup_easy(struct fwd *f, const struct conf *c)
 		}
 		if (check_private(c->client_key) == -1)
 			goto cleanup;
-		check_client_cert(c->client_cert);
+		if ((f->client_cert = strdup(c->client_cert)) == NULL)
+			goto cleanup;
+		check_client_cert(f->client_cert, NULL);
 		curl_easy_setopt(f->easy, CURLOPT_SSLCERT, c->client_cert);
 		curl_easy_setopt(f->easy, CURLOPT_SSLKEY, c->client_key);
 	}
@@ -1641,6 +1665,7 @@ fwd_close(void *ctx)
 	buf_free(&f->resp);
 	gzip_free(f);
 	free(f->url);
+	free(f->client_cert);
 	free(f->es_index);
 	free(f);
 	return rc;
