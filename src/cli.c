@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "fwd_format.h"
 #include "log.h"
 #include "source.h"
 
@@ -155,6 +156,16 @@ cli_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
 		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);
 		return -1;
+	}
+	{
+		struct fwd_format f;
+		char why[256];
+
+		if (fwd_format_init(&f, c->format, c->schema, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "podtrail: %s", why);
+			return -1;
+		}
 	}
 	return 0;
 }

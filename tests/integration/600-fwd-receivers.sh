@@ -48,6 +48,10 @@ note "vector.toml serves :$vector_port$vector_path; daemonset.yaml posts to $ds_
 	fail "daemonset.yaml posts to $(url_path "$ds_output"), vector.toml serves $vector_path (404: every batch dead-lettered)"
 [ "$(url_port "$ds_output")" = "$vector_port" ] ||
 	fail "daemonset.yaml posts to port $(url_port "$ds_output"), vector.toml listens on $vector_port"
+# and so does the example podtrail.conf
+conf_output=$(sed -n 's/^output = //p' "$DEPLOY/podtrail.conf")
+[ "$(url_path "$conf_output")" = "$vector_path" ] && [ "$(url_port "$conf_output")" = "$vector_port" ] ||
+	fail "podtrail.conf posts to $conf_output, vector.toml serves :$vector_port$vector_path"
 grep -q '^ *tls.verify *on' "$DEPLOY/fluent-bit.conf" ||
 	fail "fluent-bit.conf turns TLS verification off"
 grep -q 'ssl_client_authentication => "required"' "$DEPLOY/logstash.conf" ||
