@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -1280,16 +1281,34 @@ add_header(struct fwd *f, const char *h)
 	return 0;
 }
 
-/* header = Name: value: a token name, a colon, no line breaks. */
+/*
+ * header = Name: value: a token name, a colon, a value, no line
+ * breaks; not one podtrail sets itself (two would be sent, or, with
+ * curl, "Name:" alone would remove ours), nor a second Authorization.
+ */
 static int
-check_header(const char *h)
+check_header(const char *h, int have_auth)
 {
+	static const char *const ours[] = { "Content-Type", "Content-Encoding",
+	    "Content-Length", "Transfer-Encoding", "Host" };
 	size_t n = strcspn(h, ":");
+	const char *v = h + n + (h[n] == ':');
 
 	if (n == 0 || h[n] != ':' || strpbrk(h, "\r\n") ||
 	    strspn(h, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n) {
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n || v[strspn(v, " \t")] == '\0') {
 		log_warnx("header: '%s' is not 'Name: value'", h);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strlen(ours[i]) == n && strncasecmp(h, ours[i], n) == 0) {
+			log_warnx("header: podtrail sets %s itself%s", ours[i],
+			    i == 0 ? " (see content_type)" : "");
+			return -1;
+		}
+	if (have_auth && n == 13 && strncasecmp(h, "Authorization", n) == 0) {
+		log_warnx("header: Authorization is set by token_file, "
+		    "basic_auth_file or api_key_file already");
 		return -1;
 	}
 	return 0;
@@ -1484,7 +1503,8 @@ setup_easy(struct fwd *f, const struct conf *c)
 			goto cleanup;
 	}
 	for (int i = 0; i < c->header.n; i++)
-		if (check_header(c->header.v[i]) == -1 ||
+		if (check_header(c->header.v[i], *c->token_file ||
+		    *c->basic_auth_file || *c->api_key_file) == -1 ||
 		    add_header(f, c->header.v[i]) == -1)
 			goto cleanup;
 	if (add_auth(f, c) == -1)

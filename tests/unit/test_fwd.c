@@ -111,6 +111,21 @@ START_TEST(gzip_round_trip)
 }
 END_TEST
 
+START_TEST(header_policy)
+{
+	ck_assert_int_eq(check_header("X-Scope-OrgID: tenant-1", 0), 0);
+	ck_assert_int_eq(check_header("Accept: a, b", 0), 0);
+	ck_assert_int_eq(check_header("Authorization: Custom x", 0), 0);
+	ck_assert_int_eq(check_header("Authorization: Custom x", 1), -1);
+	ck_assert_int_eq(check_header("content-type: text/plain", 0), -1);
+	ck_assert_int_eq(check_header("Content-Encoding:", 0), -1);
+	ck_assert_int_eq(check_header("X-Empty:  ", 0), -1);
+	ck_assert_int_eq(check_header("Bad Name: x", 0), -1);
+	ck_assert_int_eq(check_header("NoColon", 0), -1);
+	ck_assert_int_eq(check_header("X-A: b\r\nX-Evil: c", 0), -1);
+}
+END_TEST
+
 START_TEST(url_policy)
 {
 	ck_assert_int_eq(check_url("https://agg.example:8443/ingest", 0), 0);
@@ -302,6 +317,7 @@ main(void)
 	tcase_add_test(tc, parts_select_lines);
 	tcase_add_test(tc, gzip_round_trip);
 	tcase_add_test(tc, url_policy);
+	tcase_add_test(tc, header_policy);
 	tcase_add_test(tc, lost_report_is_repeated);
 	tcase_add_test(tc, compressed_segments);
 	suite_add_tcase(s, tc);
