@@ -89,10 +89,13 @@ strip_timestamp(const char *line, size_t len, struct verify *v,
 	if (p + 2 >= end || p[0] != '"' || p[1] != ',')
 		return 0;
 	p += 1;		/* the comma becomes the opening brace */
-	if ((copy = strndup(p, (size_t)(end - p))) == NULL) {
+	/* memcpy, not strndup: the rest may hold a NUL (crafted storage) */
+	if ((copy = malloc((size_t)(end - p) + 1)) == NULL) {
 		*rc = -1;
 		return 1;
 	}
+	memcpy(copy, p, (size_t)(end - p));
+	copy[end - p] = '\0';
 	copy[0] = '{';
 	*rc = verify_line(v, copy, (size_t)(end - p), file, lineno);
 	free(copy);
