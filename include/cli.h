@@ -10,8 +10,10 @@ struct conf;
 /*
  * Load the config file (-c FILE or the default), then apply the flags
  * over it. -h, -V and --man-options print and exit(0). Sets *check_only
- * for -n. 0, or -1 with the message (ready to print) in err.
+ * to 1 for -n, CLI_REQUEUE_DEAD for --requeue-dead. 0, or -1 with the
+ * message (ready to print) in err.
  */
+#define CLI_REQUEUE_DEAD 2
 int cli_parse(int argc, char **argv, struct conf *c, int *check_only,
     char *err, size_t errlen);
 /* Checks that need no resources (log level, source name). 0, or -1 with err. */

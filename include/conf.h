@@ -46,7 +46,9 @@ struct conf {
 	char *pod_log_dir;
 	/* forwarding */
 	char *state_dir;
-	char *format;		/* ndjson | elasticsearch | splunk-hec */
+	char *format;		/* ndjson | elasticsearch | splunk-hec | loki | otlp */
+	char *schema;		/* native | ecs | otel */
+	char *content_type;	/* empty: the format's */
 	char *es_index;
 	long long batch_events;
 	long long batch_bytes;
@@ -55,6 +57,9 @@ struct conf {
 	char *client_cert;
 	char *client_key;
 	char *token_file;
+	char *basic_auth_file;
+	char *api_key_file;
+	struct conf_list header;	/* "Name: value", repeatable */
 	char *hmac_key_file;
 	int allow_http;
 	long long timeout_ms;

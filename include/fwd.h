@@ -16,6 +16,8 @@ enum fwd_verdict {
 	FWD_DONE,	/* 2xx: delivered */
 	FWD_RETRY,	/* 408, 429, 5xx, network or TLS error: later */
 	FWD_DEAD,	/* any other 4xx: set aside, counted, not retried */
+	FWD_HOLD,	/* 401, 403, 404: a config error; kept, retried slowly */
+	FWD_SPLIT,	/* 413: resent in halves; one event alone is DEAD */
 };
 
 /* Classify a transfer result and HTTP status (0 when none). */
@@ -25,5 +27,17 @@ enum fwd_verdict fwd_classify(CURLcode res, long status);
  * exponential from 250 ms to 30 s with jitter (half to full).
  */
 long fwd_backoff_ms(unsigned failures);
+/*
+ * Delay before retrying a batch held for a config error (401, 403,
+ * 404), after `holds` such answers in a row: 5 s doubling to 5 min,
+ * with the same jitter.
+ */
+long fwd_hold_ms(unsigned holds);
+/*
+ * Move every dead letter in STATE_DIR/dead back into the spool (behind
+ * what is spooled) for the next start to send. Prints what it moved.
+ * 0, or -1 (logged).
+ */
+int fwd_requeue_dead(const char *state_dir);
 
 #endif

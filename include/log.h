@@ -33,5 +33,8 @@ struct log_rl {
 };
 void log_warnx_rl(struct log_rl *rl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same at error level: a condition the operator must fix. */
+void log_errx_rl(struct log_rl *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

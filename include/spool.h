@@ -60,6 +60,20 @@ void spool_unpin(struct spool *s);
 int spool_remove(struct spool *s, unsigned long long id);
 /* Move a refused segment to the dead-letter directory. 0 or -1 (logged). */
 int spool_dead(struct spool *s, unsigned long long id);
+/*
+ * Write part of a batch (lines the aggregator refused one by one) to
+ * the dead-letter directory as a segment of its own. 0 or -1 (logged).
+ */
+int spool_dead_add(struct spool *s, const char *data, size_t len,
+    unsigned long long first_seq, unsigned long long last_seq,
+    unsigned long long events);
+/*
+ * Move every dead letter back into the spool, oldest first, behind
+ * what is spooled; *segs and *events say how many. 0, or -1 (logged;
+ * what was moved stays moved).
+ */
+int spool_requeue_dead(struct spool *s, unsigned long long *segs,
+    unsigned long long *events);
 /* Segments and bytes currently spooled. */
 size_t spool_segments(const struct spool *s);
 unsigned long long spool_bytes(const struct spool *s);

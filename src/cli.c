@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "fwd_format.h"
 #include "log.h"
 #include "source.h"
 
@@ -18,7 +19,7 @@ void
 cli_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: podtrail [-hnV] [-c FILE] [--OPTION=VALUE ...]\n"
+	    "usage: podtrail [-hnV] [-c FILE] [--requeue-dead] [--OPTION=VALUE ...]\n"
 	    "\n"
 	    "Reads the kernel's audit stream and writes container-aware JSON\n"
 	    "events. Every option below can be given as --OPTION=VALUE (or\n"
@@ -27,6 +28,7 @@ cli_usage(FILE *fp)
 	    "\n"
 	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
 	    "  -n             check the configuration and exit\n"
+	    "  --requeue-dead move STATE_DIR/dead back into the spool and exit\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version\n"
 	    "\n"
@@ -81,6 +83,10 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 		}
 		if (!strcmp(a, "-n")) {
 			*check_only = 1;
+			continue;
+		}
+		if (!strcmp(a, "--requeue-dead")) {
+			*check_only = CLI_REQUEUE_DEAD;
 			continue;
 		}
 		if (!strcmp(a, "-c")) {
@@ -150,6 +156,16 @@ cli_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
 		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);
 		return -1;
+	}
+	{
+		struct fwd_format f;
+		char why[256];
+
+		if (fwd_format_init(&f, c->format, c->schema, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "podtrail: %s", why);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include "conf.h"
 #include "log.h"
 
-enum conf_type { T_STR, T_INT, T_BOOL, T_SIZE, T_LIST };
+enum conf_type { T_STR, T_INT, T_BOOL, T_SIZE, T_LIST, T_MULTI };
 
 struct conf_opt {
 	const char *name;
@@ -82,7 +82,11 @@ static const struct conf_opt opts[] = {
 	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,
 	  "directory for the spool, dead letters and chain state (mode 0700)", 0 },
 	{ "format", T_STR, O(format), "ndjson", 0, 0,
-	  "HTTPS payload: ndjson, elasticsearch or splunk-hec", 0 },
+	  "HTTPS payload: ndjson, elasticsearch (_bulk), splunk-hec, loki (push API) or otlp (OTLP/HTTP JSON logs)", 0 },
+	{ "schema", T_STR, O(schema), "native", 0, 0,
+	  "field names of each event for ndjson, elasticsearch and splunk-hec: native, ecs (auditbeat's names) or otel (OpenTelemetry's); ecs and otel keep the chained line in event.original", 0 },
+	{ "content_type", T_STR, O(content_type), "", 0, 0,
+	  "Content-Type of the requests (empty: the format's, application/x-ndjson for ndjson and elasticsearch, else application/json; Fluent Bit's http input needs application/json)", 0 },
 	{ "es_index", T_STR, O(es_index), "podtrail", 0, 0,
 	  "index name for the elasticsearch format", 0 },
 	{ "batch_events", T_INT, O(batch_events), "1000", 1, 1000000,
@@ -99,6 +103,12 @@ static const struct conf_opt opts[] = {
 	  "client key for mutual TLS (PEM, not readable by others)", 0 },
 	{ "token_file", T_STR, O(token_file), "", 0, 0,
 	  "file holding a bearer token (not readable by others)", 0 },
+	{ "basic_auth_file", T_STR, O(basic_auth_file), "", 0, 0,
+	  "file holding USER:PASSWORD for HTTP Basic authentication (not readable by others)", 0 },
+	{ "api_key_file", T_STR, O(api_key_file), "", 0, 0,
+	  "file holding an Elasticsearch API key (the encoded form), sent as Authorization: ApiKey (not readable by others)", 0 },
+	{ "header", T_MULTI, O(header), "", 0, 0,
+	  "an extra request header, Name: value (repeatable; one per line in the file)", 0 },
 	{ "hmac_key_file", T_STR, O(hmac_key_file), "", 0, 0,
 	  "key file for HMAC-SHA256 chain hashes (not readable by others)", 0 },
 	{ "allow_http", T_BOOL, O(allow_http), "no", 0, 0,
@@ -220,6 +230,22 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 		}
 		return 0;
 	}
+	case T_MULTI: {
+		struct conf_list *l = p;
+
+		/* the whole value, commas and all (a header value has them) */
+		if (*value == '\0')
+			return 0;
+		if (l->n == CONF_LIST_MAX) {
+			snprintf(err, errlen, "%s: more than %d entries", o->name,
+			    CONF_LIST_MAX);
+			return -1;
+		}
+		if ((l->v[l->n] = strdup(value)) == NULL)
+			goto nomem;
+		l->n++;
+		return 0;
+	}
 	case T_BOOL:
 		if (!strcmp(value, "yes") || !strcmp(value, "true") ||
 		    !strcmp(value, "1"))
@@ -287,7 +313,7 @@ static int
 check_secret(const char *key, const char *val, char *err, size_t errlen)
 {
 	static const char *const secrets[] = { "client_key", "token_file",
-	    "hmac_key_file" };
+	    "hmac_key_file", "basic_auth_file", "api_key_file" };
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
@@ -407,7 +433,8 @@ opt_equal(const struct conf_opt *o, const struct conf *a, const struct conf *b)
 	case T_INT:
 	case T_SIZE:
 		return *(const long long *)pa == *(const long long *)pb;
-	case T_LIST: {
+	case T_LIST:
+	case T_MULTI: {
 		const struct conf_list *la = pa, *lb = pb;
 
 		if (la->n != lb->n)
@@ -467,7 +494,7 @@ conf_free(struct conf *c)
 		if (opts[i].type == T_STR) {
 			free(*(char **)p);
 			*(char **)p = NULL;
-		} else if (opts[i].type == T_LIST) {
+		} else if (opts[i].type == T_LIST || opts[i].type == T_MULTI) {
 			struct conf_list *l = p;
 
 			for (int j = 0; j < l->n; j++)

@@ -423,7 +423,7 @@ vol_stats(void *arg, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "paths_in_volumes", (double)st->volumes);
 	cJSON_AddNumberToObject(obj, "cross_pod_events", (double)st->cross_pod);
 	cJSON_AddNumberToObject(obj, "mount_events", (double)st->mounts);
-	cJSON_AddNumberToObject(obj, "paths_ns_mismatch", (double)st->ns_mismatch);
+	cJSON_AddNumberToObject(obj, "paths_namespace_mismatch", (double)st->ns_mismatch);
 }
 
 const struct enrich_ops enrich_volume_ops = {

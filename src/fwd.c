@@ -14,12 +14,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -27,6 +29,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #ifdef HAVE_LIBDEFLATE
 #include <libdeflate.h>
 #endif
@@ -37,6 +42,7 @@
 #include "conf.h"
 #include "event.h"
 #include "fwd.h"
+#include "fwd_format.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -46,11 +52,16 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_S 600
+/* a batch held for a config error (401/403/404) is retried this slowly */
+#define HOLD_MIN_MS 5000
+#define HOLD_MAX_MS 300000
+/* how much of an answer is kept: its start, or a whole _bulk answer */
+#define RESP_KEEP 4096
+#define RESP_KEEP_BULK ((size_t)64 << 20)
 /* how long close() keeps sending before leaving the rest spooled */
 #define CLOSE_DRAIN_MS 5000
 #define MAX_SOCKS 8
 
-enum fwd_format { FMT_NDJSON, FMT_ES, FMT_SPLUNK };
 /* what the builder does: compress a sealed batch, or make a body */
 enum { JOB_NONE, JOB_SEAL, JOB_BODY };
 /* a segment's gzip'd text may not claim more (batch_bytes <= 1 GiB) */
@@ -59,7 +70,8 @@ enum { JOB_NONE, JOB_SEAL, JOB_BODY };
 struct fwd {
 	struct loop *loop;
 	char *url;
-	enum fwd_format fmt;
+	char *client_cert;	/* its path, to name it when it expires */
+	struct fwd_format fmt;
 	char *es_index;
 	char node[256];
 	long batch_events;
@@ -86,6 +98,13 @@ struct fwd {
 	int busy;
 	struct spool_seg seg;
 	struct buf raw, body, resp, plain, fmtbuf;
+	/* the lines of the request in flight (for per-item dead letters) */
+	struct buf sel;
+	/* a batch sent in parts after a 413: lines done, lines per part */
+	unsigned long long part_id;
+	size_t part_off, part_n, part_total, part_sent;
+	unsigned holds;		/* config errors (401/403/404) in a row */
+	int held;
 	/*
 	 * gzip (a tenth of an event's CPU) and the other formats run on a
 	 * helper thread off the loop, one job at a time; while a job is
@@ -121,7 +140,8 @@ struct fwd {
 	void *emit_arg;
 	/* counters */
 	unsigned long long sent_batches, sent_events, retries, dead_batches,
-	    dead_events, lost_events, http_bytes;
+	    dead_events, lost_events, http_bytes, config_errors,
+	    split_requests, dead_items, retried_items;
 };
 
 /* ---- policy (unit-tested) ------------------------------------------- */
@@ -135,29 +155,60 @@ fwd_classify(CURLcode res, long status)
 		return FWD_DONE;
 	if (status == 408 || status == 429 || status >= 500)
 		return FWD_RETRY;
+	/* a wrong URL or credential is the operator's to fix: hold it */
+	if (status == 401 || status == 403 || status == 404)
+		return FWD_HOLD;
+	if (status == 413)
+		return FWD_SPLIT;
 	if (status >= 400)
 		return FWD_DEAD;
 	/* 1xx/3xx: we follow no redirects; the operator must fix the URL */
 	return FWD_RETRY;
 }
 
-long
-fwd_backoff_ms(unsigned failures)
+/* d/2 .. d: jitter keeps a fleet of nodes from retrying in step */
+static long
+jitter(long d)
 {
-	long d = BACKOFF_MIN_MS;
 	unsigned r = 0;
 
-	for (unsigned i = 1; i < failures && d < BACKOFF_MAX_MS; i++)
-		d *= 2;
-	if (d > BACKOFF_MAX_MS)
-		d = BACKOFF_MAX_MS;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (unsigned)rand();
-	/* jitter keeps a fleet of nodes from retrying in step */
 	return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
 }
 
+static long
+doubling(long min, long max, unsigned n)
+{
+	long d = min;
+
+	for (unsigned i = 1; i < n && d < max; i++)
+		d *= 2;
+	return d > max ? max : d;
+}
+
+long
+fwd_backoff_ms(unsigned failures)
+{
+	return jitter(doubling(BACKOFF_MIN_MS, BACKOFF_MAX_MS, failures));
+}
+
+long
+fwd_hold_ms(unsigned holds)
+{
+	return jitter(doubling(HOLD_MIN_MS, HOLD_MAX_MS, holds));
+}
+
 /* ---- body formats --------------------------------------------------- */
+
+static void
+swap_buf(struct buf *a, struct buf *b)
+{
+	struct buf t = *a;
+
+	*a = *b;
+	*b = t;
+}
 
 /* "seq" of a serialized event: the chain appends it near the end. */
 static unsigned long long
@@ -177,55 +228,6 @@ line_seq(const char *line, size_t len)
 		p = q;
 	}
 	return hit ? strtoull(hit, NULL, 10) : 0;
-}
-
-/* Event time as epoch seconds, for Splunk HEC; 0 if absent. */
-static double
-line_time(const char *line)
-{
-	const char *t = strstr(line, "\"time\":\"");
-	struct tm tm = { 0 };
-	int ms = 0;
-
-	if (t == NULL || sscanf(t + 8, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ",
-	    &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-	    &tm.tm_sec, &ms) != 7)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (double)timegm(&tm) + ms / 1000.0;
-}
-
-/* raw (NDJSON lines) -> the payload format, into out. 0 or -1. */
-static int
-format_body(struct fwd *f, const struct buf *raw, struct buf *out)
-{
-	const char *p = raw->data, *end = raw->data + raw->len;
-
-	buf_reset(out);
-	if (f->fmt == FMT_NDJSON)
-		return buf_add(out, raw->data, raw->len);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *line = strndup(p, n);
-		int rc;
-
-		if (line == NULL)
-			return -1;
-		if (f->fmt == FMT_ES)
-			rc = buf_printf(out, "{\"index\":{\"_index\":\"%s\"}}\n"
-			    "%s\n", f->es_index, line);
-		else
-			rc = buf_printf(out, "{\"time\":%.3f,\"host\":\"%s\","
-			    "\"source\":\"podtrail\",\"sourcetype\":\"podtrail\","
-			    "\"event\":%s}\n", line_time(line), f->node, line);
-		free(line);
-		if (rc == -1)
-			return -1;
-		p += n + 1;
-	}
-	return 0;
 }
 
 /* A gzip member (what this version spools), or plain NDJSON? */
@@ -381,6 +383,7 @@ gzip_free(struct fwd *f)
 
 static void check_done(struct fwd *f);
 static void kick(struct fwd *f);
+static int check_client_cert(const char *path, struct log_rl *rl);
 static void send_raw(struct fwd *f);
 
 static void
@@ -477,8 +480,9 @@ resp_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct fwd *f = userp;
 
-	/* only the start matters (error text, ES "errors") */
-	if (f->resp.len < 4096)
+	/* the start (error text), or a whole _bulk answer (its items) */
+	if (f->resp.len < (f->fmt.fmt == FWD_FMT_ES ? RESP_KEEP_BULK :
+	    RESP_KEEP))
 		buf_add(&f->resp, p, size * n);
 	return size * n;
 }
@@ -499,59 +503,253 @@ schedule_retry(struct fwd *f, long ms)
 	loop_timer_arm(f->retry_timer, ms);
 }
 
+/*
+ * ": TEXT" from the start of the answer's body, control bytes made
+ * spaces, for the log (an aggregator's 500 or 400 often says why).
+ */
+static const char *
+resp_text(struct fwd *f, char *out, size_t outlen)
+{
+	size_t n = f->resp.len < 200 ? f->resp.len : 200, o = 2;
+
+	if (n == 0 || outlen < 8)
+		return "";
+	memcpy(out, ": ", 2);
+	for (size_t i = 0; i < n && o < outlen - 4; i++) {
+		unsigned char c = (unsigned char)f->resp.data[i];
+
+		out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	while (o > 2 && out[o - 1] == ' ')
+		o--;
+	if (n < f->resp.len)
+		out[o++] = '.', out[o++] = '.';
+	out[o] = '\0';
+	return o > 2 ? out : "";
+}
+
+/* Is a batch being sent in parts (after a 413)? */
+static int
+in_parts(const struct fwd *f)
+{
+	return f->part_id == f->seg.id && (f->part_n || f->part_off);
+}
+
+static void
+parts_reset(struct fwd *f)
+{
+	f->part_id = 0;
+	f->part_off = f->part_n = 0;
+}
+
+/* The line at p (up to end) and the next one's start. */
+static size_t
+line_len(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? (size_t)(nl - p) : (size_t)(end - p);
+}
+
+/*
+ * Set lines of the request just sent aside as a dead letter: those
+ * whose items[i] is FWD_ITEM_DEAD, or all when items is NULL. Returns
+ * how many.
+ */
+static size_t
+set_aside(struct fwd *f, const enum fwd_item *items)
+{
+	const char *p = f->sel.data, *end = f->sel.data + f->sel.len;
+	struct buf out = BUF_INIT;
+	unsigned long long first = 0, last = 0, n = 0;
+
+	for (size_t i = 0; p && p < end; i++) {
+		size_t ln = line_len(p, end);
+
+		if (items == NULL || items[i] == FWD_ITEM_DEAD) {
+			unsigned long long q = line_seq(p, ln);
+
+			if (buf_add(&out, p, ln) == -1 || buf_addc(&out, '\n') == -1)
+				break;
+			if (first == 0 || (q && q < first))
+				first = q;
+			if (q > last)
+				last = q;
+			n++;
+		}
+		p += ln + 1;
+	}
+	if (n)
+		spool_dead_add(f->spool, out.data, out.len, first, last, n);
+	buf_free(&out);
+	f->dead_events += n;
+	return n;
+}
+
+/*
+ * A 200 from _bulk still answers per document: stored (or stored
+ * before: 409 to our create), retryable (429, 5xx: the whole request
+ * goes again, the stored ones answer 409), or refused (set aside one
+ * by one, the rest of the batch is delivered).
+ */
+static enum fwd_verdict
+bulk_answer(struct fwd *f)
+{
+	static struct log_rl rl_retry, rl_dead, rl_odd;
+	enum fwd_item *items = NULL;
+	size_t n = f->part_sent, retry = 0, dead = 0;
+	char why[256] = "";
+	enum fwd_verdict v = FWD_DONE;
+
+	if (f->resp.data && strstr(f->resp.data, "\"errors\":false"))
+		return FWD_DONE;
+	if (n == 0 || (items = calloc(n, sizeof(*items))) == NULL ||
+	    fwd_format_bulk_items(f->resp.data ? f->resp.data : "", f->resp.len,
+	    n, items, why, sizeof(why)) == -1) {
+		log_warnx_rl(&rl_odd, "_bulk answer does not list the %zu items "
+		    "sent; will retry the batch", n);
+		free(items);
+		return FWD_RETRY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		retry += items[i] == FWD_ITEM_RETRY;
+		dead += items[i] == FWD_ITEM_DEAD;
+	}
+	if (retry) {
+		f->retried_items += retry;
+		log_warnx_rl(&rl_retry, "_bulk: %zu of %zu items must be "
+		    "retried (429/5xx); resending the batch (stored items "
+		    "answer 409)", retry, n);
+		v = FWD_RETRY;
+	} else if (dead) {
+		set_aside(f, items);
+		f->dead_items += dead;
+		log_warnx_rl(&rl_dead, "_bulk: %zu of %zu items refused%s%s; "
+		    "moved to the dead-letter directory, the rest delivered",
+		    dead, n, *why ? ": " : "", why);
+	}
+	free(items);
+	return v;
+}
+
+/* The request (all or part of f->seg) was delivered: go on. */
+static void
+delivered(struct fwd *f, size_t dead)
+{
+	f->failures = 0;
+	f->holds = 0;
+	f->held = 0;
+	f->sent_events += f->part_sent > dead ? f->part_sent - dead : 0;
+	if (in_parts(f)) {
+		f->part_off += f->part_sent;
+		if (f->part_off < f->part_total) {
+			/* the next part: the segment is read again */
+			spool_unpin(f->spool);
+			loop_timer_arm(f->retry_timer, 0);	/* not recursively */
+			return;
+		}
+		parts_reset(f);
+	}
+	f->sent_batches++;
+	/*
+	 * Only a delivered report retires the losses it told of: a
+	 * spooled one can still be evicted by the cap, oldest first.
+	 */
+	if (f->report_seq && f->seg.last_seq >= f->report_seq) {
+		memset(&f->unreported, 0, sizeof(f->unreported));
+		f->report_seq = 0;
+	}
+	spool_remove(f->spool, f->seg.id);
+	kick(f);
+}
+
 /* A request finished: act on the verdict. */
 static void
 finished(struct fwd *f, CURLcode res)
 {
-	static struct log_rl rl_net, rl_http, rl_dead;
+	static struct log_rl rl_net, rl_http, rl_dead, rl_hold, rl_split, rl_cert;
 	enum fwd_verdict v;
 	long status = 0;
 	curl_off_t retry_after = 0;
+	char why[256];
+	size_t dead = f->dead_events;
 
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(f->multi, f->easy);
 	f->busy = 0;
 	v = fwd_classify(res, status);
-	/* Elasticsearch reports per-document failures inside a 200 */
-	if (v == FWD_DONE && f->fmt == FMT_ES && f->resp.data &&
-	    strstr(f->resp.data, "\"errors\":true"))
-		v = FWD_DEAD;
+	if (v == FWD_DONE && f->fmt.fmt == FWD_FMT_ES)
+		v = bulk_answer(f);
 	switch (v) {
 	case FWD_DONE:
-		f->failures = 0;
-		f->sent_batches++;
-		f->sent_events += f->seg.events;
-		/*
-		 * Only a delivered report retires the losses it told of: a
-		 * spooled one can still be evicted by the cap, oldest first.
-		 */
-		if (f->report_seq && f->seg.last_seq >= f->report_seq) {
-			memset(&f->unreported, 0, sizeof(f->unreported));
-			f->report_seq = 0;
+		delivered(f, (size_t)(f->dead_events - dead));
+		return;
+	case FWD_SPLIT:
+		if (f->part_sent > 1 || (f->part_sent == 0 && f->seg.events > 1)) {
+			size_t n = f->part_sent ? f->part_sent :
+			    (size_t)f->seg.events;
+
+			f->part_id = f->seg.id;
+			f->part_n = (n + 1) / 2;
+			f->split_requests++;
+			log_warnx_rl(&rl_split, "aggregator answered HTTP 413 "
+			    "(%zu events too large)%s; sending them in parts of "
+			    "%zu", n, resp_text(f, why, sizeof(why)), f->part_n);
+			spool_unpin(f->spool);
+			loop_timer_arm(f->retry_timer, 0);
+			return;
 		}
-		spool_remove(f->spool, f->seg.id);
+		/* one event alone is too large: it alone is set aside */
+		log_warnx_rl(&rl_dead, "aggregator refused one event as too "
+		    "large (HTTP 413)%s; moved to the dead-letter directory",
+		    resp_text(f, why, sizeof(why)));
+		f->dead_batches++;
+		if (in_parts(f) && f->sel.len) {
+			set_aside(f, NULL);
+			delivered(f, 1);
+			return;
+		}
+		f->dead_events += f->seg.events;
+		parts_reset(f);
+		spool_dead(f->spool, f->seg.id);
 		kick(f);
 		return;
 	case FWD_DEAD:
 		log_warnx_rl(&rl_dead, "aggregator refused a batch of %llu "
-		    "events (HTTP %ld); moved to the dead-letter directory",
-		    f->seg.events, status);
+		    "events (HTTP %ld%s); moved to the dead-letter directory",
+		    f->seg.events, status, resp_text(f, why, sizeof(why)));
 		f->dead_batches++;
 		f->dead_events += f->seg.events;
+		parts_reset(f);
 		spool_dead(f->spool, f->seg.id);
 		kick(f);
+		return;
+	case FWD_HOLD:
+		spool_unpin(f->spool);
+		f->holds++;
+		f->config_errors++;
+		f->held = 1;
+		log_errx_rl(&rl_hold, "aggregator answered HTTP %ld%s: check "
+		    "the output URL and the credentials; %zu batches (%llu "
+		    "bytes) are kept in the spool, retried every few minutes",
+		    status, resp_text(f, why, sizeof(why)),
+		    spool_segments(f->spool), spool_bytes(f->spool));
+		schedule_retry(f, fwd_hold_ms(f->holds));
 		return;
 	case FWD_RETRY:
 		break;
 	}
 	spool_unpin(f->spool);
 	f->failures++;
-	if (res != CURLE_OK)
+	if (res != CURLE_OK) {
 		log_warnx_rl(&rl_net, "sending to aggregator: %s; will retry",
 		    f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
-	else
-		log_warnx_rl(&rl_http, "aggregator answered HTTP %ld; will "
-		    "retry", status);
+		/* a TLS alert does not say that our certificate expired */
+		if (f->client_cert)
+			check_client_cert(f->client_cert, &rl_cert);
+	} else if (status < 200 || status >= 300)	/* else bulk_answer said */
+		log_warnx_rl(&rl_http, "aggregator answered HTTP %ld%s; will "
+		    "retry", status, resp_text(f, why, sizeof(why)));
 	if (status == 429 && curl_easy_getinfo(f->easy, CURLINFO_RETRY_AFTER,
 	    &retry_after) == CURLE_OK && retry_after > 0) {
 		if (retry_after > RETRY_AFTER_MAX_S)
@@ -594,19 +792,68 @@ kick(struct fwd *f)
  * f->raw (a segment as spooled) -> f->body in the payload format. 0,
  * -1 (out of memory: retry) or -2 (not a valid segment).
  */
+static size_t
+count_lines(const struct buf *b)
+{
+	size_t n = 0;
+
+	for (const char *p = b->data, *end = b->data + b->len; p && p < end;) {
+		size_t ln = line_len(p, end);
+
+		n += ln > 0;
+		p += ln + 1;
+	}
+	return n;
+}
+
+/* Lines [off, off + n) of nd (n 0: to the end) -> out. */
+static int
+select_lines(const struct buf *nd, size_t off, size_t n, struct buf *out)
+{
+	const char *p = nd->data, *end = nd->data + nd->len;
+	size_t i = 0;
+
+	buf_reset(out);
+	for (; p && p < end; p += line_len(p, end) + 1) {
+		size_t ln = line_len(p, end);
+
+		if (ln == 0)
+			continue;
+		if (i >= off && (n == 0 || i < off + n) &&
+		    (buf_add(out, p, ln) == -1 || buf_addc(out, '\n') == -1))
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
 static int
 build_body(struct fwd *f)
 {
-	const struct buf *nd = &f->raw;
+	struct buf *nd = &f->raw;
 	int rc;
 
+	buf_reset(&f->sel);
 	if (is_gzip(&f->raw)) {
 		if ((rc = gunzip_buf(f, &f->raw, &f->plain)) != 0)
 			return rc;
 		nd = &f->plain;
 	}
-	if (f->fmt != FMT_NDJSON) {
-		if (format_body(f, nd, &f->fmtbuf) == -1)
+	/* what the request holds stays in sel until its answer */
+	f->part_total = count_lines(nd);
+	if (in_parts(f)) {
+		if (select_lines(nd, f->part_off, f->part_n, &f->sel) == -1)
+			return -1;
+	} else if (nd == &f->plain) {
+		swap_buf(&f->sel, &f->plain);
+	} else if (buf_add(&f->sel, nd->data, nd->len) == -1) {
+		return -1;
+	}
+	f->part_sent = count_lines(&f->sel);
+	nd = &f->sel;
+	if (!fwd_format_is_plain(&f->fmt)) {
+		if (fwd_format_body(&f->fmt, nd->data ? nd->data : "", nd->len,
+		    &f->fmtbuf) == -1)
 			return -1;
 		nd = &f->fmtbuf;
 	}
@@ -759,22 +1006,17 @@ start_job(struct fwd *f, int job)
 	f->job = job;
 }
 
-static void
-swap_buf(struct buf *a, struct buf *b)
-{
-	struct buf t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
 /* Send f->raw, the pinned segment f->seg. */
 static void
 send_raw(struct fwd *f)
 {
 	f->busy = 1;
-	if (f->fmt == FMT_NDJSON && is_gzip(&f->raw)) {
+	if (f->part_id && f->part_id != f->seg.id)
+		parts_reset(f);	/* that batch was dropped for space */
+	if (fwd_format_is_plain(&f->fmt) && is_gzip(&f->raw) && !in_parts(f)) {
 		swap_buf(&f->raw, &f->body);	/* the segment is the body */
+		buf_reset(&f->sel);
+		f->part_sent = (size_t)f->seg.events;
 		body_built(f, 0);
 		return;
 	}
@@ -804,6 +1046,7 @@ body_built(struct fwd *f, int rc)
 		return;
 	}
 	f->errbuf[0] = '\0';
+	buf_reset(&f->resp);
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.data);
 	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)f->body.len);
@@ -1026,17 +1269,177 @@ check_private(const char *path)
 	return 0;
 }
 
+/* Append "Name: value" to the request headers. 0 or -1. */
+static int
+add_header(struct fwd *f, const char *h)
+{
+	struct curl_slist *l = curl_slist_append(f->headers, h);
+
+	if (l == NULL)
+		return -1;
+	f->headers = l;
+	return 0;
+}
+
+/*
+ * header = Name: value: a token name, a colon, a value, no line
+ * breaks; not one podtrail sets itself (two would be sent, or, with
+ * curl, "Name:" alone would remove ours), nor a second Authorization.
+ */
+static int
+check_header(const char *h, int have_auth)
+{
+	static const char *const ours[] = { "Content-Type", "Content-Encoding",
+	    "Content-Length", "Transfer-Encoding", "Host" };
+	size_t n = strcspn(h, ":");
+	const char *v = h + n + (h[n] == ':');
+
+	if (n == 0 || h[n] != ':' || strpbrk(h, "\r\n") ||
+	    strspn(h, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n || v[strspn(v, " \t")] == '\0') {
+		log_warnx("header: '%s' is not 'Name: value'", h);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strlen(ours[i]) == n && strncasecmp(h, ours[i], n) == 0) {
+			log_warnx("header: podtrail sets %s itself%s", ours[i],
+			    i == 0 ? " (see content_type)" : "");
+			return -1;
+		}
+	if (have_auth && n == 13 && strncasecmp(h, "Authorization", n) == 0) {
+		log_warnx("header: Authorization is set by token_file, "
+		    "basic_auth_file or api_key_file already");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Authorization from token_file (Bearer, or Splunk for HEC),
+ * basic_auth_file (USER:PASSWORD) or api_key_file (Elastic ApiKey):
+ * at most one. Secrets live only in this header, never in a log.
+ */
+static int
+add_auth(struct fwd *f, const struct conf *c)
+{
+	const char *file = NULL, *scheme = NULL;
+	unsigned char *sec = NULL;
+	size_t len = 0;
+	struct buf h = BUF_INIT;
+	int rc = -1, n = !!*c->token_file + !!*c->basic_auth_file +
+	    !!*c->api_key_file;
+
+	if (n > 1) {
+		log_warnx("token_file, basic_auth_file and api_key_file: give "
+		    "one of them");
+		return -1;
+	}
+	if (*c->token_file) {
+		file = c->token_file;
+		scheme = f->fmt.fmt == FWD_FMT_SPLUNK ? "Splunk" : "Bearer";
+	} else if (*c->api_key_file) {
+		file = c->api_key_file;
+		scheme = "ApiKey";
+	} else if (*c->basic_auth_file) {
+		file = c->basic_auth_file;
+		scheme = "Basic";
+	}
+	if (file == NULL)
+		return 0;
+	if ((sec = chain_read_secret(file, &len)) == NULL)
+		goto cleanup;
+	if (len == 0 || memchr(sec, '\n', len) || memchr(sec, '\r', len)) {
+		log_warnx("%s: must hold one line", file);
+		goto cleanup;
+	}
+	if (strcmp(scheme, "Basic") == 0) {
+		char *b64;
+		size_t bl = 4 * ((len + 2) / 3) + 1;
+
+		if (!memchr(sec, ':', len)) {
+			log_warnx("%s: must hold USER:PASSWORD", file);
+			goto cleanup;
+		}
+		if ((b64 = malloc(bl)) == NULL)
+			goto cleanup;
+		EVP_EncodeBlock((unsigned char *)b64, sec, (int)len);
+		rc = buf_printf(&h, "Authorization: Basic %s", b64);
+		memset(b64, 0, bl);
+		free(b64);
+		if (rc == -1)
+			goto cleanup;
+		rc = -1;
+	} else if (buf_printf(&h, "Authorization: %s %s", scheme,
+	    (char *)sec) == -1) {
+		goto cleanup;
+	}
+	rc = add_header(f, h.data);
+cleanup:
+	if (sec) {
+		memset(sec, 0, len);
+		free(sec);
+	}
+	if (h.data)
+		memset(h.data, 0, h.len);
+	buf_free(&h);
+	return rc;
+}
+
+/*
+ * A client certificate that has expired (or is not yet valid) makes
+ * every handshake fail with an alert that names neither: look at it.
+ * 0 valid, 1 expired, 2 not valid yet, -1 unreadable.
+ */
+static int
+cert_state(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	X509 *x = fp ? PEM_read_X509(fp, NULL, NULL, NULL) : NULL;
+	int st = -1;
+
+	if (x != NULL)
+		st = X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? 1 :
+		    X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ? 2 : 0;
+	X509_free(x);
+	if (fp)
+		fclose(fp);
+	return st;
+}
+
+/* Say what is wrong with client_cert, if anything. 1 if it is. */
+static int
+check_client_cert(const char *path, struct log_rl *rl)
+{
+	static struct log_rl once;
+
+	switch (cert_state(path)) {
+	case 1:
+		log_errx_rl(rl ? rl : &once, "client_cert %s has expired: the "
+		    "aggregator refuses the connection; events stay spooled "
+		    "until it is renewed", path);
+		return 1;
+	case 2:
+		log_errx_rl(rl ? rl : &once, "client_cert %s is not valid yet "
+		    "(check the clock); events stay spooled", path);
+		return 1;
+	case -1:
+		log_warnx_rl(rl ? rl : &once, "client_cert %s: cannot read a PEM "
+		    "certificate", path);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 setup_easy(struct fwd *f, const struct conf *c)
 {
-	unsigned char *token = NULL;
-	size_t toklen = 0;
 	struct buf h = BUF_INIT;
-	struct curl_slist *l;
 	int rc = -1;
 
-	if ((f->easy = curl_easy_init()) == NULL)
+	if ((f->easy = curl_easy_init()) == NULL) {
+		log_warnx("curl_easy_init failed");
 		goto cleanup;
+	}
 	curl_easy_setopt(f->easy, CURLOPT_URL, f->url);
 	curl_easy_setopt(f->easy, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
@@ -1058,36 +1461,57 @@ setup_easy(struct fwd *f, const struct conf *c)
 		}
 		if (check_private(c->client_key) == -1)
 			goto cleanup;
+		if ((f->client_cert = strdup(c->client_cert)) == NULL)
+			goto cleanup;
+		check_client_cert(f->client_cert, NULL);
 		curl_easy_setopt(f->easy, CURLOPT_SSLCERT, c->client_cert);
 		curl_easy_setopt(f->easy, CURLOPT_SSLKEY, c->client_key);
 	}
-	if ((l = curl_slist_append(NULL, f->fmt == FMT_NDJSON ?
-	    "Content-Type: application/x-ndjson" :
-	    "Content-Type: application/json")) == NULL)
+	if (*c->content_type && (strpbrk(c->content_type, "\r\n") ||
+	    !strchr(c->content_type, '/'))) {
+		log_warnx("content_type: '%s' is not a media type",
+		    c->content_type);
 		goto cleanup;
-	f->headers = l;
-	if ((l = curl_slist_append(f->headers, "Content-Encoding: gzip")) == NULL)
+	}
+	if (buf_printf(&h, "Content-Type: %s", *c->content_type ?
+	    c->content_type : fwd_format_content_type(&f->fmt)) == -1 ||
+	    add_header(f, h.data) == -1 ||
+	    add_header(f, "Content-Encoding: gzip") == -1)
 		goto cleanup;
-	/* never log the token: it only ever lives in this header */
-	if (*c->token_file) {
-		if ((token = chain_read_secret(c->token_file, &toklen)) == NULL)
+	/*
+	 * Splunk HEC with indexer acknowledgment refuses a request without
+	 * a channel (400, "Data channel is missing"); without it, HEC
+	 * ignores the header. One random channel per run.
+	 */
+	if (f->fmt.fmt == FWD_FMT_SPLUNK) {
+		unsigned char u[16];
+
+		if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
+			log_warn("getrandom");
 			goto cleanup;
-		if (buf_printf(&h, "Authorization: %s %s", f->fmt == FMT_SPLUNK ?
-		    "Splunk" : "Bearer", (char *)token) == -1 ||
-		    curl_slist_append(f->headers, h.data) == NULL)
+		}
+		u[6] = (u[6] & 0x0f) | 0x40;	/* a version 4 UUID */
+		u[8] = (u[8] & 0x3f) | 0x80;
+		buf_reset(&h);
+		if (buf_adds(&h, "X-Splunk-Request-Channel: ") == -1)
+			goto cleanup;
+		for (int i = 0; i < 16; i++)
+			if (buf_printf(&h, "%s%02x", i == 4 || i == 6 || i == 8 ||
+			    i == 10 ? "-" : "", u[i]) == -1)
+				goto cleanup;
+		if (add_header(f, h.data) == -1)
 			goto cleanup;
 	}
+	for (int i = 0; i < c->header.n; i++)
+		if (check_header(c->header.v[i], *c->token_file ||
+		    *c->basic_auth_file || *c->api_key_file) == -1 ||
+		    add_header(f, c->header.v[i]) == -1)
+			goto cleanup;
+	if (add_auth(f, c) == -1)
+		goto cleanup;
 	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->headers);
 	rc = 0;
 cleanup:
-	if (rc == -1 && f->easy == NULL)
-		log_warnx("curl_easy_init failed");
-	if (token) {
-		memset(token, 0, toklen);
-		free(token);
-	}
-	if (h.data)
-		memset(h.data, 0, h.len);
 	buf_free(&h);
 	return rc;
 }
@@ -1117,18 +1541,16 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		snprintf(f->node, sizeof(f->node), "%s", c->node);
 	else if (gethostname(f->node, sizeof(f->node) - 1) == -1)
 		snprintf(f->node, sizeof(f->node), "unknown");
-	if (!strcmp(c->format, "ndjson"))
-		f->fmt = FMT_NDJSON;
-	else if (!strcmp(c->format, "elasticsearch"))
-		f->fmt = FMT_ES;
-	else if (!strcmp(c->format, "splunk-hec"))
-		f->fmt = FMT_SPLUNK;
-	else {
-		log_warnx("format: '%s' is not ndjson, elasticsearch or "
-		    "splunk-hec", c->format);
-		goto err;
+	{
+		char err[256];
+
+		if (fwd_format_init(&f->fmt, c->format, c->schema, err,
+		    sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			goto err;
+		}
 	}
-	if (f->fmt == FMT_ES && strpbrk(c->es_index, "\"\\ ,*?<>|/#")) {
+	if (f->fmt.fmt == FWD_FMT_ES && strpbrk(c->es_index, "\"\\ ,*?<>|/#")) {
 		log_warnx("es_index: '%s' is not a valid index name", c->es_index);
 		goto err;
 	}
@@ -1146,6 +1568,8 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		log_warn("output");
 		goto err;
 	}
+	f->fmt.es_index = f->es_index;
+	f->fmt.node = f->node;
 	if (setup_easy(f, c) == -1)
 		goto err;
 	if ((f->multi = curl_multi_init()) == NULL) {
@@ -1255,11 +1679,13 @@ fwd_close(void *ctx)
 	buf_free(&f->zgz);
 	buf_free(&f->plain);
 	buf_free(&f->fmtbuf);
+	buf_free(&f->sel);
 	buf_free(&f->raw);
 	buf_free(&f->body);
 	buf_free(&f->resp);
 	gzip_free(f);
 	free(f->url);
+	free(f->client_cert);
 	free(f->es_index);
 	free(f);
 	return rc;
@@ -1277,6 +1703,14 @@ fwd_stats(void *ctx, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "fwd_dead_events", (double)f->dead_events);
 	cJSON_AddNumberToObject(obj, "fwd_lost_events", (double)f->lost_events);
 	cJSON_AddNumberToObject(obj, "fwd_http_bytes", (double)f->http_bytes);
+	cJSON_AddNumberToObject(obj, "fwd_config_errors",
+	    (double)f->config_errors);
+	cJSON_AddNumberToObject(obj, "fwd_held", (double)f->held);
+	cJSON_AddNumberToObject(obj, "fwd_split_requests",
+	    (double)f->split_requests);
+	cJSON_AddNumberToObject(obj, "fwd_dead_items", (double)f->dead_items);
+	cJSON_AddNumberToObject(obj, "fwd_retried_items",
+	    (double)f->retried_items);
 	cJSON_AddNumberToObject(obj, "spool_batches",
 	    (double)spool_segments(f->spool));
 	cJSON_AddNumberToObject(obj, "spool_bytes", (double)spool_bytes(f->spool));
@@ -1292,6 +1726,23 @@ fwd_reconfigure(void *ctx, const struct conf *c)
 	f->batch_age_ms = (long)c->batch_age_ms;
 	/* the next request uses it; one in flight keeps its own */
 	f->timeout_ms = (long)c->timeout_ms;
+}
+
+int
+fwd_requeue_dead(const char *state_dir)
+{
+	struct spool *s = spool_open(state_dir, LLONG_MAX, 0);
+	unsigned long long segs = 0, events = 0;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = spool_requeue_dead(s, &segs, &events);
+	printf("podtrail: %llu dead-letter batches (%llu events) moved back "
+	    "to %s/spool; they are sent at the next start\n", segs, events,
+	    state_dir);
+	spool_close(s);
+	return rc;
 }
 
 const struct output_ops fwd_https_ops = {

@@ -86,8 +86,9 @@ fatalx(const char *fmt, ...)
 
 #define LOG_RL_INTERVAL_MS 10000
 
-void
-log_warnx_rl(struct log_rl *rl, const char *fmt, ...)
+/* May a rate-limited message at this call site go out now? */
+static int
+rl_pass(struct log_rl *rl)
 {
 	struct timespec ts;
 	long long now;
@@ -96,12 +97,35 @@ log_warnx_rl(struct log_rl *rl, const char *fmt, ...)
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (rl->last_ms && now - rl->last_ms < LOG_RL_INTERVAL_MS) {
 		rl->suppressed++;
-		return;
+		return 0;
 	}
 	rl->last_ms = now;
-	LOG_BODY(LOG_LVL_WARN, 0);
+	return 1;
+}
+
+static void
+rl_done(struct log_rl *rl)
+{
 	if (rl->suppressed) {
 		log_warnx("(previous message repeated %lu times)", rl->suppressed);
 		rl->suppressed = 0;
 	}
+}
+
+void
+log_warnx_rl(struct log_rl *rl, const char *fmt, ...)
+{
+	if (!rl_pass(rl))
+		return;
+	LOG_BODY(LOG_LVL_WARN, 0);
+	rl_done(rl);
+}
+
+void
+log_errx_rl(struct log_rl *rl, const char *fmt, ...)
+{
+	if (!rl_pass(rl))
+		return;
+	LOG_BODY(LOG_LVL_ERR, 0);
+	rl_done(rl);
 }

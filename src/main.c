@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "event.h"
+#include "fwd.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -209,6 +210,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		conf_free(&c);
 		return EXIT_USAGE;
+	}
+	if (check_only == CLI_REQUEUE_DEAD) {
+		/* the operator fixed what made the aggregator refuse them */
+		rc = fwd_requeue_dead(c.state_dir) == 0 ? 0 : 1;
+		conf_free(&c);
+		return rc;
 	}
 	if (check_only) {
 		printf("configuration OK\n");

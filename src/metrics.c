@@ -66,9 +66,14 @@ add_sample(struct buf *b, const char *name, const char *label,
 	return buf_printf(b, " %.17g\n", v);
 }
 
+/* HELP and TYPE: promtool check metrics refuses a family without HELP */
 static int
 add_type(struct buf *b, const char *name)
 {
+	if (buf_adds(b, "# HELP podtrail_") == -1 || add_name(b, name) == -1 ||
+	    buf_adds(b, " podtrail's ") == -1 || add_name(b, name) == -1 ||
+	    buf_adds(b, " (see podtrail(8))\n") == -1)
+		return -1;
 	if (buf_adds(b, "# TYPE podtrail_") == -1 || add_name(b, name) == -1)
 		return -1;
 	return buf_adds(b, " untyped\n");

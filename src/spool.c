@@ -193,6 +193,32 @@ drop_oldest(struct spool *s, struct spool_loss *loss)
 	return -1;
 }
 
+/* tmp written, fsync'd, renamed to path. 0, or -1 (errno set). */
+static int
+write_durably(const char *tmp, const char *path, const char *data,
+    size_t len)
+{
+	int fd, e;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    == -1)
+		return -1;
+	if (fd_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		goto err;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		e = errno;
+		goto err;
+	}
+	return 0;
+err:
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
 int
 spool_append(struct spool *s, const char *data, size_t len,
     unsigned long long first_seq, unsigned long long last_seq,
@@ -201,7 +227,6 @@ spool_append(struct spool *s, const char *data, size_t len,
 	static struct log_rl rl_cap, rl_io;
 	struct spool_seg g = { s->next_id, first_seq, last_seq, events, len };
 	char tmp[4500], path[4400];
-	int fd = -1;
 
 	while (over_limits(s, len))
 		if (drop_oldest(s, loss) == -1)
@@ -214,17 +239,7 @@ spool_append(struct spool *s, const char *data, size_t len,
 	}
 	seg_path(s, s->dir, &g, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    == -1)
-		goto io;
-	if (fd_write_all(fd, data, len) == -1 || fsync(fd) == -1)
-		goto io;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto io;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (write_durably(tmp, path, data, len) == -1)
 		goto io;
 	if (seg_push(s, &g) == -1) {
 		/* on disk but unindexed: the next start picks it up */
@@ -235,9 +250,6 @@ spool_append(struct spool *s, const char *data, size_t len,
 io:
 	log_warnx_rl(&rl_io, "spool %s: %s; dropping a batch of %llu events",
 	    tmp, strerror(errno), events);
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
 lost:
 	loss_add(loss, &g);
 	return -1;
@@ -333,6 +345,89 @@ spool_dead(struct spool *s, unsigned long long id)
 		return -1;
 	}
 	return 0;
+}
+
+int
+spool_dead_add(struct spool *s, const char *data, size_t len,
+    unsigned long long first_seq, unsigned long long last_seq,
+    unsigned long long events)
+{
+	struct spool_seg g = { s->next_id++, first_seq, last_seq, events, len };
+	char tmp[4500], path[4400];
+
+	seg_path(s, s->dead, &g, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write_durably(tmp, path, data, len) == -1) {
+		log_warn("dead letter %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_requeue_dead(struct spool *s, unsigned long long *segs,
+    unsigned long long *events)
+{
+	struct spool_seg *dead = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d = opendir(s->dead);
+	struct dirent *de;
+	int rc = -1;
+
+	*segs = *events = 0;
+	if (d == NULL) {
+		log_warn("%s", s->dead);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct spool_seg g = { 0 };
+		int end = 0;
+
+		if (sscanf(de->d_name, "%llu-%llu-%llu-%llu.seg%n", &g.id,
+		    &g.first_seq, &g.last_seq, &g.events, &end) != 4 ||
+		    de->d_name[end] != '\0')
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct spool_seg *p = realloc(dead, nc * sizeof(*p));
+
+			if (p == NULL) {
+				log_warn("requeue");
+				goto cleanup;
+			}
+			dead = p;
+			cap = nc;
+		}
+		dead[n++] = g;
+	}
+	if (n)
+		qsort(dead, n, sizeof(*dead), seg_cmp);
+	/* oldest first, behind what is spooled, each under a new id */
+	for (size_t i = 0; i < n; i++) {
+		struct spool_seg g = dead[i];
+		char from[4400], to[4400];
+		struct stat st;
+
+		seg_path(s, s->dead, &dead[i], from, sizeof(from));
+		g.id = s->next_id;
+		seg_path(s, s->dir, &g, to, sizeof(to));
+		if (stat(from, &st) == -1 || rename(from, to) == -1) {
+			log_warn("moving %s to %s", from, to);
+			goto cleanup;
+		}
+		g.bytes = (size_t)st.st_size;
+		if (seg_push(s, &g) == -1) {
+			log_warn("requeue");
+			goto cleanup;
+		}
+		(*segs)++;
+		*events += g.events;
+	}
+	rc = 0;
+cleanup:
+	closedir(d);
+	free(dead);
+	return rc;
 }
 
 size_t

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "chain.h"
 #include "log.h"
+#include "unwrap.h"
 #include "verify.h"
 
 /* items listed per kind in the report; all are counted */
@@ -196,7 +197,7 @@ verify_file(struct verify *v, FILE *fp, const char *name)
 	int rc = 0;
 
 	while ((n = getline(&line, &cap, fp)) != -1) {
-		if (verify_line(v, line, (size_t)n, name, ++lineno) == -1) {
+		if (unwrap_verify(v, line, (size_t)n, name, ++lineno) == -1) {
 			rc = -1;
 			break;
 		}

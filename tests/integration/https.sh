@@ -176,3 +176,34 @@ no_busy_loop() {
 }
 # recv_requests STATUS: requests the receiver logged with that status
 recv_requests() { awk -v s="$1" '$1 == s { n++ } END { print n + 0 }' "$RECV_LOG" 2>/dev/null; }
+
+# losses_reported: every seq missing from the store (there must be
+# some) is covered by a spool_full podtrail_loss event, whose counts
+# add up to at least what is missing
+losses_reported() {
+	"$PYTHON3" - "$RECV_STORE" <<'PY' || fail "a loss went unreported"
+import json, sys
+seqs, ranges, audit, lost = set(), [], 0, 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    seqs.add(e["seq"])
+    if e["type"] == "podtrail_loss" and e.get("cause") == "spool_full":
+        ranges.append((e["lost_first_seq"], e["lost_last_seq"]))
+        lost += e["lost_events"]
+    elif e["type"] == "audit":
+        audit += 1
+missing = set(range(1, max(seqs) + 1)) - seqs
+uncovered = [s for s in missing if not any(a <= s <= b for a, b in ranges)]
+print("# stored %d events (%d audit), %d seqs missing, "
+      "%d reported lost in %d loss events" %
+      (len(seqs), audit, len(missing), lost, len(ranges)))
+if not missing:
+    sys.exit("nothing was lost: the disk never filled?")
+# reports repeat earlier losses until one of them is delivered, so the
+# sum may exceed what is missing; it may never fall short
+if lost < len(missing):
+    sys.exit("%d seqs missing but %d reported lost" % (len(missing), lost))
+if uncovered:
+    sys.exit("missing seqs not covered by a podtrail_loss: %s" % uncovered[:10])
+PY
+}

@@ -16,8 +16,12 @@ START_TEST(classify)
 	ck_assert_int_eq(fwd_classify(CURLE_OK, 500), FWD_RETRY);
 	ck_assert_int_eq(fwd_classify(CURLE_OK, 503), FWD_RETRY);
 	ck_assert_int_eq(fwd_classify(CURLE_OK, 400), FWD_DEAD);
-	ck_assert_int_eq(fwd_classify(CURLE_OK, 401), FWD_DEAD);
-	ck_assert_int_eq(fwd_classify(CURLE_OK, 413), FWD_DEAD);
+	ck_assert_int_eq(fwd_classify(CURLE_OK, 409), FWD_DEAD);
+	/* config errors hold the spool; too large is split */
+	ck_assert_int_eq(fwd_classify(CURLE_OK, 401), FWD_HOLD);
+	ck_assert_int_eq(fwd_classify(CURLE_OK, 403), FWD_HOLD);
+	ck_assert_int_eq(fwd_classify(CURLE_OK, 404), FWD_HOLD);
+	ck_assert_int_eq(fwd_classify(CURLE_OK, 413), FWD_SPLIT);
 	ck_assert_int_eq(fwd_classify(CURLE_COULDNT_CONNECT, 0), FWD_RETRY);
 	ck_assert_int_eq(fwd_classify(CURLE_PEER_FAILED_VERIFICATION, 0),
 	    FWD_RETRY);
@@ -37,10 +41,15 @@ START_TEST(backoff_grows_with_jitter_and_caps)
 		ck_assert_int_ge(d, full / 2);
 		ck_assert_int_le(d, full);
 	}
+	/* held batches: 5 s doubling to 5 min */
+	ck_assert_int_ge(fwd_hold_ms(1), HOLD_MIN_MS / 2);
+	ck_assert_int_le(fwd_hold_ms(1), HOLD_MIN_MS);
+	ck_assert_int_ge(fwd_hold_ms(30), HOLD_MAX_MS / 2);
+	ck_assert_int_le(fwd_hold_ms(30), HOLD_MAX_MS);
 }
 END_TEST
 
-START_TEST(seq_and_time_from_lines)
+START_TEST(seq_from_lines)
 {
 	const char *l = "{\"type\":\"audit\",\"time\":\"2023-11-14T22:13:20.250Z\","
 	    "\"argv\":[\"\\\"seq\\\":9\"],\"stream\":\"n/x\",\"seq\":1234,"
@@ -48,29 +57,23 @@ START_TEST(seq_and_time_from_lines)
 
 	ck_assert_uint_eq(line_seq(l, strlen(l)), 1234);
 	ck_assert_uint_eq(line_seq("{}", 2), 0);
-	ck_assert(line_time(l) == 1700000000.25);
 }
 END_TEST
 
-START_TEST(formats)
+/* After a 413, lines [off, off + n) of the batch go in one request. */
+START_TEST(parts_select_lines)
 {
-	struct fwd f = { .fmt = FMT_ES, .es_index = (char *)"audit" };
-	struct buf raw = BUF_INIT, out = BUF_INIT;
+	struct buf nd = BUF_INIT, out = BUF_INIT;
 
-	snprintf(f.node, sizeof(f.node), "n1");
-	buf_adds(&raw, "{\"a\":1}\n{\"time\":\"1970-01-01T00:00:01.000Z\"}\n");
-	ck_assert_int_eq(format_body(&f, &raw, &out), 0);
-	ck_assert_str_eq(out.data, "{\"index\":{\"_index\":\"audit\"}}\n"
-	    "{\"a\":1}\n{\"index\":{\"_index\":\"audit\"}}\n"
-	    "{\"time\":\"1970-01-01T00:00:01.000Z\"}\n");
-	f.fmt = FMT_SPLUNK;
-	ck_assert_int_eq(format_body(&f, &raw, &out), 0);
-	ck_assert_ptr_nonnull(strstr(out.data, "{\"time\":1.000,\"host\":\"n1\""));
-	ck_assert_ptr_nonnull(strstr(out.data, "\"event\":{\"a\":1}}\n"));
-	f.fmt = FMT_NDJSON;
-	ck_assert_int_eq(format_body(&f, &raw, &out), 0);
-	ck_assert_str_eq(out.data, raw.data);
-	buf_free(&raw);
+	buf_adds(&nd, "{\"seq\":1}\n{\"seq\":2}\n\n{\"seq\":3}\n{\"seq\":4}");
+	ck_assert_uint_eq(count_lines(&nd), 4);
+	ck_assert_int_eq(select_lines(&nd, 1, 2, &out), 0);
+	ck_assert_str_eq(out.data, "{\"seq\":2}\n{\"seq\":3}\n");
+	ck_assert_int_eq(select_lines(&nd, 3, 2, &out), 0);
+	ck_assert_str_eq(out.data, "{\"seq\":4}\n");
+	ck_assert_int_eq(select_lines(&nd, 2, 0, &out), 0);
+	ck_assert_str_eq(out.data, "{\"seq\":3}\n{\"seq\":4}\n");
+	buf_free(&nd);
 	buf_free(&out);
 }
 END_TEST
@@ -105,6 +108,21 @@ START_TEST(gzip_round_trip)
 	gzip_free(&f);
 	buf_free(&in);
 	buf_free(&gz);
+}
+END_TEST
+
+START_TEST(header_policy)
+{
+	ck_assert_int_eq(check_header("X-Scope-OrgID: tenant-1", 0), 0);
+	ck_assert_int_eq(check_header("Accept: a, b", 0), 0);
+	ck_assert_int_eq(check_header("Authorization: Custom x", 0), 0);
+	ck_assert_int_eq(check_header("Authorization: Custom x", 1), -1);
+	ck_assert_int_eq(check_header("content-type: text/plain", 0), -1);
+	ck_assert_int_eq(check_header("Content-Encoding:", 0), -1);
+	ck_assert_int_eq(check_header("X-Empty:  ", 0), -1);
+	ck_assert_int_eq(check_header("Bad Name: x", 0), -1);
+	ck_assert_int_eq(check_header("NoColon", 0), -1);
+	ck_assert_int_eq(check_header("X-A: b\r\nX-Evil: c", 0), -1);
 }
 END_TEST
 
@@ -247,19 +265,20 @@ START_TEST(compressed_segments)
 	ck_assert_ptr_nonnull(strstr(plain.data, "\"seq\":13}\n"));
 
 	/* a gzip segment -> an ES body; a plain one too; the same text */
-	f->fmt = FMT_ES;
+	f->fmt.fmt = FWD_FMT_ES;
 	free(f->es_index);
 	f->es_index = strdup("i");
+	f->fmt.es_index = f->es_index;
 	ck_assert_int_eq(build_body(f), 0);
 	ck_assert_int_eq(gunzip_buf(f, &f->body, &lines), 0);
-	ck_assert_ptr_nonnull(strstr(lines.data, "{\"index\":{\"_index\":\"i\"}}\n{\"pad\""));
+	ck_assert_ptr_nonnull(strstr(lines.data, "{\"create\":{\"_index\":\"i\"}}\n{\"pad\""));
 	buf_reset(&f->raw);
 	buf_add(&f->raw, plain.data, plain.len);
 	ck_assert_int_eq(build_body(f), 0);
 	ck_assert_int_eq(gunzip_buf(f, &f->body, &plain), 0);
 	ck_assert_str_eq(plain.data, lines.data);
 	/* NDJSON from a plain segment: gzip'd as it is */
-	f->fmt = FMT_NDJSON;
+	f->fmt.fmt = FWD_FMT_NDJSON;
 	buf_reset(&f->raw);
 	buf_adds(&f->raw, "{\"seq\":1}\n");
 	ck_assert_int_eq(build_body(f), 0);
@@ -268,7 +287,7 @@ START_TEST(compressed_segments)
 	/* damaged: a cut member, and a trailer that claims too much */
 	buf_reset(&f->raw);
 	buf_add(&f->raw, f->body.data, f->body.len - 6);
-	f->fmt = FMT_SPLUNK;
+	f->fmt.fmt = FWD_FMT_SPLUNK;
 	ck_assert_int_eq(build_body(f), -2);
 	buf_reset(&f->raw);
 	buf_add(&f->raw, f->body.data, f->body.len);
@@ -294,10 +313,11 @@ main(void)
 	log_init(1, LOG_LVL_ERR, "test");
 	tcase_add_test(tc, classify);
 	tcase_add_test(tc, backoff_grows_with_jitter_and_caps);
-	tcase_add_test(tc, seq_and_time_from_lines);
-	tcase_add_test(tc, formats);
+	tcase_add_test(tc, seq_from_lines);
+	tcase_add_test(tc, parts_select_lines);
 	tcase_add_test(tc, gzip_round_trip);
 	tcase_add_test(tc, url_policy);
+	tcase_add_test(tc, header_policy);
 	tcase_add_test(tc, lost_report_is_repeated);
 	tcase_add_test(tc, compressed_segments);
 	suite_add_tcase(s, tc);

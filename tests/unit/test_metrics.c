@@ -34,8 +34,13 @@ START_TEST(test_format)
 	ck_assert_ptr_nonnull(strstr(b.data, "podtrail_odd_name 1.5\n"));
 	/* strings are not metrics */
 	ck_assert_ptr_null(strstr(b.data, "chain_stream"));
-	/* every line is a TYPE comment or a sample */
+	/* every family has HELP (promtool check metrics wants it) */
+	ck_assert_ptr_nonnull(strstr(b.data, "# HELP podtrail_records podtrail's "
+	    "records (see podtrail(8))\n# TYPE podtrail_records untyped\n"));
+	/* every line is a HELP or TYPE comment or a sample */
 	ck_assert_int_eq(regcomp(&re, "^(# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* untyped|"
+	    "# HELP [a-zA-Z_:][a-zA-Z0-9_:]* podtrail's [a-zA-Z0-9_]+ "
+	    "\\(see podtrail\\(8\\)\\)|"
 	    "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z]+=\"[a-zA-Z0-9_]*\"\\})? "
 	    "-?[0-9.e+]+)$", REG_EXTENDED | REG_NOSUB), 0);
 	for (line = b.data; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {

@@ -135,6 +135,47 @@ START_TEST(pin_oldest_without_reading)
 }
 END_TEST
 
+/* Dead letters (whole or per item) go back behind what is spooled. */
+START_TEST(dead_letters_requeue)
+{
+	struct spool_loss l = { 0 };
+	struct spool_seg g;
+	struct buf b = BUF_INIT;
+	struct spool *s = spool_open(tmpdir, 1 << 20, 0);
+	unsigned long long segs, events;
+
+	ck_assert_ptr_nonnull(s);
+	put(s, "a\n", 1, 1, &l);
+	put(s, "b\n", 2, 3, &l);
+	ck_assert_int_eq(spool_dead(s, 1), 0);
+	ck_assert_int_eq(spool_dead_add(s, "c\n", 2, 7, 7, 1), 0);
+	ck_assert_uint_eq(spool_segments(s), 1);
+	ck_assert_int_eq(spool_requeue_dead(s, &segs, &events), 0);
+	ck_assert_uint_eq(segs, 2);
+	ck_assert_uint_eq(events, 2);
+	ck_assert_uint_eq(spool_segments(s), 3);
+	/* b first (it was spooled), then a and c, oldest first */
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "b\n");
+	ck_assert_int_eq(spool_remove(s, g.id), 0);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "a\n");
+	ck_assert_uint_eq(g.first_seq, 1);
+	ck_assert_int_eq(spool_remove(s, g.id), 0);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "c\n");
+	ck_assert_uint_eq(g.first_seq, 7);
+	spool_close(s);
+	/* nothing left in dead/, and the spool survives a reopen */
+	ck_assert_ptr_nonnull(s = spool_open(tmpdir, 1 << 20, 0));
+	ck_assert_uint_eq(spool_segments(s), 1);
+	ck_assert_int_eq(spool_requeue_dead(s, &segs, &events), 0);
+	ck_assert_uint_eq(segs, 0);
+	spool_close(s);
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -146,6 +187,7 @@ main(void)
 	tcase_add_test(tc, oldest_first_and_survives_reopen);
 	tcase_add_test(tc, cap_drops_oldest_but_not_the_pinned);
 	tcase_add_test(tc, pin_oldest_without_reading);
+	tcase_add_test(tc, dead_letters_requeue);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
