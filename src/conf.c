@@ -110,7 +110,7 @@ static const struct conf_opt opts[] = {
 	{ "metrics_interval", T_INT, O(metrics_interval), "15", 1, 86400,
 	  "seconds between rewrites of metrics_file", 1 },
 	{ "user", T_STR, O(user), "", 0, 0,
-	  "switch to this user after start-up (empty: stay)", 0 },
+	  "switch to this user (and its group, no supplementary groups) once everything privileged is open and before any helper thread starts, keeping only the capabilities still used (empty: stay)", 0 },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

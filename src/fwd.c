@@ -746,7 +746,7 @@ builder_stop(struct fwd *f)
 static void
 start_job(struct fwd *f, int job)
 {
-	if (f->bld.use && !f->bld.tried && !f->closing)
+	if (f->bld.use && !f->bld.tried && !f->closing && thread_allowed())
 		builder_start(f);
 	if (!f->bld.running || f->closing) {
 		job_done(f, job, run_job(f, job));

@@ -21,6 +21,7 @@
 #include "priv.h"
 #include "rules.h"
 #include "source.h"
+#include "thread.h"
 
 #define EXIT_USAGE 2
 
@@ -225,10 +226,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * Raising our priority needs CAP_SYS_NICE, dropped below. First:
-	 * helper threads (pipeline_new) inherit it; at the default nice,
-	 * the loop's thread took their CPU.
+	 * The order of start-up: open everything that needs privileges,
+	 * drop them and switch identity, and only then start helper
+	 * threads. A switch with helpers running aborts (thread.h); the
+	 * helpers inherit the boosted priority and the final bounding set.
 	 */
+	thread_hold();
+	/* needs CAP_SYS_NICE, dropped below */
 	priv_boost(&c);
 	if ((cx.pl = pipeline_new(&c, cx.loop)) == NULL)
 		goto out;
@@ -241,6 +245,9 @@ main(int argc, char **argv)
 		goto out;
 	/* everything privileged is open: keep only what is still used */
 	if (priv_drop(&c) == -1)
+		goto out;
+	thread_release();
+	if (pipeline_start_helpers(cx.pl, &c) == -1)
 		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");
