@@ -25,5 +25,10 @@ enum fwd_verdict fwd_classify(CURLcode res, long status);
  * exponential from 250 ms to 30 s with jitter (half to full).
  */
 long fwd_backoff_ms(unsigned failures);
+/*
+ * Is url one the forwarder sends to: https, or http to a loopback
+ * address with allow_http? 0, or -1 with the reason in err.
+ */
+int fwd_check_url(const char *url, int allow_http, char *err, size_t errlen);
 
 #endif

@@ -141,7 +141,8 @@ reload(struct ctx *cx)
 	if (conf_defaults(&next) == -1)
 		return;
 	if (cli_parse(cx->argc, cx->argv, &next, &dummy, err,
-	    sizeof(err)) == -1 || cli_check(&next, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1 ||
+	    cli_check(&next, cx->c, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running configuration", err);
 		goto out;
 	}
@@ -206,7 +207,7 @@ main(int argc, char **argv)
 	if (conf_defaults(&c) == -1)
 		return 1;
 	if (cli_parse(argc, argv, &c, &check_only, err, sizeof(err)) == -1 ||
-	    cli_check(&c, err, sizeof(err)) == -1) {
+	    cli_check(&c, NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		conf_free(&c);
 		return EXIT_USAGE;
