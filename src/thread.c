@@ -38,18 +38,17 @@ trampoline(void *p)
 int
 thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 {
-	struct start *s = malloc(sizeof(*s));
+	struct start *s;
 	sigset_t all, old;
 	int rc;
 
 	if (held) {
-		free(s);
 		log_warnx("%s thread: not started before the identity switch; "
 		    "working without it", what);
 		errno = EAGAIN;
 		return -1;
 	}
-	if (s == NULL) {
+	if ((s = malloc(sizeof(*s))) == NULL) {
 		log_warn("%s thread", what);
 		return -1;
 	}
