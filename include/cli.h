@@ -16,8 +16,13 @@ struct conf;
 #define CLI_REQUEUE_DEAD 2
 int cli_parse(int argc, char **argv, struct conf *c, int *check_only,
     char *err, size_t errlen);
-/* Checks that need no resources (log level, source name). 0, or -1 with err. */
-int cli_check(const struct conf *c, char *err, size_t errlen);
+/*
+ * What the merged settings name, checked without starting (conf_check,
+ * and the output URL): all of them, or with running (a reload) those
+ * that differ from it. 0, or -1 with "FILE:LINE: key: reason" in err.
+ */
+int cli_check(const struct conf *c, const struct conf *running, char *err,
+    size_t errlen);
 /* The --help text, with the option table. */
 void cli_usage(FILE *fp);
 

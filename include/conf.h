@@ -69,13 +69,18 @@ struct conf {
 	char *metrics_file;
 	long long metrics_interval;	/* s between metrics_file rewrites */
 	char *user;
+	/* where each setting came from (conf_where), not settings */
+	char *from_file;	/* the file conf_load read last */
+	unsigned *from_line;	/* by table row: 0 default, or CONF_FROM_FLAG */
 };
+
+#define CONF_FROM_FLAG ((unsigned)-1)
 
 /* Fill c with the table's defaults. 0, or -1 (ENOMEM; logged). */
 int conf_defaults(struct conf *c);
 /*
- * Set one option by name (with '_' or '-') from its text form. On
- * error returns -1 and writes a reason into err.
+ * Set one option by name (with '_' or '-') from its text form, as a
+ * flag (conf_where). On error returns -1 and writes a reason into err.
  */
 int conf_set(struct conf *c, const char *name, const char *value,
     char *err, size_t errlen);
@@ -83,7 +88,9 @@ int conf_set(struct conf *c, const char *name, const char *value,
 int conf_is_bool(const char *name);
 /*
  * Read a key = value file. Errors are printed as "FILE:LINE: reason"
- * to stderr. 0, or -1. A missing file is an error only if must_exist.
+ * to stderr. A key given twice takes the last value, with a warning
+ * (logged) naming both lines; a list adds up. 0, or -1. A missing file
+ * is an error only if must_exist.
  */
 int conf_load(struct conf *c, const char *path, int must_exist);
 /*
@@ -92,6 +99,23 @@ int conf_load(struct conf *c, const char *path, int must_exist);
  */
 int conf_load_err(struct conf *c, const char *path, int must_exist,
     char *err, size_t errlen);
+/*
+ * The checks the merged settings need from the system, without starting:
+ * files to read are readable, secrets private too, files to write and
+ * directories to create have a writable place, the user exists, for
+ * every option (or, with running, only those that differ from it: a
+ * reload). 0, or -1 with "FILE:LINE: key: reason" (or "podtrail: --key:
+ * reason" for a flag) in err. URLs are the output's to check.
+ */
+int conf_check(const struct conf *c, const struct conf *running, char *err,
+    size_t errlen);
+/*
+ * Where option name's value came from, as a message prefix written into
+ * buf: "FILE:LINE: ", "podtrail: --" (a flag) or "podtrail: " (the
+ * default). Returns buf.
+ */
+const char *conf_where(const struct conf *c, const char *name, char *buf,
+    size_t len);
 /* Told about each option whose value differs; live: applied now. */
 typedef void (*conf_change_cb)(const char *name, int live, void *arg);
 /*

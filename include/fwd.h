@@ -39,5 +39,10 @@ long fwd_hold_ms(unsigned holds);
  * 0, or -1 (logged).
  */
 int fwd_requeue_dead(const char *state_dir);
+/*
+ * Is url one the forwarder sends to: https, or http to a loopback
+ * address with allow_http? 0, or -1 with the reason in err.
+ */
+int fwd_check_url(const char *url, int allow_http, char *err, size_t errlen);
 
 #endif

@@ -14,8 +14,17 @@ struct conf;
 struct loop;
 struct pipeline;
 
-/* Build every stage from the configuration. NULL on failure (logged). */
+/*
+ * Build every stage from the configuration, starting no thread. NULL
+ * on failure (logged).
+ */
 struct pipeline *pipeline_new(const struct conf *c, struct loop *loop);
+/*
+ * Start the helper threads c asks for (helper_threads): the parse
+ * worker now, the chain's sealer at its first event. Only once the
+ * process's identity is final (thread.h). 0, or -1 (logged).
+ */
+int pipeline_start_helpers(struct pipeline *pl, const struct conf *c);
 /* Bytes of audit text lines, in any chunking. 0 or -1. */
 int pipeline_feed(struct pipeline *pl, const char *data, size_t len);
 /* One record without its newline (e.g. from netlink). 0 or -1. */

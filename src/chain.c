@@ -1065,7 +1065,7 @@ chain_submit(struct chain *ch, cJSON *ev)
 		log_warnx("chain: event submitted from the sink; dropped");
 		return -1;
 	}
-	if (!ch->started && ch->efd != -1) {
+	if (!ch->started && ch->efd != -1 && thread_allowed()) {
 		ch->started = 1;
 		(void)sealer_start(ch);	/* without it: hash right here */
 	}

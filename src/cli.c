@@ -11,9 +11,9 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "fwd.h"
 #include "fwd_format.h"
 #include "log.h"
-#include "source.h"
 
 void
 cli_usage(FILE *fp)
@@ -140,33 +140,29 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 }
 
 int
-cli_check(const struct conf *c, char *err, size_t errlen)
+cli_check(const struct conf *c, const struct conf *running, char *err,
+    size_t errlen)
 {
-	if (log_level_parse(c->log_level) < 0) {
-		snprintf(err, errlen, "podtrail: log_level: '%s' is not error, "
-		    "warning, info or debug", c->log_level);
-		return -1;
-	}
-	if (conf_helper_threads(c) == -1) {
-		snprintf(err, errlen, "podtrail: helper_threads: '%s' is not "
-		    "auto, yes or no", c->helper_threads);
-		return -1;
-	}
-	if (!source_known(c->source)) {
-		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
-		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);
-		return -1;
-	}
-	{
-		struct fwd_format f;
-		char why[256];
+	char why[512], where[4200];
 
-		if (fwd_format_init(&f, c->format, c->schema, why,
-		    sizeof(why)) == -1) {
-			snprintf(err, errlen, "podtrail: %s", why);
-			return -1;
-		}
+	/* values were checked as they were set; now what they name */
+	if (conf_check(c, running, err, errlen) == -1)
+		return -1;
+	if ((!running || strcmp(c->output, running->output) != 0 ||
+	    c->allow_http != running->allow_http) &&
+	    (strncmp(c->output, "https://", 8) == 0 ||
+	    strncmp(c->output, "http://", 7) == 0) &&
+	    fwd_check_url(c->output, c->allow_http, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%soutput: %s",
+		    conf_where(c, "output", where, sizeof(where)), why);
+		return -1;
+	}
+	/* a format and a schema that do not go together */
+	if (fwd_format_init(&(struct fwd_format){ 0 }, c->format, c->schema,
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s%s",
+		    conf_where(c, "schema", where, sizeof(where)), why);
+		return -1;
 	}
 	return 0;
 }
-

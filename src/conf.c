@@ -4,7 +4,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,18 @@
 #include "conf.h"
 #include "log.h"
 
-enum conf_type { T_STR, T_INT, T_BOOL, T_SIZE, T_LIST, T_MULTI };
+/*
+ * Value types. T_MULTI is repeatable, each value kept whole (commas
+ * and all). Past T_LIST they are strings too, checked once the file
+ * and the flags are merged (conf_check): T_ENUM one of its enums[]
+ * values; T_FILE a file podtrail reads; T_SECRET that, and private;
+ * T_OUTFILE a file podtrail writes (its directory must exist); T_DIR a
+ * directory podtrail creates if missing; T_USER a user name.
+ */
+enum conf_type {
+	T_STR, T_INT, T_BOOL, T_SIZE, T_MULTI, T_LIST,
+	T_ENUM, T_FILE, T_SECRET, T_OUTFILE, T_DIR, T_USER, T_URL
+};
 
 struct conf_opt {
 	const char *name;
@@ -33,9 +46,9 @@ struct conf_opt {
 #define CONF_LINE_MAX 8192
 
 static const struct conf_opt opts[] = {
-	{ "source", T_STR, O(source), "stdin", 0, 0,
+	{ "source", T_ENUM, O(source), "stdin", 0, 0,
 	  "where records come from: stdin (auditd plugin), file:PATH (replay), netlink (multicast, beside auditd), netlink-unicast (as the audit daemon)", 0 },
-	{ "output", T_STR, O(output), "-", 0, 0,
+	{ "output", T_ENUM, O(output), "-", 0, 0,
 	  "where events go: - (stdout, NDJSON), file:PATH, or an https:// URL", 0 },
 	{ "node", T_STR, O(node), "", 0, 0,
 	  "node name reported in events (default: the host name)", 0 },
@@ -45,7 +58,7 @@ static const struct conf_opt opts[] = {
 	  "most records one event may hold (the kernel's largest, a 6 MiB execve, makes ~1,700); further records of it are dropped and counted in the event's truncated member", 0 },
 	{ "event_max_bytes", T_SIZE, O(event_max_bytes), "16M", 65536, 1LL << 30,
 	  "most bytes of record text one event may hold; further records of it are dropped and counted in the event's truncated member", 0 },
-	{ "log_level", T_STR, O(log_level), "info", 0, 0,
+	{ "log_level", T_ENUM, O(log_level), "info", 0, 0,
 	  "error, warning, info or debug", 1 },
 	{ "foreground", T_BOOL, O(foreground), "yes", 0, 0,
 	  "log to stderr instead of syslog", 1 },
@@ -53,7 +66,7 @@ static const struct conf_opt opts[] = {
 	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted); kernel memory, used only while podtrail is behind", 0 },
 	{ "priority_boost", T_INT, O(priority_boost), "10", 0, 20,
 	  "lower podtrail's nice value by this much at start (as auditd.conf's priority_boost), so busy audited processes cannot starve the multicast reader into losing records (needs CAP_SYS_NICE; 0: leave)", 0 },
-	{ "helper_threads", T_STR, O(helper_threads), "auto", 0, 0,
+	{ "helper_threads", T_ENUM, O(helper_threads), "auto", 0, 0,
 	  "work on helper threads: yes, no, or auto (only when replaying a file: faster to catch up, but more CPU per event on a live node); a file or stdin is parsed on one (the chain is then hashed on the main thread), netlink records are hashed on one, and requests are gzip'd on another", 0 },
 	{ "force", T_BOOL, O(force), "no", 0, 0,
 	  "netlink-unicast: take the audit pid even if another daemon holds it", 0 },
@@ -79,11 +92,11 @@ static const struct conf_opt opts[] = {
 	  "learn processes at fork/exec (kernel process connector) so short-lived ones are attributed", 0 },
 	{ "pod_log_dir", T_STR, O(pod_log_dir), "/var/log/pods", 0, 0,
 	  "kubelet's pod log directory, used to name pods and containers", 0 },
-	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,
+	{ "state_dir", T_DIR, O(state_dir), "/var/lib/podtrail", 0, 0,
 	  "directory for the spool, dead letters and chain state (mode 0700)", 0 },
-	{ "format", T_STR, O(format), "ndjson", 0, 0,
+	{ "format", T_ENUM, O(format), "ndjson", 0, 0,
 	  "HTTPS payload: ndjson, elasticsearch (_bulk), splunk-hec, loki (push API) or otlp (OTLP/HTTP JSON logs)", 0 },
-	{ "schema", T_STR, O(schema), "native", 0, 0,
+	{ "schema", T_ENUM, O(schema), "native", 0, 0,
 	  "field names of each event for ndjson, elasticsearch and splunk-hec: native, ecs (auditbeat's names) or otel (OpenTelemetry's); ecs and otel keep the chained line in event.original", 0 },
 	{ "content_type", T_STR, O(content_type), "", 0, 0,
 	  "Content-Type of the requests (empty: the format's, application/x-ndjson for ndjson and elasticsearch, else application/json; Fluent Bit's http input needs application/json)", 0 },
@@ -95,21 +108,21 @@ static const struct conf_opt opts[] = {
 	  "send a batch when it holds this many bytes", 1 },
 	{ "batch_age_ms", T_INT, O(batch_age_ms), "1000", 1, 3600000,
 	  "send a batch when its oldest event is this old (ms)", 1 },
-	{ "ca_file", T_STR, O(ca_file), "", 0, 0,
+	{ "ca_file", T_FILE, O(ca_file), "", 0, 0,
 	  "CA bundle to verify the aggregator (default: the system's)", 0 },
-	{ "client_cert", T_STR, O(client_cert), "", 0, 0,
+	{ "client_cert", T_FILE, O(client_cert), "", 0, 0,
 	  "client certificate for mutual TLS (PEM)", 0 },
-	{ "client_key", T_STR, O(client_key), "", 0, 0,
+	{ "client_key", T_SECRET, O(client_key), "", 0, 0,
 	  "client key for mutual TLS (PEM, not readable by others)", 0 },
-	{ "token_file", T_STR, O(token_file), "", 0, 0,
+	{ "token_file", T_SECRET, O(token_file), "", 0, 0,
 	  "file holding a bearer token (not readable by others)", 0 },
-	{ "basic_auth_file", T_STR, O(basic_auth_file), "", 0, 0,
+	{ "basic_auth_file", T_SECRET, O(basic_auth_file), "", 0, 0,
 	  "file holding USER:PASSWORD for HTTP Basic authentication (not readable by others)", 0 },
-	{ "api_key_file", T_STR, O(api_key_file), "", 0, 0,
+	{ "api_key_file", T_SECRET, O(api_key_file), "", 0, 0,
 	  "file holding an Elasticsearch API key (the encoded form), sent as Authorization: ApiKey (not readable by others)", 0 },
 	{ "header", T_MULTI, O(header), "", 0, 0,
 	  "an extra request header, Name: value (repeatable; one per line in the file)", 0 },
-	{ "hmac_key_file", T_STR, O(hmac_key_file), "", 0, 0,
+	{ "hmac_key_file", T_SECRET, O(hmac_key_file), "", 0, 0,
 	  "key file for HMAC-SHA256 chain hashes (not readable by others)", 0 },
 	{ "allow_http", T_BOOL, O(allow_http), "no", 0, 0,
 	  "permit plain http:// to a loopback address (testing only)", 0 },
@@ -119,15 +132,101 @@ static const struct conf_opt opts[] = {
 	  "spool size cap, in gzip'd bytes (~100 bytes per event here, 6-20x less than the JSON); past it the oldest data is dropped and reported", 0 },
 	{ "spool_min_free", T_SIZE, O(spool_min_free), "64M", 0, SZMAX,
 	  "free space to leave on the spool's file system", 0 },
-	{ "metrics_file", T_STR, O(metrics_file), "", 0, 0,
+	{ "metrics_file", T_OUTFILE, O(metrics_file), "", 0, 0,
 	  "Prometheus textfile to write counters to (empty: none)", 1 },
 	{ "metrics_interval", T_INT, O(metrics_interval), "15", 1, 86400,
 	  "seconds between rewrites of metrics_file", 1 },
-	{ "user", T_STR, O(user), "", 0, 0,
-	  "switch to this user after start-up (empty: stay)", 0 },
+	{ "user", T_USER, O(user), "", 0, 0,
+	  "switch to this user (and its group, no supplementary groups) once everything privileged is open and before any helper thread starts, keeping only the capabilities still used (empty: stay)", 0 },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/*
+ * The values a T_ENUM option takes. One ending in ':' or "//" is a
+ * prefix: the rest (not empty) is checked as the type beside it.
+ */
+#define ENUM_MAX 8
+static const struct conf_enum {
+	const char *opt;
+	struct conf_value {
+		const char *v;
+		enum conf_type rest;
+	} vals[ENUM_MAX];
+} enums[] = {
+	{ "source", { { "stdin", T_STR }, { "file:", T_FILE },
+	    { "netlink", T_STR }, { "netlink-unicast", T_STR } } },
+	{ "output", { { "-", T_STR }, { "file:", T_OUTFILE },
+	    { "https://", T_URL }, { "http://", T_URL } } },
+	{ "log_level", { { "error", T_STR }, { "warning", T_STR },
+	    { "info", T_STR }, { "debug", T_STR } } },
+	{ "helper_threads", { { "auto", T_STR }, { "yes", T_STR },
+	    { "no", T_STR } } },
+	{ "format", { { "ndjson", T_STR }, { "elasticsearch", T_STR },
+	    { "splunk-hec", T_STR }, { "loki", T_STR }, { "otlp", T_STR } } },
+	{ "schema", { { "native", T_STR }, { "ecs", T_STR },
+	    { "otel", T_STR } } },
+};
+
+static int
+is_string(enum conf_type t)
+{
+	return t == T_STR || t > T_LIST;
+}
+
+static int
+is_prefix(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && (v[n - 1] == ':' || (n > 2 && !strcmp(v + n - 2, "//")));
+}
+
+static const struct conf_enum *
+find_enum(const char *opt)
+{
+	for (size_t i = 0; i < sizeof(enums) / sizeof(enums[0]); i++)
+		if (strcmp(enums[i].opt, opt) == 0)
+			return &enums[i];
+	return NULL;
+}
+
+/* The value of e that v is (or starts with), or NULL. */
+static const struct conf_value *
+enum_match(const struct conf_enum *e, const char *v)
+{
+	for (int i = 0; i < ENUM_MAX && e->vals[i].v; i++) {
+		const struct conf_value *cv = &e->vals[i];
+
+		if (is_prefix(cv->v) ? strncmp(v, cv->v, strlen(cv->v)) == 0 :
+		    strcmp(v, cv->v) == 0)
+			return cv;
+	}
+	return NULL;
+}
+
+/* "'x' is not a, b or c" for a bad T_ENUM value. */
+static void
+enum_error(const struct conf_opt *o, const struct conf_enum *e,
+    const char *v, char *err, size_t errlen)
+{
+	size_t used;
+	int n = 0;
+
+	if (errlen == 0)
+		return;
+	while (n < ENUM_MAX && e->vals[n].v)
+		n++;
+	snprintf(err, errlen, "%s: '%s' is not ", o->name, v);
+	for (int i = 0; i < n; i++) {
+		const struct conf_value *cv = &e->vals[i];
+
+		used = strlen(err);
+		snprintf(err + used, errlen - used, "%s%s%s",
+		    i == 0 ? "" : i == n - 1 ? " or " : ", ", cv->v,
+		    !is_prefix(cv->v) ? "" : cv->rest == T_URL ? "..." : "PATH");
+	}
+}
 
 static const struct conf_opt *
 find_opt(const char *name)
@@ -179,21 +278,35 @@ parse_num(const struct conf_opt *o, const char *v, long long *out)
 	return 0;
 }
 
-int
-conf_set(struct conf *c, const char *name, const char *value, char *err,
-    size_t errlen)
+/* Set o from its text form; the value checks that need nothing else. */
+static int
+set_value(struct conf *c, const struct conf_opt *o, const char *value,
+    char *err, size_t errlen)
 {
-	const struct conf_opt *o = find_opt(name);
 	void *p;
 	long long n;
 
-	if (o == NULL) {
-		snprintf(err, errlen, "unknown option '%s'", name);
-		return -1;
-	}
 	p = (char *)c + o->off;
-	switch (o->type) {
-	case T_STR: {
+	if (o->type == T_ENUM) {
+		const struct conf_enum *e = find_enum(o->name);
+		const struct conf_value *cv;
+
+		if (e == NULL) {
+			snprintf(err, errlen, "%s: no values listed in enums[]",
+			    o->name);
+			return -1;
+		}
+		if ((cv = enum_match(e, value)) == NULL) {
+			enum_error(o, e, value, err, errlen);
+			return -1;
+		}
+		if (is_prefix(cv->v) && value[strlen(cv->v)] == '\0') {
+			snprintf(err, errlen, "%s: '%s' needs a %s after it",
+			    o->name, value, cv->rest == T_URL ? "host" : "path");
+			return -1;
+		}
+	}
+	if (is_string(o->type)) {
 		char *s = strdup(value);
 
 		if (s == NULL)
@@ -202,6 +315,7 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 		*(char **)p = s;
 		return 0;
 	}
+	switch (o->type) {
 	case T_LIST: {
 		struct conf_list *l = p;
 		const char *v = value;
@@ -270,11 +384,37 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 		}
 		*(long long *)p = n;
 		return 0;
+	default:
+		break;
 	}
 	return -1;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* Note where o's value came from: a line of c->from_file, or a flag. */
+static void
+set_origin(struct conf *c, const struct conf_opt *o, unsigned line)
+{
+	if (c->from_line)
+		c->from_line[o - opts] = line;
+}
+
+int
+conf_set(struct conf *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct conf_opt *o = find_opt(name);
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -1;
+	}
+	if (set_value(c, o, value, err, errlen) == -1)
+		return -1;
+	set_origin(c, o, CONF_FROM_FLAG);
+	return 0;
 }
 
 int
@@ -283,9 +423,14 @@ conf_defaults(struct conf *c)
 	char err[256];
 
 	memset(c, 0, sizeof(*c));
+	if ((c->from_line = calloc(NOPTS, sizeof(*c->from_line))) == NULL) {
+		log_warn("conf");
+		return -1;
+	}
 	for (size_t i = 0; i < NOPTS; i++) {
-		if (conf_set(c, opts[i].name, opts[i].def, err, sizeof(err))) {
+		if (set_value(c, &opts[i], opts[i].def, err, sizeof(err))) {
 			log_warnx("default of %s: %s", opts[i].name, err);
+			conf_free(c);
 			return -1;
 		}
 	}
@@ -305,34 +450,6 @@ trim(char *s)
 	return s;
 }
 
-/*
- * A secret named in a config file that others can read is a config
- * error, reported with file:line (and by -n), not only at first use.
- */
-static int
-check_secret(const char *key, const char *val, char *err, size_t errlen)
-{
-	static const char *const secrets[] = { "client_key", "token_file",
-	    "hmac_key_file", "basic_auth_file", "api_key_file" };
-	struct stat st;
-
-	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-		if (strcmp(key, secrets[i]) != 0 || *val == '\0')
-			continue;
-		if (stat(val, &st) == -1) {
-			snprintf(err, errlen, "%s: %s: %s", key, val,
-			    strerror(errno));
-			return -1;
-		}
-		if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-			snprintf(err, errlen, "%s: %s is readable by group or "
-			    "others; chmod 600 it", key, val);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int
 conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
     size_t errlen)
@@ -340,10 +457,11 @@ conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
 	char *line = NULL, why[512];
 	size_t cap = 0;
 	ssize_t len;
-	unsigned lineno = 0;
+	unsigned lineno = 0, first[NOPTS] = { 0 };
 	int rc = -1;
 	FILE *fp = NULL;
 	struct stat st;
+	char *name;
 	int fd;
 
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
@@ -364,7 +482,14 @@ conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
 		close(fd);
 		return -1;
 	}
+	if ((name = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	free(c->from_file);
+	c->from_file = name;
 	while ((len = getline(&line, &cap, fp)) != -1) {
+		const struct conf_opt *o;
 		char *s, *eq, *key, *val;
 
 		lineno++;
@@ -390,11 +515,26 @@ conf_load_err(struct conf *c, const char *path, int must_exist, char *err,
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
-		if (conf_set(c, key, val, why, sizeof(why)) == -1 ||
-		    check_secret(key, val, why, sizeof(why)) == -1) {
+		if ((o = find_opt(key)) == NULL) {
+			snprintf(err, errlen, "%s:%u: unknown option '%s'",
+			    path, lineno, key);
+			goto out;
+		}
+		if (set_value(c, o, val, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}
+		/*
+		 * The last one wins, as in auditd.conf (appending an
+		 * override is common; refusing to start would stop the
+		 * audit trail), but not silently. A list adds up.
+		 */
+		if (first[o - opts] && o->type != T_LIST && o->type != T_MULTI)
+			log_warnx("%s:%u: %s given again (first at line %u); "
+			    "this value is used", path, lineno, o->name,
+			    first[o - opts]);
+		first[o - opts] = lineno;
+		set_origin(c, o, lineno);
 	}
 	if (ferror(fp)) {
 		snprintf(err, errlen, "%s: read error", path);
@@ -425,9 +565,9 @@ opt_equal(const struct conf_opt *o, const struct conf *a, const struct conf *b)
 {
 	const void *pa = (const char *)a + o->off, *pb = (const char *)b + o->off;
 
-	switch (o->type) {
-	case T_STR:
+	if (is_string(o->type))
 		return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+	switch (o->type) {
 	case T_BOOL:
 		return *(const int *)pa == *(const int *)pb;
 	case T_INT:
@@ -444,6 +584,8 @@ opt_equal(const struct conf_opt *o, const struct conf *a, const struct conf *b)
 				return 0;
 		return 1;
 	}
+	default:
+		break;
 	}
 	return 0;
 }
@@ -467,11 +609,11 @@ conf_apply_live(struct conf *cur, struct conf *next, conf_change_cb cb,
 			continue;
 		/* swap, so next owns (and frees) the old value */
 		switch (o->type) {
-		case T_STR: sz = sizeof(char *); break;
 		case T_BOOL: sz = sizeof(int); break;
 		case T_INT:
 		case T_SIZE: sz = sizeof(long long); break;
-		default: sz = sizeof(struct conf_list); break;
+		case T_LIST: sz = sizeof(struct conf_list); break;
+		default: sz = sizeof(char *); break;
 		}
 		{
 			char tmp[sizeof(struct conf_list)];
@@ -491,7 +633,7 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < NOPTS; i++) {
 		void *p = (char *)c + opts[i].off;
 
-		if (opts[i].type == T_STR) {
+		if (is_string(opts[i].type)) {
 			free(*(char **)p);
 			*(char **)p = NULL;
 		} else if (opts[i].type == T_LIST || opts[i].type == T_MULTI) {
@@ -502,6 +644,10 @@ conf_free(struct conf *c)
 			l->n = 0;
 		}
 	}
+	free(c->from_file);
+	c->from_file = NULL;
+	free(c->from_line);
+	c->from_line = NULL;
 }
 
 void
@@ -518,6 +664,184 @@ conf_print_table(FILE *fp, int man)
 			fprintf(fp, "  %-20s %s [%s]\n", o->name, o->help,
 			    o->def);
 	}
+}
+
+const char *
+conf_where(const struct conf *c, const char *name, char *buf, size_t len)
+{
+	const struct conf_opt *o = find_opt(name);
+	unsigned line = o && c->from_line ? c->from_line[o - opts] : 0;
+
+	if (line == CONF_FROM_FLAG)
+		snprintf(buf, len, "podtrail: --");
+	else if (line && c->from_file)
+		snprintf(buf, len, "%s:%u: ", c->from_file, line);
+	else
+		snprintf(buf, len, "podtrail: ");
+	return buf;
+}
+
+/* A file podtrail will read: there, readable now, not a directory. */
+static int
+check_read(const char *path, char *why, size_t len)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s: is a directory", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A key or token: readable, and by nobody else. */
+static int
+check_secret(const char *path, char *why, size_t len)
+{
+	struct stat st;
+
+	if (check_read(path, why, len) == -1)
+		return -1;
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(why, len, "%s is readable by group or others; chmod "
+		    "600 it", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is dir a directory podtrail may create files in? */
+static int
+check_writable_dir(const char *dir, const char *path, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == -1) {
+		snprintf(why, len, "%s: %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s: %s is not a directory", path, dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(why, len, "%s: %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A file podtrail writes: writable, or its directory is. */
+static int
+check_outfile(const char *path, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(why, len, "%s: is a directory", path);
+			return -1;
+		}
+		if (access(path, W_OK) == -1) {
+			snprintf(why, len, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT || strlen(path) >= sizeof(dir)) {
+		snprintf(why, len, "%s: %s", path, strerror(errno != ENOENT ?
+		    errno : ENAMETOOLONG));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	return check_writable_dir(dirname(dir), path, why, len);
+}
+
+/* A directory podtrail creates if missing: its nearest existing part. */
+static int
+check_dir(const char *path, char *why, size_t len)
+{
+	char part[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= sizeof(part)) {
+		snprintf(why, len, "%s: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	snprintf(part, sizeof(part), "%s", path);
+	while (stat(part, &st) == -1 && (errno == ENOENT || errno == ENOTDIR)) {
+		const char *up = dirname(part);	/* part itself, or static */
+
+		memmove(part, up, strlen(up) + 1);
+	}
+	return check_writable_dir(part, path, why, len);
+}
+
+static int
+check_value(enum conf_type t, const char *v, char *why, size_t len)
+{
+	switch (t) {
+	case T_FILE:
+		return check_read(v, why, len);
+	case T_SECRET:
+		return check_secret(v, why, len);
+	case T_OUTFILE:
+		return check_outfile(v, why, len);
+	case T_DIR:
+		return check_dir(v, why, len);
+	case T_USER:
+		errno = 0;
+		if (getpwnam(v) != NULL)
+			return 0;
+		if (errno)
+			snprintf(why, len, "'%s': %s", v, strerror(errno));
+		else
+			snprintf(why, len, "no user '%s'", v);
+		return -1;
+	default:
+		return 0;	/* T_URL: the output module's (cli_check) */
+	}
+}
+
+int
+conf_check(const struct conf *c, const struct conf *running, char *err,
+    size_t errlen)
+{
+	char why[PATH_MAX + 256], where[PATH_MAX + 32];
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct conf_opt *o = &opts[i];
+		enum conf_type t = o->type;
+		const char *v;
+
+		if (t <= T_LIST || (running && opt_equal(o, c, running)))
+			continue;
+		v = *(char *const *)((const char *)c + o->off);
+		if (t == T_ENUM) {
+			const struct conf_value *cv;
+
+			cv = enum_match(find_enum(o->name), v);
+			if (cv == NULL || !is_prefix(cv->v))
+				continue;
+			t = cv->rest;
+			v += strlen(cv->v);
+		}
+		if (*v == '\0' || check_value(t, v, why, sizeof(why)) == 0)
+			continue;
+		snprintf(err, errlen, "%s%s: %s", conf_where(c, o->name, where,
+		    sizeof(where)), o->name, why);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -993,7 +993,7 @@ builder_stop(struct fwd *f)
 static void
 start_job(struct fwd *f, int job)
 {
-	if (f->bld.use && !f->bld.tried && !f->closing)
+	if (f->bld.use && !f->bld.tried && !f->closing && thread_allowed())
 		builder_start(f);
 	if (!f->bld.running || f->closing) {
 		job_done(f, job, run_job(f, job));
@@ -1219,9 +1219,8 @@ is_loopback(const char *host)
 	    strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
 }
 
-/* https, or http to loopback when allowed. 0 or -1 (logged). */
-static int
-check_url(const char *url, int allow_http)
+int
+fwd_check_url(const char *url, int allow_http, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -1230,18 +1229,18 @@ check_url(const char *url, int allow_http)
 	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		log_warnx("output: '%s' is not a valid URL", url);
+		snprintf(err, errlen, "'%s' is not a valid URL", url);
 		goto cleanup;
 	}
 	if (strcmp(scheme, "http") == 0) {
 		if (!allow_http || !is_loopback(host)) {
-			log_warnx("output: plain http:// is refused (events "
+			snprintf(err, errlen, "plain http:// is refused (events "
 			    "would travel unencrypted); allow_http permits it "
 			    "only to a loopback address");
 			goto cleanup;
 		}
 	} else if (strcmp(scheme, "https") != 0) {
-		log_warnx("output: scheme %s is not https", scheme);
+		snprintf(err, errlen, "scheme %s is not https", scheme);
 		goto cleanup;
 	}
 	rc = 0;
@@ -1250,6 +1249,19 @@ cleanup:
 	curl_free(host);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/* https, or http to loopback when allowed. 0 or -1 (logged). */
+static int
+check_url(const char *url, int allow_http)
+{
+	char err[512];
+
+	if (fwd_check_url(url, allow_http, err, sizeof(err)) == -1) {
+		log_warnx("output: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* A private key must not be readable by group or others. */

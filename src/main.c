@@ -22,6 +22,7 @@
 #include "priv.h"
 #include "rules.h"
 #include "source.h"
+#include "thread.h"
 
 #define EXIT_USAGE 2
 
@@ -141,7 +142,8 @@ reload(struct ctx *cx)
 	if (conf_defaults(&next) == -1)
 		return;
 	if (cli_parse(cx->argc, cx->argv, &next, &dummy, err,
-	    sizeof(err)) == -1 || cli_check(&next, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1 ||
+	    cli_check(&next, cx->c, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running configuration", err);
 		goto out;
 	}
@@ -206,7 +208,7 @@ main(int argc, char **argv)
 	if (conf_defaults(&c) == -1)
 		return 1;
 	if (cli_parse(argc, argv, &c, &check_only, err, sizeof(err)) == -1 ||
-	    cli_check(&c, err, sizeof(err)) == -1) {
+	    cli_check(&c, NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		conf_free(&c);
 		return EXIT_USAGE;
@@ -232,10 +234,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * Raising our priority needs CAP_SYS_NICE, dropped below. First:
-	 * helper threads (pipeline_new) inherit it; at the default nice,
-	 * the loop's thread took their CPU.
+	 * The order of start-up: open everything that needs privileges,
+	 * drop them and switch identity, and only then start helper
+	 * threads. A switch with helpers running aborts (thread.h); the
+	 * helpers inherit the boosted priority and the final bounding set.
 	 */
+	thread_hold();
+	/* needs CAP_SYS_NICE, dropped below */
 	priv_boost(&c);
 	if ((cx.pl = pipeline_new(&c, cx.loop)) == NULL)
 		goto out;
@@ -248,6 +253,9 @@ main(int argc, char **argv)
 		goto out;
 	/* everything privileged is open: keep only what is still used */
 	if (priv_drop(&c) == -1)
+		goto out;
+	thread_release();
+	if (pipeline_start_helpers(cx.pl, &c) == -1)
 		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");

@@ -206,7 +206,6 @@ struct pipeline *
 pipeline_new(const struct conf *c, struct loop *loop)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
-	int helpers;
 
 	if (pl == NULL) {
 		log_warn("pipeline");
@@ -228,28 +227,6 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
 	chain_set_sink(pl->chain, sealed, pl);
-	/*
-	 * Helper threads: a stream of text (a replay, auditd's dispatcher)
-	 * is parsed on one; netlink records come a few at a time and are
-	 * parsed here. With the parser off this thread the chain hashes
-	 * here too (cheaper than handing lines on: fewer switches on two
-	 * CPUs, bench/README.md); otherwise its sealer takes the hashing.
-	 */
-	helpers = conf_helper_threads(c) == 1;
-	if (helpers && strncmp(c->source, "netlink", 7) != 0 &&
-	    parse_use_worker(pl->parse) == 0 &&
-	    loop_fd_add(loop, parse_notify_fd(pl->parse), POLLIN, on_parsed,
-	    pl) == -1) {
-		log_warn("loop fd");
-		goto err;
-	}
-	if (helpers && parse_notify_fd(pl->parse) == -1 &&
-	    chain_use_sealer(pl->chain) == 0 &&
-	    loop_fd_add(loop, chain_notify_fd(pl->chain), POLLIN, on_sealed,
-	    pl) == -1) {
-		log_warn("loop fd");
-		goto err;
-	}
 	for (size_t i = 0; i < NENRICH && c->enrich; i++) {
 		struct stage *st = &pl->stages[pl->nstages];
 
@@ -273,6 +250,35 @@ pipeline_new(const struct conf *c, struct loop *loop)
 err:
 	pipeline_close(pl);
 	return NULL;
+}
+
+int
+pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
+{
+	/*
+	 * Helper threads: a stream of text (a replay, auditd's dispatcher)
+	 * is parsed on one; netlink records come a few at a time and are
+	 * parsed here. With the parser off this thread the chain hashes
+	 * here too (cheaper than handing lines on: fewer switches on two
+	 * CPUs, bench/README.md); otherwise its sealer takes the hashing.
+	 */
+	if (conf_helper_threads(c) != 1)
+		return 0;
+	if (strncmp(c->source, "netlink", 7) != 0 &&
+	    parse_use_worker(pl->parse) == 0 &&
+	    loop_fd_add(pl->loop, parse_notify_fd(pl->parse), POLLIN,
+	    on_parsed, pl) == -1) {
+		log_warn("loop fd");
+		return -1;
+	}
+	if (parse_notify_fd(pl->parse) == -1 &&
+	    chain_use_sealer(pl->chain) == 0 &&
+	    loop_fd_add(pl->loop, chain_notify_fd(pl->chain), POLLIN,
+	    on_sealed, pl) == -1) {
+		log_warn("loop fd");
+		return -1;
+	}
+	return 0;
 }
 
 int

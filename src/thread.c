@@ -13,6 +13,9 @@
 #include "log.h"
 #include "thread.h"
 
+/* the loop's thread alone sets and reads it */
+static int held;
+
 struct start {
 	void *(*fn)(void *);
 	void *arg;
@@ -35,11 +38,17 @@ trampoline(void *p)
 int
 thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 {
-	struct start *s = malloc(sizeof(*s));
+	struct start *s;
 	sigset_t all, old;
 	int rc;
 
-	if (s == NULL) {
+	if (held) {
+		log_warnx("%s thread: not started before the identity switch; "
+		    "working without it", what);
+		errno = EAGAIN;
+		return -1;
+	}
+	if ((s = malloc(sizeof(*s))) == NULL) {
 		log_warn("%s thread", what);
 		return -1;
 	}
@@ -57,4 +66,22 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 		return -1;
 	}
 	return 0;
+}
+
+void
+thread_hold(void)
+{
+	held = 1;
+}
+
+void
+thread_release(void)
+{
+	held = 0;
+}
+
+int
+thread_allowed(void)
+{
+	return !held;
 }

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(conf_defaults(&c) == 0);
 	/* the default config file may exist or not; either is fine */
 	if (cli_parse(argc, args, &c, &check_only, err, sizeof(err)) == 0)
-		(void)cli_check(&c, err, sizeof(err));
+		(void)cli_check(&c, NULL, err, sizeof(err));
 	conf_free(&c);
 out:
 	free(copy);

@@ -20,7 +20,7 @@ expect_status 2 "unknown option '--bogus'" --bogus
 expect_status 2 "unexpected argument 'stray'" stray
 expect_status 2 "eoe_timeout: 'x' is not a number" --eoe-timeout=x
 expect_status 2 "between 1 and 600" --eoe-timeout=0
-expect_status 2 "unknown source 'tcp:1'" -n --source=tcp:1
+expect_status 2 "source: 'tcp:1' is not stdin, file:PATH, netlink or netlink-unicast" -n --source=tcp:1
 expect_status 2 "--output needs a value" --output
 expect_status 2 "yes or no" --enrich=perhaps
 
@@ -35,9 +35,9 @@ printf 'output = -\nbatch_events = lots\n' >"$T/bad.conf"
 expect_status 2 "$T/bad.conf:2: batch_events: 'lots' is not a number" -c "$T/bad.conf" -n
 expect_status 2 "$T/missing.conf: No such file" -c "$T/missing.conf" -n
 
-# runtime errors are exit 1 with the reason
-expect_status 1 "$T/nope.log: No such file" --source=file:"$T/nope.log" --state-dir="$T/state"
-expect_status 1 "unknown output 'ftp://x'" --source=file:/dev/null --output=ftp://x --state-dir="$T/state"
+# what a setting names is checked before starting: exit 2 with the flag
+expect_status 2 "podtrail: --source: $T/nope.log: No such file" --source=file:"$T/nope.log" --state-dir="$T/state"
+expect_status 2 "output: 'ftp://x' is not -, file:PATH, https://... or http://..." --source=file:/dev/null --output=ftp://x --state-dir="$T/state"
 
 # the config file's output is used when the command line gives none
 printf 'type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=2 success=yes exit=3 pid=1 comm="x"\n' >"$T/one.log"

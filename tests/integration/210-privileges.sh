@@ -2,7 +2,9 @@
 # Least privilege: once the netlink socket, the rules and the process
 # connector are open, podtrail holds only the capabilities it still uses
 # (effective = permitted = bounding), and with --user=nobody runs as
-# uid 65534 and still sees events. The state dir is 0700; secrets that
+# uid 65534 and still sees events, with helper threads too: on netlink,
+# in a replay and on stdin (the identity switch must come before any
+# helper starts, or glibc aborts the process). The state dir is 0700; secrets that
 # others can read are refused. priority_boost lowers the nice value at
 # start, and without CAP_SYS_NICE only warns, once.
 . "$top_srcdir/tests/integration/common.sh"
@@ -76,8 +78,27 @@ want2=$(mask $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)
 [ "$(status $PID CapEff)" = "$want2" ] || fail "no-enrich: CapEff $(status $PID CapEff), want $want2"
 kill $PID; wait $PID || fail "no-enrich run exited $?"
 
-# as nobody: uid and gid switched, same capabilities, events still flow
-run_one nobody --user=nobody
+# helper_tasks PID UID: every thread runs as UID; helpers hold nothing.
+# Prints how many helpers there are.
+helper_tasks() {
+	local pid=$1 uid=$2 t tid n=0 f
+	for t in /proc/$pid/task/*; do
+		tid=${t##*/}
+		[ "$(status $pid/task/$tid Uid | awk '{print $1, $2, $3, $4}')" = "$uid $uid $uid $uid" ] ||
+			fail "thread $tid: Uid $(status $pid/task/$tid Uid), want $uid"
+		[ "$tid" = "$pid" ] && continue
+		n=$((n + 1))
+		for f in CapEff CapPrm; do
+			[ "$(status $pid/task/$tid $f)" = 0000000000000000 ] ||
+				fail "helper thread $tid: $f $(status $pid/task/$tid $f)"
+		done
+	done
+	echo $n
+}
+
+# as nobody: uid and gid switched, same capabilities, events still flow;
+# the sealer thread starts after the switch
+run_one nobody --user=nobody --helper-threads=yes
 [ "$(status $PID Uid | awk '{print $1, $2, $3, $4}')" = "65534 65534 65534 65534" ] ||
 	fail "uid: $(status $PID Uid)"
 [ "$(status $PID Groups)" = "" ] || fail "supplementary groups left: $(status $PID Groups)"
@@ -86,12 +107,49 @@ run_one nobody --user=nobody
 seen() { grep -q "$W/after-drop" "$T/nobody.ndjson"; }
 touch "$W/after-drop"
 wait_for 20 seen || fail "no event after switching to nobody"
+[ "$(helper_tasks $PID 65534)" -ge 1 ] || fail "nobody: no helper thread after an event"
 # AUDIT_GET still works (loss accounting): no warning about it
 grep -q 'AUDIT_GET' "$T/nobody.log" && fail "AUDIT_GET failed: $(cat "$T/nobody.log")"
 kill -USR1 $PID
 wait_for 20 grep -q '"chain_persist_errors":0' "$T/nobody.log" || fail "chain cannot persist as nobody"
 kill $PID; wait $PID || fail "nobody run exited $?"
-note "nobody: uid 65534, CapEff $want, events flow"
+note "nobody: uid 65534, CapEff $want, events flow, helper threads as nobody"
+
+# a replay as nobody: helper threads by default (auto), same events as root
+for who in root nobody; do
+	u=; [ $who = nobody ] && u=--user=nobody
+	rc=0
+	podtrail --source=file:"$FIXTURES/recorded/raw.log" --output=file:"$T/replay-$who.ndjson" \
+		--state-dir="$T/replay-$who.state" --heartbeat-interval=0 $u \
+		>/dev/null 2>"$T/replay-$who.log" || rc=$?
+	[ $rc = 0 ] || fail "replay as $who: exit $rc: $(cat "$T/replay-$who.log")"
+done
+grep -q 'privileges: uid 65534' "$T/replay-nobody.log" ||
+	fail "replay as nobody: no switch: $(cat "$T/replay-nobody.log")"
+n_root=$(wc -l <"$T/replay-root.ndjson")
+[ "$n_root" -gt 100 ] || fail "replay as root: only $n_root events"
+[ "$(wc -l <"$T/replay-nobody.ndjson")" = "$n_root" ] ||
+	fail "replay as nobody: $(wc -l <"$T/replay-nobody.ndjson") events, as root $n_root"
+note "replay as nobody: $n_root events, as root"
+
+# stdin (an auditd plugin) with helper threads, as nobody: the parse
+# worker runs as nobody without capabilities, events flow, EOF ends it
+mkfifo "$T/in"
+podtrail_exec --source=stdin --helper-threads=yes --user=nobody \
+	--output=file:"$T/stdin.ndjson" --state-dir="$T/stdin.state" \
+	--heartbeat-interval=0 <"$T/in" 2>"$T/stdin.log" &
+PID=$!
+add_cleanup "kill $PID 2>/dev/null; wait $PID 2>/dev/null"
+exec 8>"$T/in"
+add_cleanup "exec 8>&-"
+head -200 "$FIXTURES/recorded/raw.log" >&8
+wait_for 20 test -s "$T/stdin.ndjson" || fail "stdin as nobody: no event: $(cat "$T/stdin.log")"
+[ "$(helper_tasks $PID 65534)" -ge 1 ] || fail "stdin as nobody: no parse worker"
+exec 8>&-
+rc=0
+wait $PID || rc=$?
+[ $rc = 0 ] || fail "stdin as nobody: exit $rc: $(cat "$T/stdin.log")"
+note "stdin as nobody: $(wc -l <"$T/stdin.ndjson") events, helper threads as nobody"
 
 # secrets readable by others are refused
 printf 'k3y' >"$T/hmac.key"

@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "conf.h"
+#include "source.h"
 #include "unit.h"
 
 static char *
@@ -261,36 +263,205 @@ START_TEST(test_file_not_regular)
 }
 END_TEST
 
-/* A secret file others can read is refused at load time, with file:line. */
+/*
+ * Load text as a config file, then check it (conf_check): the error
+ * of whichever fails, "" if both pass. *rc: 0, or -1.
+ */
+static char *
+load_check(const char *text, char **path, int *rc)
+{
+	static char err[1024];
+	struct conf c;
+
+	err[0] = '\0';
+	*path = write_tmp(text);
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	*rc = conf_load_err(&c, *path, 1, err, sizeof(err));
+	if (*rc == 0)
+		*rc = conf_check(&c, NULL, err, sizeof(err));
+	conf_free(&c);
+	unlink(*path);
+	return err;
+}
+
+/* want, with its "%s" replaced by path, is in got */
+static void
+assert_has(const char *got, const char *want, const char *path)
+{
+	const char *at = strstr(want, "%s");
+	char w[1024];
+
+	if (at)
+		snprintf(w, sizeof(w), "%.*s%s%s", (int)(at - want), want, path,
+		    at + 2);
+	else
+		snprintf(w, sizeof(w), "%s", want);
+	ck_assert_msg(strstr(got, w) != NULL, "want '%s' in '%s'", w, got);
+}
+
+/* A config text and (a part of) the error it must get. */
+struct refused {
+	const char *text, *want;
+};
+
+/* Each of the n texts is refused with its message. */
+static void
+assert_refused(const struct refused *r, size_t n)
+{
+	char *path, *msg;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		msg = load_check(r[i].text, &path, &rc);
+		ck_assert_int_eq(rc, -1);
+		assert_has(msg, r[i].want, path);
+	}
+}
+
+/* A secret file others can read is refused with file:line. */
 START_TEST(test_file_secret_mode)
 {
-	struct conf c;
 	char key[64], text[256], want[256], *path, *msg;
 	int rc, fd;
 
 	snprintf(key, sizeof(key), "/tmp/test_conf.key.XXXXXX");
 	ck_assert_int_ge(fd = mkstemp(key), 0);
 	close(fd);
-	conf_defaults(&c);
 	snprintf(text, sizeof(text), "# secrets\nhmac_key_file = %s\n", key);
 	ck_assert_int_eq(chmod(key, 0644), 0);
-	path = write_tmp(text);
-	msg = load_err(&c, path, &rc);
+	msg = load_check(text, &path, &rc);
 	ck_assert_int_eq(rc, -1);
-	snprintf(want, sizeof(want), "%s:2: hmac_key_file: %s is readable by "
-	    "group or others", path, key);
-	ck_assert_ptr_nonnull(strstr(msg, want));
+	snprintf(want, sizeof(want), "%%s:2: hmac_key_file: %s is readable by "
+	    "group or others", key);	/* "%s" stays for assert_has */
+	assert_has(msg, want, path);
 	ck_assert_int_eq(chmod(key, 0600), 0);
-	msg = load_err(&c, path, &rc);
+	msg = load_check(text, &path, &rc);
+	ck_assert_str_eq(msg, "");
 	ck_assert_int_eq(rc, 0);
-	unlink(path);
 	unlink(key);
 	/* a secret that is not there is named too */
-	path = write_tmp("token_file = /nonexistent/token\n");
-	msg = load_err(&c, path, &rc);
+	msg = load_check("token_file = /nonexistent/token\n", &path, &rc);
 	ck_assert_int_eq(rc, -1);
-	ck_assert_ptr_nonnull(strstr(msg, ":1: token_file: /nonexistent/token: No such file"));
+	assert_has(msg, "%s:1: token_file: /nonexistent/token: No such file", path);
+}
+END_TEST
+
+/* Enum-like values are checked as they are read: file:line. */
+START_TEST(test_enum_values)
+{
+	static const struct refused bad[] = {
+		{ "node = n\nlog_level = loud\n",
+		  "%s:2: log_level: 'loud' is not error, warning, info or debug" },
+		{ "helper_threads = maybe\n",
+		  "%s:1: helper_threads: 'maybe' is not auto, yes or no" },
+		{ "format = xml\n",
+		  "%s:1: format: 'xml' is not ndjson, elasticsearch, splunk-hec, loki or otlp" },
+		{ "source = netlink-multicast\n",
+		  "%s:1: source: 'netlink-multicast' is not stdin, file:PATH, "
+		  "netlink or netlink-unicast" },
+		{ "source = file:\n", "%s:1: source: 'file:' needs a path" },
+		{ "output = ftp://x/\n",
+		  "%s:1: output: 'ftp://x/' is not -, file:PATH, https://... or "
+		  "http://..." },
+	};
+	static const char *const sources[] = { "stdin", "file:/x", "netlink",
+	    "netlink-unicast" };
+	struct conf c;
+	char err[256];
+
+	assert_refused(bad, sizeof(bad) / sizeof(bad[0]));
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	/* the table's sources are the ones source.c opens */
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		ck_assert_int_eq(conf_set(&c, "source", sources[i], err,
+		    sizeof(err)), 0);
+		ck_assert_int_eq(source_known(sources[i]), 1);
+	}
+	ck_assert_int_eq(conf_set(&c, "log-level", "debug", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&c, "log-level", "DEBUG", err, sizeof(err)), -1);
+	conf_free(&c);
+}
+END_TEST
+
+/* A key given twice: the last wins, with a warning naming both lines. */
+START_TEST(test_duplicate_key)
+{
+	struct conf c;
+	char *path, *msg, want[256];
+	int rc;
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	path = write_tmp("output = -\nnode = a\n\noutput = file:/tmp/x\n"
+	    "eoe_timeout = 3\neoe-timeout = 4\nhostpath = /a\nhostpath = /b, /c\n");
+	msg = load_err(&c, path, &rc);
+	ck_assert_int_eq(rc, 0);
+	snprintf(want, sizeof(want), "%s:4: output given again (first at "
+	    "line 1); this value is used", path);
+	ck_assert_msg(strstr(msg, want) != NULL, "no '%s' in '%s'", want, msg);
+	snprintf(want, sizeof(want), "%s:6: eoe_timeout given again (first at "
+	    "line 5)", path);
+	ck_assert_msg(strstr(msg, want) != NULL, "no '%s' in '%s'", want, msg);
+	ck_assert_ptr_null(strstr(msg, "hostpath"));
+	ck_assert_str_eq(c.output, "file:/tmp/x");
+	ck_assert_int_eq(c.eoe_timeout, 4);
+	ck_assert_int_eq(c.hostpath.n, 3);
 	unlink(path);
+	conf_free(&c);
+}
+END_TEST
+
+/* What the settings name is checked without starting, with file:line. */
+START_TEST(test_check_resources)
+{
+	static const struct refused bad[] = {
+		{ "user = nosuchuser\n", "%s:1: user: no user 'nosuchuser'" },
+		{ "node = x\nca_file = /nonexistent/ca.pem\n",
+		  "%s:2: ca_file: /nonexistent/ca.pem: No such file" },
+		{ "client_cert = /tmp\n", "%s:1: client_cert: /tmp: is a directory" },
+		{ "source = file:/nonexistent/audit.log\n",
+		  "%s:1: source: /nonexistent/audit.log: No such file" },
+		{ "output = file:/nonexistent/dir/out.ndjson\n",
+		  "%s:1: output: /nonexistent/dir/out.ndjson: /nonexistent/dir: No such file" },
+		{ "metrics_file = /nonexistent/podtrail.prom\n",
+		  "%s:1: metrics_file: /nonexistent/podtrail.prom: /nonexistent: No such file" },
+		{ "state_dir = /dev/null/state\n",
+		  "%s:1: state_dir: /dev/null/state: /dev/null is not a directory" },
+	};
+	struct conf c, running;
+	char err[1024], *path, *msg;
+	int rc;
+
+	assert_refused(bad, sizeof(bad) / sizeof(bad[0]));
+	/* what exists, or can be created, passes */
+	msg = load_check("user = nobody\nca_file = /dev/null\n"
+	    "state_dir = /tmp/test_conf.none/a/b\nsource = file:/dev/null\n"
+	    "output = file:/tmp/test_conf.out\nmetrics_file = /tmp/x.prom\n",
+	    &path, &rc);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(rc, 0);
+
+	/* a flag is named as one; a reload checks only what changed */
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	ck_assert_int_eq(conf_defaults(&running), 0);
+	ck_assert_int_eq(conf_set(&c, "ca-file", "/nonexistent/ca", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_check(&c, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "podtrail: --ca_file: /nonexistent/ca: No such "
+	    "file or directory");
+	ck_assert_int_eq(conf_set(&running, "ca-file", "/nonexistent/ca", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_check(&c, &running, err, sizeof(err)), 0);
+	/* and cli_check adds the output URL's */
+	ck_assert_int_eq(conf_set(&c, "ca-file", "", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_set(&c, "output", "http://example.com/x", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(cli_check(&c, NULL, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "podtrail: --output: plain http:// is refused"));
+	ck_assert_int_eq(conf_set(&c, "output", "https://[::1/x", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(cli_check(&c, NULL, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "is not a valid URL"));
+	conf_free(&running);
 	conf_free(&c);
 }
 END_TEST
@@ -310,8 +481,9 @@ START_TEST(test_helper_threads)
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
 	ck_assert_int_eq(conf_helper_threads(&c), 0);
-	ck_assert_int_eq(conf_set(&c, "helper_threads", "maybe", NULL, 0), 0);
-	ck_assert_int_eq(conf_helper_threads(&c), -1);
+	/* a value not in the table is refused as it is set */
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "maybe", NULL, 0), -1);
+	ck_assert_int_eq(conf_helper_threads(&c), 0);
 	conf_free(&c);
 }
 END_TEST
@@ -332,6 +504,9 @@ main(void)
 	tcase_add_test(tc, test_file_not_regular);
 	tcase_add_test(tc, test_file_secret_mode);
 	tcase_add_test(tc, test_helper_threads);
+	tcase_add_test(tc, test_enum_values);
+	tcase_add_test(tc, test_duplicate_key);
+	tcase_add_test(tc, test_check_resources);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
