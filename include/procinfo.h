@@ -65,6 +65,16 @@ int pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 void pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns);
 /* The host's mount table (refreshed at most once a second on demand). */
 const struct mi_table *pinfo_host_mounts(struct pinfo *pi, int refresh);
+/*
+ * Call cb whenever the mount table of a container process's namespace
+ * has been read anew (after an exec, a mount, or its age), with the
+ * host's table beside it; once per read. NULL: none.
+ */
+void pinfo_set_ns_hook(struct pinfo *pi,
+    void (*cb)(void *arg, const struct cg_info *cg, unsigned long long mntns,
+    const struct mi_table *t, const struct mi_table *host), void *arg);
+/* Is namespace mntns still cached (a member alive or in grace)? pi is a struct pinfo. */
+int pinfo_ns_known(void *pi, unsigned long long mntns);
 /* Drop entries past their grace period; call periodically. */
 void pinfo_expire(struct pinfo *pi, long long now_ms);
 /* Add counters to obj. */
