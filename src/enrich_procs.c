@@ -5,10 +5,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "enrich.h"
@@ -70,6 +75,39 @@ ns_read(void *arg, const struct cg_info *cg, unsigned long long mntns,
 	hp_scan(ep->hp, cg, mntns, t, host);
 }
 
+/*
+ * /proc/<pid>/cgroup is shown relative to the reader's cgroup
+ * namespace. In a private one (a DaemonSet pod without the host's),
+ * join pid 1's if permitted (CAP_SYS_ADMIN; this thread only, which is
+ * the one that reads them); otherwise cgroup.c reads the relative form.
+ */
+static void
+host_cgroupns(void)
+{
+	struct stat self, init;
+	int fd;
+
+	if (stat("/proc/self/ns/cgroup", &self) == -1)
+		return;
+	if (stat("/proc/1/ns/cgroup", &init) == -1) {
+		log_info("cgroup namespace: pid 1's unknown (%s): other "
+		    "containers' cgroups are read relative to podtrail's own",
+		    strerror(errno));
+		return;
+	}
+	if (self.st_ino == init.st_ino)
+		return;
+	if ((fd = open("/proc/1/ns/cgroup", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    setns(fd, CLONE_NEWCGROUP) == -1)
+		log_info("cgroup namespace: podtrail's own (%s): other "
+		    "containers' cgroups are read relative to podtrail's own",
+		    strerror(errno));
+	else
+		log_info("cgroup namespace: reading cgroups in pid 1's");
+	if (fd != -1)
+		close(fd);
+}
+
 struct enrich_procs *
 enrich_procs_acquire(const struct conf *c, struct loop *loop)
 {
@@ -84,6 +122,7 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 		return NULL;
 	}
 	ep->loop = loop;
+	host_cgroupns();
 	if ((ep->pi = pinfo_new("/proc")) == NULL ||
 	    (ep->rt = rt_new(c->runtime_state_dirs.v,
 	    c->runtime_state_dirs.n)) == NULL)

@@ -234,7 +234,8 @@ follows_last(const char *sc, const char *nametype)
  * did): unknown. An object gone since cannot be checked.
  */
 static int
-same_object(const struct vol_stage *st, const cJSON *item, const char *hp)
+same_object(const struct vol_stage *st, const cJSON *item, const char *hp,
+    int follow_last)
 {
 	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(item, "inode");
 	const char *txt = cJSON_IsRaw(ino) || cJSON_IsString(ino) ?
@@ -250,7 +251,8 @@ same_object(const struct vol_stage *st, const cJSON *item, const char *hp)
 	if (end == txt || *end != '\0')
 		return 1;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", st->host_root, hp) >=
-	    sizeof(full) || stat(full, &sb) == -1)
+	    sizeof(full) ||
+	    (follow_last ? stat(full, &sb) : lstat(full, &sb)) == -1)
 		return 1;
 	return (unsigned long long)sb.st_ino == want;
 }
@@ -500,6 +502,7 @@ vol_event(void *arg, cJSON *ev)
 		const char *name = str_of(p, "name");
 		const char *nt = str_of(p, "nametype");
 		struct vol_info vi;
+		int follow, known;
 
 		if (name == NULL)
 			continue;
@@ -508,11 +511,15 @@ vol_event(void *arg, cJSON *ev)
 		if (rel_ok == -1 && name[0] != '/')
 			rel_ok = relative_ok(ev);
 		buf_reset(&hp);
-		if (host_path(st, &v, cwd, name, rel_ok, follows_last(sc, nt),
-		    &hp) == -1 || hp.data == NULL ||
-		    (!v.host_ns && !same_object(st, p, hp.data))) {
-			if (hp.data && !v.host_ns)
-				st->symlink_unknown++;
+		follow = follows_last(sc, nt);
+		known = host_path(st, &v, cwd, name, rel_ok, follow, &hp) == 0 &&
+		    hp.data != NULL;
+		/* the path leads elsewhere now: where the bytes went is unknown */
+		if (known && !v.host_ns && !same_object(st, p, hp.data, follow)) {
+			st->symlink_unknown++;
+			known = 0;
+		}
+		if (!known) {
 			st->untranslated++;
 			cJSON_AddNullToObject(p, "host_path");
 			cJSON_AddNullToObject(p, "volume");
