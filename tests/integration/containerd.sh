@@ -132,3 +132,13 @@ _ctrd_cleanup() {
 	grep -o " $CTRD[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
 	return 0
 }
+
+# ctrd_wait SECONDS ID...: wait until each task has stopped; 1 on timeout
+ctrd_wait() {
+	local secs=$1 id
+	shift
+	for id in "$@"; do
+		wait_for "$secs" sh -c "ctr --address '$CTRD/sock' -n k8s.io task ls | awk -v id='$id' '\$1 == id && \$3 == \"STOPPED\" { f = 1 } END { exit !f }'" ||
+			return 1
+	done
+}
