@@ -80,6 +80,13 @@ void pinfo_expire(struct pinfo *pi, long long now_ms);
 /* Add counters to obj. */
 void pinfo_stats(struct pinfo *pi, cJSON *obj);
 
+/*
+ * The prefix through which podtrail reaches the host's files: "" when
+ * it shares pid 1's mount namespace (or cannot see pid 1's),
+ * "/proc/1/root" in a container (a hostPID DaemonSet). Static storage.
+ */
+const char *pinfo_host_root(void);
+
 /* Realtime now in ms. */
 long long pinfo_now_ms(void);
 

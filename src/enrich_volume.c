@@ -589,14 +589,6 @@ canon(const char *dir)
 	return b.data;
 }
 
-static unsigned long long
-mntns_of(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
-}
-
 static void *
 vol_open(const struct conf *c, struct loop *loop)
 {
@@ -624,9 +616,7 @@ vol_open(const struct conf *c, struct loop *loop)
 	if ((st->ep = enrich_procs_acquire(c, loop)) == NULL)
 		goto err;
 	/* in a DaemonSet (hostPID) the host's files are under pid 1's root */
-	if (mntns_of("/proc/1/ns/mnt") != mntns_of("/proc/self/ns/mnt") &&
-	    access("/proc/1/root/", X_OK) == 0)
-		snprintf(st->host_root, sizeof(st->host_root), "/proc/1/root");
+	snprintf(st->host_root, sizeof(st->host_root), "%s", pinfo_host_root());
 	return st;
 nomem:
 	log_warn("volume stage");

@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +27,7 @@
 #include "hostpath.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "procinfo.h"
 #include "runtime.h"
 
 #define HP_DIRS_PER_NS 32
@@ -60,6 +63,7 @@ struct hostpaths {
 	unsigned long long self_mntns;
 	const struct hp_watch_ops *ops;
 	void *arg;
+	const char *host_root;		/* "" or /proc/1/root: see procinfo.h */
 	unsigned long long found, dropped, refused, over_max, watch_failed;
 };
 
@@ -168,9 +172,19 @@ covered(const struct hostpaths *hp, const struct hp_dir *d)
 }
 
 /* Bring watches in line with the users: add needed ones, drop the rest. */
+/* dir as podtrail reaches it (see host_root); in buf. */
+static const char *
+on_host(const struct hostpaths *hp, const char *dir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", hp->host_root, dir);
+	return buf;
+}
+
 static void
 resync(struct hostpaths *hp)
 {
+	char full[PATH_MAX + 16];
+
 	/* removals first: a covering dir gone makes its children need one */
 	for (int i = 0; i < hp->ndirs; i++) {
 		struct hp_dir *d = hp->dirs[i];
@@ -178,7 +192,7 @@ resync(struct hostpaths *hp)
 		if (d->users > 0 && !(d->watched && covered(hp, d)))
 			continue;
 		if (d->watched && hp->ops) {
-			hp->ops->del(hp->arg, d->path);
+			hp->ops->del(hp->arg, on_host(hp, d->path, full, sizeof(full)));
 			d->watched = 0;
 		}
 		if (d->users > 0)
@@ -194,7 +208,8 @@ resync(struct hostpaths *hp)
 
 		if (d->watched || covered(hp, d))
 			continue;
-		if (hp->ops->add(hp->arg, d->path) == -1) {
+		if (hp->ops->add(hp->arg, on_host(hp, d->path, full,
+		    sizeof(full))) == -1) {
 			hp->watch_failed++;
 			continue;
 		}
@@ -230,6 +245,7 @@ bound_dirs(struct hostpaths *hp, const struct mi_table *t,
 {
 	struct buf rootfs = BUF_INIT, h = BUF_INIT;
 	const char *point, *root, *fs;
+	char full[PATH_MAX + 16];
 	int n = 0;
 
 	if (mi_translate(t, host, "/", &rootfs) == -1)
@@ -253,7 +269,8 @@ bound_dirs(struct hostpaths *hp, const struct mi_table *t,
 			continue;
 		}
 		/* a file bound in (hosts, resolv.conf) is not a volume */
-		if (stat(h.data, &st) == -1 || !S_ISDIR(st.st_mode))
+		if (stat(on_host(hp, h.data, full, sizeof(full)), &st) == -1 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		for (int j = 0; j < n; j++)
 			dup |= !strcmp(out[j], h.data);
@@ -462,6 +479,7 @@ hp_new(const struct conf *c, const struct rt_cache *rt)
 	if (hp == NULL)
 		goto nomem;
 	hp->rt = rt;
+	hp->host_root = pinfo_host_root();
 	hp->max = (int)c->hostpath_discovery_max;
 	hp->self_mntns = self_mntns();
 	if (hp->max > 0 &&

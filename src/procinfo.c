@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +111,23 @@ pinfo_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+pinfo_host_root(void)
+{
+	static int known;
+	static char root[16];
+	struct stat self, init;
+
+	if (!known) {
+		known = 1;
+		if (stat("/proc/self/ns/mnt", &self) == 0 &&
+		    stat("/proc/1/ns/mnt", &init) == 0 &&
+		    self.st_ino != init.st_ino && access("/proc/1/root/", X_OK) == 0)
+			snprintf(root, sizeof(root), "/proc/1/root");
+	}
+	return root;
 }
 
 /* Realtime ms of the boot, to place stat start times on the same clock. */
