@@ -27,9 +27,9 @@ struct hp_watch_ops {
 /*
  * New set for c's settings (kubelet_root, hostpath, state_dir,
  * hostpath_discovery_max); rt names the runtime state dirs, never
- * watched (may be NULL). NULL on ENOMEM (logged).
+ * watched, and the users' names (may be NULL). NULL on ENOMEM (logged).
  */
-struct hostpaths *hp_new(const struct conf *c, const struct rt_cache *rt);
+struct hostpaths *hp_new(const struct conf *c, struct rt_cache *rt);
 void hp_free(struct hostpaths *hp);
 /* Who adds and removes watches (NULL: none, discovery only tags). */
 void hp_set_watcher(struct hostpaths *hp, const struct hp_watch_ops *ops,
@@ -51,9 +51,11 @@ void hp_sweep(struct hostpaths *hp,
  */
 size_t hp_match(const struct hostpaths *hp, const char *host_path);
 /*
- * Append {container_id, pod_uid} for each container that mounts the
- * directory host_path[0..len) to arr; the pod uids differing from
- * my_pod are counted in *others. Returns how many were added.
+ * Append {container_id, pod_uid[, pod_name, pod_namespace,
+ * container_name]} for each container that mounts the directory
+ * host_path[0..len) to arr (names from the runtime's state); the pod
+ * uids differing from my_pod are counted in *others. Returns how many
+ * were added.
  */
 int hp_users_json(const struct hostpaths *hp, const char *host_path,
     size_t len, cJSON *arr, const char *my_pod, int *others);

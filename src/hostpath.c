@@ -39,6 +39,7 @@ struct hp_dir {
 	size_t len;
 	int users;		/* namespaces that mount it */
 	int watched;
+	int failed;		/* the watch could not be loaded: not retried */
 };
 
 struct hp_user {
@@ -59,7 +60,7 @@ struct hostpaths {
 	int nprotect;
 	char **configured;		/* watched by the rule pack */
 	int nconfigured;
-	const struct rt_cache *rt;
+	struct rt_cache *rt;
 	unsigned long long self_mntns;
 	const struct hp_watch_ops *ops;
 	void *arg;
@@ -206,11 +207,12 @@ resync(struct hostpaths *hp)
 	for (int i = 0; hp->ops && i < hp->ndirs; i++) {
 		struct hp_dir *d = hp->dirs[i];
 
-		if (d->watched || covered(hp, d))
+		if (d->watched || d->failed || covered(hp, d))
 			continue;
 		if (hp->ops->add(hp->arg, on_host(hp, d->path, full,
 		    sizeof(full))) == -1) {
 			hp->watch_failed++;
+			d->failed = 1;
 			continue;
 		}
 		d->watched = 1;
@@ -378,6 +380,7 @@ hp_users_json(const struct hostpaths *hp, const char *host_path,
 	int added = 0;
 
 	for (const struct hp_user *u = hp ? hp->users : NULL; u; u = u->next) {
+		const struct rt_info *ri;
 		cJSON *o;
 		int has = 0;
 
@@ -391,6 +394,17 @@ hp_users_json(const struct hostpaths *hp, const char *host_path,
 			cJSON_AddStringToObject(o, "pod_uid", u->pod_uid);
 		else
 			cJSON_AddNullToObject(o, "pod_uid");
+		/* names as the runtime recorded them, for the same pod only */
+		if ((ri = rt_lookup(hp->rt, u->id)) != NULL &&
+		    (!ri->pod_uid[0] || !strcmp(ri->pod_uid, u->pod_uid))) {
+			if (ri->pod_name[0]) {
+				cJSON_AddStringToObject(o, "pod_name", ri->pod_name);
+				cJSON_AddStringToObject(o, "pod_namespace",
+				    ri->pod_namespace);
+			}
+			if (ri->name[0])
+				cJSON_AddStringToObject(o, "container_name", ri->name);
+		}
 		cJSON_AddItemToArray(arr, o);
 		added++;
 		if (others && u->pod_uid[0] && (my_pod == NULL ||
@@ -465,7 +479,7 @@ self_mntns(void)
 }
 
 struct hostpaths *
-hp_new(const struct conf *c, const struct rt_cache *rt)
+hp_new(const struct conf *c, struct rt_cache *rt)
 {
 	static const char *const fixed[] = {
 		"/proc", "/sys", "/dev", "/var/lib/containerd",

@@ -174,6 +174,10 @@ def want_cache_write(name, ev, p, cid, uid, cname, qos, second=False):
     check(v.get("type") == "host-path" and v.get("host_path") == cache, f"{name}: volume {v}")
     users = {u.get("container_id"): u.get("pod_uid") for u in v.get("mounted_by", [])}
     check(users.get(a1) == ua and users.get(b1) == ub, f"{name}: mounted_by {users}")
+    named = {u.get("container_id"): (u.get("pod_namespace"), u.get("pod_name"), u.get("container_name"))
+             for u in v.get("mounted_by", [])}
+    check(named.get(a1) == ("batch", "job-a", "worker") and named.get(b1) == ("batch", "job-b", "worker"),
+          f"{name}: mounted_by names {named}")
     check(ev.get("cross_pod") is True, f"{name}: cross_pod {ev.get('cross_pod')}")
 
 # every write of both Job pods, in the unlisted hostPath
