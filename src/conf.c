@@ -78,7 +78,7 @@ static const struct conf_opt opts[] = {
 	{ "proc_connector", T_BOOL, O(proc_connector), "yes", 0, 0,
 	  "learn processes at fork/exec (kernel process connector) so short-lived ones are attributed", 0 },
 	{ "pod_log_dir", T_STR, O(pod_log_dir), "/var/log/pods", 0, 0,
-	  "kubelet's pod log directory, used to name pods and containers", 0 },
+	  "kubelet's pod log directory, used to name pods and containers the runtime's annotations do not name", 0 },
 	{ "state_dir", T_STR, O(state_dir), "/var/lib/podtrail", 0, 0,
 	  "directory for the spool, dead letters and chain state (mode 0700)", 0 },
 	{ "format", T_STR, O(format), "ndjson", 0, 0,
