@@ -37,7 +37,8 @@ void hp_set_watcher(struct hostpaths *hp, const struct hp_watch_ops *ops,
 /*
  * The mount table t of container cg's mount namespace mntns was read
  * (host: the host's table). Its host directories bound in become that
- * namespace's set, replacing what an older table said.
+ * namespace's set, replacing what an older table said. cg NULL: a host
+ * process's namespace, which mounts nothing for any container.
  */
 void hp_scan(struct hostpaths *hp, const struct cg_info *cg,
     unsigned long long mntns, const struct mi_table *t,

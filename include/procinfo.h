@@ -66,9 +66,12 @@ void pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns);
 /* The host's mount table (refreshed at most once a second on demand). */
 const struct mi_table *pinfo_host_mounts(struct pinfo *pi, int refresh);
 /*
- * Call cb whenever the mount table of a container process's namespace
- * has been read anew (after an exec, a mount, or its age), with the
- * host's table beside it; once per read. NULL: none.
+ * Call cb whenever the mount table of a process's namespace (not the
+ * host's) has been read anew (after an exec, a mount, or its age), with
+ * the host's table beside it; once per read. cg is the container of the
+ * process that was read, NULL for a host process (namespace inodes are
+ * reused: a host process there means it is no container's any more).
+ * cb NULL: none.
  */
 void pinfo_set_ns_hook(struct pinfo *pi,
     void (*cb)(void *arg, const struct cg_info *cg, unsigned long long mntns,

@@ -284,6 +284,8 @@ bound_dirs(struct hostpaths *hp, const struct mi_table *t,
 	return n;
 }
 
+static void forget(struct hostpaths *hp, unsigned long long mntns);
+
 void
 hp_scan(struct hostpaths *hp, const struct cg_info *cg,
     unsigned long long mntns, const struct mi_table *t,
@@ -294,7 +296,13 @@ hp_scan(struct hostpaths *hp, const struct cg_info *cg,
 	int n;
 
 	if (hp == NULL || t == NULL || host == NULL || t == host ||
-	    mntns == 0 || mntns == hp->self_mntns || not_set_up(t, host))
+	    mntns == 0 || mntns == hp->self_mntns)
+		return;
+	if (cg == NULL) {
+		forget(hp, mntns);
+		return;
+	}
+	if (not_set_up(t, host))
 		return;
 	n = bound_dirs(hp, t, host, found);
 	for (u = hp->users; u; u = u->next)
@@ -332,19 +340,18 @@ out:
 		free(found[i]);
 }
 
-void
-hp_sweep(struct hostpaths *hp,
-    int (*alive)(void *arg, unsigned long long mntns), void *arg)
+/* Drop the users for which keep(arg, mntns) is 0; 1 if any went. */
+static int
+drop_users(struct hostpaths *hp,
+    int (*keep)(void *arg, unsigned long long mntns), void *arg)
 {
 	struct hp_user **pp;
 	int gone = 0;
 
-	if (hp == NULL)
-		return;
 	for (pp = &hp->users; *pp;) {
 		struct hp_user *u = *pp;
 
-		if (alive(arg, u->mntns)) {
+		if (keep(arg, u->mntns)) {
 			pp = &u->next;
 			continue;
 		}
@@ -354,7 +361,27 @@ hp_sweep(struct hostpaths *hp,
 		hp->nusers--;
 		gone = 1;
 	}
-	if (gone)
+	return gone;
+}
+
+static int
+is_other(void *arg, unsigned long long mntns)
+{
+	return *(unsigned long long *)arg != mntns;
+}
+
+static void
+forget(struct hostpaths *hp, unsigned long long mntns)
+{
+	if (drop_users(hp, is_other, &mntns))
+		resync(hp);
+}
+
+void
+hp_sweep(struct hostpaths *hp,
+    int (*alive)(void *arg, unsigned long long mntns), void *arg)
+{
+	if (hp && drop_users(hp, alive, arg))
 		resync(hp);
 }
 

@@ -435,10 +435,11 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	}
 	if ((n = ns_of(pi, pid, is_exec)) != NULL)
 		ns_ref(e, n);
-	if (pi->ns_hook && e->in_container && n && n->t && !n->announced) {
+	/* a host process there: the inode is another namespace's now */
+	if (pi->ns_hook && e->have_cg && n && n->t && !n->announced) {
 		n->announced = 1;
-		pi->ns_hook(pi->ns_hook_arg, &e->cg, n->ino, n->t,
-		    pinfo_host_mounts(pi, 0));
+		pi->ns_hook(pi->ns_hook_arg, e->in_container ? &e->cg : NULL,
+		    n->ino, n->t, pinfo_host_mounts(pi, 0));
 	}
 	return e;
 }

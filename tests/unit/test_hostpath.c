@@ -167,6 +167,13 @@ START_TEST(test_discovery)
 	ck_assert_int_eq(others, 1);
 	cJSON_Delete(arr);
 
+	/* a host process in B's namespace: the inode was reused, B's set goes */
+	hp_scan(hp, NULL, 1002, tb, host);
+	ck_assert_int_eq(hp_count(hp, &w), 2);	/* A's cache and sub */
+	ck_assert_int_eq(nremoved, 1);		/* B's "other" */
+	nremoved = 0;
+	hp_scan(hp, &cb, 1002, tb, host);
+	ck_assert_int_eq(hp_count(hp, &w), 3);
 	/* A goes: cache stays (B), sub has no user left */
 	alive_a = 0;
 	hp_sweep(hp, alive, NULL);
