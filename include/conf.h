@@ -38,6 +38,8 @@ struct conf {
 	int keep_rules;
 	char *kubelet_root;
 	struct conf_list hostpath;
+	long long hostpath_discovery_max;	/* 0: no discovery */
+	struct conf_list runtime_state_dirs;	/* empty: RT_DEFAULT_DIRS */
 	long long heartbeat_interval;	/* s, 0 = off */
 	long long status_interval;	/* s, AUDIT_GET polling */
 	/* correlation */

@@ -41,6 +41,16 @@ int enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev,
     struct pinfo_view *v);
 /* The shared cache (for the host mount table and namespace updates). */
 struct pinfo *enrich_procs_cache(struct enrich_procs *ep);
+/* The runtimes' state (config.json annotations) the stages share. */
+struct rt_cache *enrich_procs_runtime(struct enrich_procs *ep);
+/* hostPath directories found in containers' mount tables, or NULL (off). */
+struct hostpaths *enrich_procs_hostpaths(struct enrich_procs *ep);
+/*
+ * Who loads and removes audit watches on discovered hostPaths (the
+ * rule pack's owner); NULL before it goes. No-op without enrichment.
+ */
+struct hp_watch_ops;
+void enrich_set_watcher(const struct hp_watch_ops *ops, void *arg);
 /* Add the cache's and connector's counters to obj. */
 void enrich_procs_stats(struct enrich_procs *ep, cJSON *obj);
 

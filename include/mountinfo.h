@@ -30,6 +30,14 @@ size_t mi_count(const struct mi_table *t);
 size_t mi_skipped(const struct mi_table *t);
 
 /*
+ * The i-th mount of t (0 <= i < mi_count): mount point, root in its
+ * file system and type, as pointers into t (valid until mi_free).
+ * 0, or -1 if i is out of range.
+ */
+int mi_mount_at(const struct mi_table *t, size_t i, const char **point,
+    const char **root, const char **fstype);
+
+/*
  * Normalize path lexically (collapse "//", ".", ".."; never above "/")
  * and, when it is relative, resolve it against cwd. Appends to out.
  * 0, or -1 (ENOMEM, or relative path without cwd: EINVAL).

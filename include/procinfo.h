@@ -65,10 +65,30 @@ int pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 void pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns);
 /* The host's mount table (refreshed at most once a second on demand). */
 const struct mi_table *pinfo_host_mounts(struct pinfo *pi, int refresh);
+/*
+ * Call cb whenever the mount table of a process's namespace (not the
+ * host's) has been read anew (after an exec, a mount, or its age), with
+ * the host's table beside it; once per read. cg is the container of the
+ * process that was read, NULL for a host process (namespace inodes are
+ * reused: a host process there means it is no container's any more).
+ * cb NULL: none.
+ */
+void pinfo_set_ns_hook(struct pinfo *pi,
+    void (*cb)(void *arg, const struct cg_info *cg, unsigned long long mntns,
+    const struct mi_table *t, const struct mi_table *host), void *arg);
+/* Is namespace mntns still cached (a member alive or in grace)? pi is a struct pinfo. */
+int pinfo_ns_known(void *pi, unsigned long long mntns);
 /* Drop entries past their grace period; call periodically. */
 void pinfo_expire(struct pinfo *pi, long long now_ms);
 /* Add counters to obj. */
 void pinfo_stats(struct pinfo *pi, cJSON *obj);
+
+/*
+ * The prefix through which podtrail reaches the host's files: "" when
+ * it shares pid 1's mount namespace (or cannot see pid 1's),
+ * "/proc/1/root" in a container (a hostPID DaemonSet). Static storage.
+ */
+const char *pinfo_host_root(void);
 
 /* Realtime now in ms. */
 long long pinfo_now_ms(void);

@@ -2,9 +2,22 @@
  * cgroup.c - container and pod from a cgroup path.
  *
  * The path is read one component at a time, left to right; each
- * component may name a QoS class, a pod or a container. A container
- * found deeper replaces one found higher up, so nested runtimes (kind,
- * Docker-in-Docker) report the innermost one.
+ * component may name a QoS class, a pod or a container.
+ *
+ * Who decides: the first container found inside a pod ends the walk.
+ * Everything below it is that container's own sub-cgroup, which a
+ * process with a writable or delegated cgroup can create and name as
+ * it likes ("<id>/kubepods/pod<other>/<other-id>", "crio-conmon-x"):
+ * names it adds must not choose its attribution. Below a container that
+ * is not in a pod (a kind or k3d node, Docker-in-Docker) a deeper pod or
+ * container still wins, so nested clusters report the innermost real
+ * container as seen from podtrail's cgroup namespace.
+ *
+ * A process outside the reader's cgroup namespace is shown relative to
+ * it ("/../../../besteffort/pod<uid>/<id>" from inside a DaemonSet pod
+ * with a private namespace): leading ".." stand for unknown ancestors,
+ * which may be kubepods levels, so pods are recognised below them; the
+ * QoS class is then known only if a component names it.
  */
 #include "config.h"
 
@@ -84,6 +97,7 @@ static const struct {
 	{ "crio-", "cri-o" },
 	{ "docker-", "docker" },
 	{ "libpod-", "podman" },
+	{ "nerdctl-", "containerd" },
 };
 
 /* "a:b:c" from systemd-driver cgroupsPath text taken literally. */
@@ -119,7 +133,11 @@ qos_of(const char *c, size_t n)
 
 struct walk {
 	struct cg_info info;
-	int in_kubepods;	/* a kubepods level was seen */
+	int depth;		/* components seen, ".." included */
+	int in_kubepods;	/* a kubepods level was seen (or may be above) */
+	int relative;		/* the path starts above our namespace's root */
+	int locked;		/* a pod's container was found: stop */
+	int prev_top;		/* previous component was the first, a plain name */
 	char qos[16];
 	int prev_docker;	/* previous component was "docker" */
 	int prev_libpod;	/* previous component was "libpod_parent" */
@@ -132,13 +150,16 @@ found_container(struct walk *w, const char *id, const char *runtime)
 	memcpy(w->info.id, id, CG_ID_LEN);
 	w->info.id[CG_ID_LEN] = '\0';
 	set_str(w->info.runtime, sizeof(w->info.runtime), runtime);
+	if (w->info.pod_uid[0])
+		w->locked = 1;
 }
 
 static void
 found_pod(struct walk *w)
 {
+	/* no QoS level below kubepods means guaranteed, unless it is above us */
 	set_str(w->info.qos, sizeof(w->info.qos),
-	    w->qos[0] ? w->qos : "guaranteed");
+	    w->qos[0] ? w->qos : w->relative ? "" : "guaranteed");
 	/* a pod below an outer container: the outer one is not its container */
 	w->info.id[0] = '\0';
 	w->info.runtime[0] = '\0';
@@ -175,12 +196,21 @@ component(struct walk *w, const char *c, size_t n)
 	const char *q;
 	size_t k;
 	int was_docker = w->prev_docker, was_libpod = w->prev_libpod;
-	int was_pod = w->prev_pod;
+	int was_pod = w->prev_pod, was_top = w->prev_top;
 
-	w->prev_docker = w->prev_libpod = w->prev_pod = 0;
-	if (n == 0 || (n == 1 && c[0] == '.') ||
-	    (n == 2 && c[0] == '.' && c[1] == '.'))
+	w->prev_docker = w->prev_libpod = w->prev_pod = w->prev_top = 0;
+	if (n == 0 || (n == 1 && c[0] == '.'))
 		return;
+	if (n == 2 && c[0] == '.' && c[1] == '.') {
+		if (w->depth++ == 0) {
+			/* above our cgroup namespace's root: see the top comment */
+			w->relative = 1;
+			w->in_kubepods = 1;
+		}
+		return;
+	}
+	if (w->depth++ == 0 && !has_suffix(c, n, ".slice"))
+		w->prev_top = 1;
 	if ((n == 8 && !memcmp(c, "kubepods", 8)) ||
 	    (has_suffix(c, n, "kubepods.slice"))) {
 		w->in_kubepods = 1;
@@ -221,9 +251,12 @@ component(struct walk *w, const char *c, size_t n)
 		}
 		return;
 	}
-	/* monitors are not containers: crio-conmon-, libpod-conmon- */
-	if (has_prefix(c, n, "crio-conmon-", &k) ||
-	    has_prefix(c, n, "libpod-conmon-", &k)) {
+	/*
+	 * Monitors are not containers: crio-conmon-, libpod-conmon-. Below
+	 * a container such a name is one of its own sub-cgroups.
+	 */
+	if ((has_prefix(c, n, "crio-conmon-", &k) ||
+	    has_prefix(c, n, "libpod-conmon-", &k)) && w->info.id[0] == '\0') {
 		w->info.id[0] = '\0';
 		w->info.runtime[0] = '\0';
 		return;
@@ -257,6 +290,9 @@ component(struct walk *w, const char *c, size_t n)
 			found_container(w, c, "cri");
 		else if (was_libpod)
 			found_container(w, c, "podman");
+		else if (was_top && !w->in_kubepods)
+			/* containerd without kubelet: /<namespace>/<id> */
+			found_container(w, c, "containerd");
 		return;
 	}
 	/* podman's ".../libpod-<id>.scope/container" keeps the id */
@@ -275,6 +311,8 @@ cg_parse_path(const char *path, size_t len, struct cg_info *out)
 		if (s == NULL)
 			s = end;
 		component(&w, p, (size_t)(s - p));
+		if (w.locked)
+			break;
 		p = s + 1;
 	}
 	*out = w.info;

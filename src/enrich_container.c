@@ -3,9 +3,13 @@
  * event, or null for a host process; "attribution" says how we know
  * ("proc", "connector", "cache") or that we do not ("unknown").
  *
- * Pod and container names come from kubelet's log directory:
- * <pod_log_dir>/<namespace>_<name>_<uid>/<container>/, and for pods of
- * several containers from ../containers/<pod>_<ns>_<container>-<id>.log.
+ * Names, in order of trust: the annotations the runtime keeps in the
+ * container's config.json (runtime.h: every container of a pod, the
+ * sandbox included, as long as the runtime has it), then kubelet's log
+ * directory: <pod_log_dir>/<namespace>_<name>_<uid>/<container>/, and
+ * for pods of several containers ../containers/<pod>_<ns>_<container>-
+ * <id>.log. The cgroup path decides the pod; annotations naming another
+ * pod are not used.
  */
 #include "config.h"
 
@@ -18,6 +22,7 @@
 #include "enrich.h"
 #include "log.h"
 #include "procinfo.h"
+#include "runtime.h"
 
 #define NAMES_TTL_MS 30000
 #define NAMES_NEG_TTL_MS 2000
@@ -38,7 +43,8 @@ struct ctr_stage {
 	struct pod_names *names;
 	size_t nnames;
 	unsigned long long attributed, host, unknown, from_proc,
-	    from_connector, from_cache, named;
+	    from_connector, from_cache, named, from_runtime, sandboxes,
+	    pod_mismatch;
 };
 
 static void
@@ -166,6 +172,9 @@ add_str_or_null(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
+static void add_container(struct ctr_stage *st, cJSON *c,
+    const struct cg_info *cg);
+
 static void
 ctr_event(void *arg, cJSON *ev)
 {
@@ -204,20 +213,81 @@ ctr_event(void *arg, cJSON *ev)
 	}
 	st->attributed++;
 	c = cJSON_AddObjectToObject(ev, "container");
-	cJSON_AddStringToObject(c, "id", v.cg.id);
-	add_str_or_null(c, "runtime", v.cg.runtime);
-	add_str_or_null(c, "pod_uid", v.cg.pod_uid);
-	add_str_or_null(c, "qos", v.cg.qos);
-	if (v.cg.pod_uid[0]) {
-		const struct pod_names *n = names_of(st, &v.cg);
+	add_container(st, c, &v.cg);
+}
+
+/* The runtime's record, if it agrees with the cgroup about the pod. */
+static const struct rt_info *
+runtime_of(struct ctr_stage *st, const struct cg_info *cg)
+{
+	const struct rt_info *ri = rt_lookup(enrich_procs_runtime(st->ep), cg->id);
+
+	if (ri && ri->pod_uid[0] && cg->pod_uid[0] &&
+	    strcmp(ri->pod_uid, cg->pod_uid) != 0) {
+		static struct log_rl rl;
+
+		st->pod_mismatch++;
+		log_warnx_rl(&rl, "container %.12s: cgroup says pod %s, its "
+		    "config.json pod %s: names not used", cg->id, cg->pod_uid,
+		    ri->pod_uid);
+		return NULL;
+	}
+	return ri;
+}
+
+static void
+add_container(struct ctr_stage *st, cJSON *c, const struct cg_info *cg)
+{
+	const struct rt_info *ri = runtime_of(st, cg);
+	const char *runtime = cg->runtime, *pod_uid = cg->pod_uid;
+	const char *pod = NULL, *ns = NULL, *name = NULL;
+
+	if (ri) {
+		st->from_runtime++;
+		/* the state dir it was found in settles cgroupfs's "cri" */
+		if (ri->runtime[0] && (!runtime[0] || !strcmp(runtime, "cri")))
+			runtime = ri->runtime;
+		if (!pod_uid[0])
+			pod_uid = ri->pod_uid;
+		if (ri->pod_name[0]) {
+			pod = ri->pod_name;
+			ns = ri->pod_namespace;
+		}
+		if (ri->name[0])
+			name = ri->name;
+		if (ri->sandbox == 1)
+			st->sandboxes++;
+	}
+	cJSON_AddStringToObject(c, "id", cg->id);
+	add_str_or_null(c, "runtime", runtime);
+	add_str_or_null(c, "pod_uid", pod_uid);
+	add_str_or_null(c, "qos", cg->qos);
+	if (pod == NULL && cg->pod_uid[0]) {
+		const struct pod_names *n = names_of(st, cg);
 
 		if (n && n->pod[0]) {
-			st->named++;
-			cJSON_AddStringToObject(c, "pod_name", n->pod);
-			cJSON_AddStringToObject(c, "pod_namespace", n->ns);
-			add_str_or_null(c, "name", n->ctr);
+			pod = n->pod;
+			ns = n->ns;
+			/* a sandbox is never one of the pod's named containers */
+			if (name == NULL && !(ri && ri->sandbox == 1))
+				name = n->ctr;
 		}
 	}
+	if (pod) {
+		st->named++;
+		cJSON_AddStringToObject(c, "pod_name", pod);
+		add_str_or_null(c, "pod_namespace", ns);
+	}
+	if (pod || name)
+		add_str_or_null(c, "name", name);
+	if (ri == NULL || ri->sandbox == -1)
+		cJSON_AddNullToObject(c, "sandbox");
+	else
+		cJSON_AddBoolToObject(c, "sandbox", ri->sandbox == 1);
+	add_str_or_null(c, "image", ri ? ri->image : NULL);
+	add_str_or_null(c, "image_digest", ri ? ri->image_digest : NULL);
+	if (ri && ri->rt_namespace[0])
+		cJSON_AddStringToObject(c, "runtime_namespace", ri->rt_namespace);
 }
 
 static void
@@ -275,6 +345,9 @@ ctr_stats(void *arg, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "container_from_connector", (double)st->from_connector);
 	cJSON_AddNumberToObject(obj, "container_from_cache", (double)st->from_cache);
 	cJSON_AddNumberToObject(obj, "container_named", (double)st->named);
+	cJSON_AddNumberToObject(obj, "container_from_runtime", (double)st->from_runtime);
+	cJSON_AddNumberToObject(obj, "container_sandbox", (double)st->sandboxes);
+	cJSON_AddNumberToObject(obj, "container_pod_mismatch", (double)st->pod_mismatch);
 	enrich_procs_stats(st->ep, obj);
 }
 

@@ -1,20 +1,28 @@
 /*
  * enrich_procs.c - the process cache and connector shared by the
- * container and volume stages, and the per-event lookup they share.
+ * container and volume stages, the per-event lookup they share, the
+ * runtimes' state and the hostPath directories found in containers.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "enrich.h"
+#include "hostpath.h"
 #include "log.h"
 #include "loop.h"
 #include "proc_conn.h"
 #include "procinfo.h"
+#include "runtime.h"
 
 #define EXPIRE_TICK_MS 5000
 /*
@@ -28,6 +36,8 @@ struct enrich_procs {
 	struct loop *loop;
 	struct pinfo *pi;
 	struct pconn *pc;
+	struct rt_cache *rt;
+	struct hostpaths *hp;
 	struct loop_timer *expire;
 	/* the last lookup, for the next stage on the same event */
 	const cJSON *last_ev;
@@ -51,7 +61,51 @@ expire_tick(void *arg)
 	ep->drained_ms = pinfo_now_ms();
 	pconn_drain(ep->pc);
 	pinfo_expire(ep->pi, ep->drained_ms);
+	hp_sweep(ep->hp, pinfo_ns_known, ep->pi);
 	loop_timer_arm(ep->expire, EXPIRE_TICK_MS);
+}
+
+/* A container's mount table was read: which host dirs does it bind in? */
+static void
+ns_read(void *arg, const struct cg_info *cg, unsigned long long mntns,
+    const struct mi_table *t, const struct mi_table *host)
+{
+	struct enrich_procs *ep = arg;
+
+	hp_scan(ep->hp, cg, mntns, t, host);
+}
+
+/*
+ * /proc/<pid>/cgroup is shown relative to the reader's cgroup
+ * namespace. In a private one (a DaemonSet pod without the host's),
+ * join pid 1's if permitted (CAP_SYS_ADMIN; this thread only, which is
+ * the one that reads them); otherwise cgroup.c reads the relative form.
+ */
+static void
+host_cgroupns(void)
+{
+	struct stat self, init;
+	int fd;
+
+	if (stat("/proc/self/ns/cgroup", &self) == -1)
+		return;
+	if (stat("/proc/1/ns/cgroup", &init) == -1) {
+		log_info("cgroup namespace: pid 1's unknown (%s): other "
+		    "containers' cgroups are read relative to podtrail's own",
+		    strerror(errno));
+		return;
+	}
+	if (self.st_ino == init.st_ino)
+		return;
+	if ((fd = open("/proc/1/ns/cgroup", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    setns(fd, CLONE_NEWCGROUP) == -1)
+		log_info("cgroup namespace: podtrail's own (%s): other "
+		    "containers' cgroups are read relative to podtrail's own",
+		    strerror(errno));
+	else
+		log_info("cgroup namespace: reading cgroups in pid 1's");
+	if (fd != -1)
+		close(fd);
 }
 
 struct enrich_procs *
@@ -68,8 +122,16 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 		return NULL;
 	}
 	ep->loop = loop;
-	if ((ep->pi = pinfo_new("/proc")) == NULL)
+	host_cgroupns();
+	if ((ep->pi = pinfo_new("/proc")) == NULL ||
+	    (ep->rt = rt_new(c->runtime_state_dirs.v,
+	    c->runtime_state_dirs.n)) == NULL)
 		goto err;
+	if (c->hostpath_discovery_max > 0) {
+		if ((ep->hp = hp_new(c, ep->rt)) == NULL)
+			goto err;
+		pinfo_set_ns_hook(ep->pi, ns_read, ep);
+	}
 	/* without it, exited processes are unknown: degrade, do not fail */
 	if (c->proc_connector)
 		ep->pc = pconn_open(loop, ep->pi);
@@ -84,6 +146,8 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 	shared = ep;
 	return ep;
 err:
+	hp_free(ep->hp);
+	rt_free(ep->rt);
 	pinfo_free(ep->pi);
 	free(ep);
 	return NULL;
@@ -96,9 +160,30 @@ enrich_procs_release(struct enrich_procs *ep)
 		return;
 	loop_timer_free(ep->expire);
 	pconn_close(ep->pc);
+	hp_free(ep->hp);
+	rt_free(ep->rt);
 	pinfo_free(ep->pi);
 	free(ep);
 	shared = NULL;
+}
+
+void
+enrich_set_watcher(const struct hp_watch_ops *ops, void *arg)
+{
+	if (shared)
+		hp_set_watcher(shared->hp, ops, arg);
+}
+
+struct rt_cache *
+enrich_procs_runtime(struct enrich_procs *ep)
+{
+	return ep->rt;
+}
+
+struct hostpaths *
+enrich_procs_hostpaths(struct enrich_procs *ep)
+{
+	return ep->hp;
 }
 
 void
@@ -106,6 +191,8 @@ enrich_procs_stats(struct enrich_procs *ep, cJSON *obj)
 {
 	pinfo_stats(ep->pi, obj);
 	pconn_stats(ep->pc, obj);
+	rt_stats(ep->rt, obj);
+	hp_stats(ep->hp, obj);
 }
 
 struct pinfo *

@@ -9,14 +9,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "enrich.h"
 #include "event.h"
+#include "hostpath.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "procinfo.h"
@@ -24,14 +28,18 @@
 
 #define AT_FDCWD_HEX32 "ffffff9c"
 #define AT_FDCWD_HEX64 "ffffffffffffff9c"
+/* the kernel's own limit on symlinks followed in one lookup */
+#define SYMLINKS_MAX 40
 
 struct vol_stage {
 	struct enrich_procs *ep;
 	char kubelet_root[4096];
 	char **hostpaths;
 	int nhost;
+	/* "" or /proc/1/root: how podtrail reaches host paths */
+	char host_root[16];
 	unsigned long long paths, translated, untranslated, volumes,
-	    cross_pod, mounts, ns_mismatch;
+	    cross_pod, mounts, ns_mismatch, symlinks, symlink_unknown;
 };
 
 static const struct {
@@ -99,10 +107,163 @@ relative_ok(cJSON *ev)
 	return 1;
 }
 
-/* Map name to the host; appends to out. 0, or -1 if not knowable. */
+/* lstat of a host path as the host sees it. */
+static int
+host_lstat(const struct vol_stage *st, const char *hp, struct stat *sb,
+    char *link, size_t linklen, ssize_t *linkn)
+{
+	char full[PATH_MAX + 16];
+
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", st->host_root, hp) >=
+	    sizeof(full)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (lstat(full, sb) == -1)
+		return -1;
+	if (link && S_ISLNK(sb->st_mode) &&
+	    (*linkn = readlink(full, link, linklen - 1)) <= 0)
+		return -1;
+	if (link && S_ISLNK(sb->st_mode))
+		link[*linkn] = '\0';
+	return 0;
+}
+
+/*
+ * Translate the normalized path seen in namespace t to the host as the
+ * kernel resolved it: each prefix is mapped through t and looked at on
+ * the host; a symlink there is followed in the container's view (an
+ * absolute target from the container's root), the last component only
+ * if follow_last. Appends to out. 1 if a symlink was followed, 0 if
+ * none, -1 if it cannot be known (a loop, an unreadable directory).
+ */
+static int
+resolve(struct vol_stage *st, const struct mi_table *t,
+    const struct mi_table *host, const char *path, int follow_last,
+    struct buf *out)
+{
+	struct buf todo = BUF_INIT, cur = BUF_INIT, h = BUF_INIT,
+	    next = BUF_INIT;
+	char link[PATH_MAX];
+	int links = 0, rc = -1;
+	const char *p;
+
+	if (buf_adds(&todo, path) == -1)
+		goto out;
+	p = todo.data;
+restart:
+	buf_reset(&cur);
+	while (*p) {
+		const char *s, *e;
+		struct stat sb;
+		ssize_t ln = 0;
+		size_t keep = cur.len;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		s = p;
+		e = s + strcspn(s, "/");
+		p = e;
+		if (buf_addc(&cur, '/') == -1 || buf_add(&cur, s, (size_t)(e - s)) == -1)
+			goto out;
+		if (e[strspn(e, "/")] == '\0' && !follow_last)
+			break;
+		buf_reset(&h);
+		if (mi_translate(t, host, cur.data, &h) == -1)
+			goto out;
+		if (host_lstat(st, h.data, &sb, link, sizeof(link), &ln) == -1) {
+			/* nothing there now: the rest can only be taken as written */
+			if (errno != ENOENT && errno != ENOTDIR)
+				goto out;
+			if (buf_adds(&cur, p) == -1)
+				goto out;
+			break;
+		}
+		if (!S_ISLNK(sb.st_mode))
+			continue;
+		if (++links > SYMLINKS_MAX)
+			goto out;
+		/* start again from the root with the link replaced */
+		buf_reset(&next);
+		if (link[0] != '/') {
+			cur.len = keep;
+			if (buf_add(&next, cur.data ? cur.data : "", keep) == -1 ||
+			    buf_addc(&next, '/') == -1)
+				goto out;
+		}
+		if (buf_adds(&next, link) == -1 || buf_addc(&next, '/') == -1 ||
+		    buf_adds(&next, p) == -1)
+			goto out;
+		buf_reset(&todo);
+		if (mi_normalize(&todo, NULL, next.data) == -1)
+			goto out;
+		p = todo.data;
+		goto restart;
+	}
+	while (cur.len > 1 && cur.data[cur.len - 1] == '/')
+		cur.data[--cur.len] = '\0';
+	if (mi_translate(t, host, cur.len ? cur.data : "/", out) == -1)
+		goto out;
+	rc = links > 0;
+out:
+	buf_free(&todo);
+	buf_free(&cur);
+	buf_free(&h);
+	buf_free(&next);
+	return rc;
+}
+
+/* Does the kernel follow a symlink in the last component of this item? */
+static int
+follows_last(const char *sc, const char *nametype)
+{
+	if (nametype && !strcmp(nametype, "DELETE"))
+		return 0;
+	/* of the calls that create a name, only open follows a link there */
+	if (nametype && !strcmp(nametype, "CREATE"))
+		return sc && (!strcmp(sc, "open") || !strcmp(sc, "openat") ||
+		    !strcmp(sc, "openat2") || !strcmp(sc, "creat"));
+	return 1;
+}
+
+/*
+ * Is the object at host path hp now the one the record names? A
+ * different inode there means the path no longer leads to it (or never
+ * did): unknown. An object gone since cannot be checked.
+ */
+static int
+same_object(const struct vol_stage *st, const cJSON *item, const char *hp,
+    int follow_last)
+{
+	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(item, "inode");
+	const char *txt = cJSON_IsRaw(ino) || cJSON_IsString(ino) ?
+	    ino->valuestring : NULL;
+	struct stat sb;
+	char full[PATH_MAX + 16];
+	char *end;
+	unsigned long long want;
+
+	if (txt == NULL)
+		return 1;
+	want = strtoull(txt, &end, 10);
+	if (end == txt || *end != '\0')
+		return 1;
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", st->host_root, hp) >=
+	    sizeof(full) ||
+	    (follow_last ? stat(full, &sb) : lstat(full, &sb)) == -1)
+		return 1;
+	return (unsigned long long)sb.st_ino == want;
+}
+
+/*
+ * Map name to the host; appends to out. 0, or -1 if not knowable.
+ * Symlinks on the way are followed as the kernel did (resolve).
+ */
 static int
 host_path(struct vol_stage *st, const struct pinfo_view *v, const char *cwd,
-    const char *name, int rel_ok, struct buf *out)
+    const char *name, int rel_ok, int follow_last, struct buf *out)
 {
 	struct buf norm = BUF_INIT;
 	const struct mi_table *host;
@@ -120,19 +281,56 @@ host_path(struct vol_stage *st, const struct pinfo_view *v, const char *cwd,
 	host = pinfo_host_mounts(enrich_procs_cache(st->ep), 0);
 	if (host == NULL)
 		goto out;
-	if (mi_translate(v->mounts, host, norm.data, out) == 0) {
-		rc = 0;
+	if ((rc = resolve(st, v->mounts, host, norm.data, follow_last,
+	    out)) >= 0)
 		goto out;
-	}
 	/* the host may have mounted something since we read its table */
 	if (errno == EXDEV &&
 	    (host = pinfo_host_mounts(enrich_procs_cache(st->ep), 1)) != NULL) {
 		out->len = base;
-		rc = mi_translate(v->mounts, host, norm.data, out);
+		rc = resolve(st, v->mounts, host, norm.data, follow_last, out);
 	}
 out:
 	buf_free(&norm);
-	return rc;
+	if (rc == 1)
+		st->symlinks++;
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * A hostPath discovered in containers' mount tables that holds hp:
+ * more specific than a configured one, or the only one.
+ */
+static void
+discovered(struct vol_stage *st, const char *hp, struct vol_info *vi)
+{
+	size_t n = hp_match(enrich_procs_hostpaths(st->ep), hp);
+
+	if (n == 0 || (vi->type != VOL_NONE && vi->type != VOL_HOSTPATH) ||
+	    (vi->type == VOL_HOSTPATH && vi->root_len > n))
+		return;
+	memset(vi, 0, sizeof(*vi));
+	vi->type = VOL_HOSTPATH;
+	vi->root_len = n;
+}
+
+/* Every container (and its pod) that mounts this host-path volume. */
+static void
+mounted_by(struct vol_stage *st, cJSON *vol, const char *hp,
+    const struct vol_info *vi, const char *my_pod, int *cross)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int others = 0;
+
+	if (hp_users_json(enrich_procs_hostpaths(st->ep), hp, vi->root_len,
+	    arr, my_pod, &others) == 0) {
+		cJSON_Delete(arr);
+		return;
+	}
+	cJSON_AddItemToObject(vol, "mounted_by", arr);
+	/* a hostPath another pod mounts too is shared across pods */
+	if (my_pod)
+		*cross = *cross == 1 || others > 0;
 }
 
 static cJSON *
@@ -304,6 +502,7 @@ vol_event(void *arg, cJSON *ev)
 		const char *name = str_of(p, "name");
 		const char *nt = str_of(p, "nametype");
 		struct vol_info vi;
+		int follow, known;
 
 		if (name == NULL)
 			continue;
@@ -312,8 +511,15 @@ vol_event(void *arg, cJSON *ev)
 		if (rel_ok == -1 && name[0] != '/')
 			rel_ok = relative_ok(ev);
 		buf_reset(&hp);
-		if (host_path(st, &v, cwd, name, rel_ok, &hp) == -1 ||
-		    hp.data == NULL) {
+		follow = follows_last(sc, nt);
+		known = host_path(st, &v, cwd, name, rel_ok, follow, &hp) == 0 &&
+		    hp.data != NULL;
+		/* the path leads elsewhere now: where the bytes went is unknown */
+		if (known && !v.host_ns && !same_object(st, p, hp.data, follow)) {
+			st->symlink_unknown++;
+			known = 0;
+		}
+		if (!known) {
 			st->untranslated++;
 			cJSON_AddNullToObject(p, "host_path");
 			cJSON_AddNullToObject(p, "volume");
@@ -321,13 +527,18 @@ vol_event(void *arg, cJSON *ev)
 		}
 		st->translated++;
 		cJSON_AddStringToObject(p, "host_path", hp.data);
-		if (vol_classify(hp.data, st->kubelet_root, st->hostpaths,
-		    st->nhost, &vi) == VOL_NONE) {
+		vol_classify(hp.data, st->kubelet_root, st->hostpaths,
+		    st->nhost, &vi);
+		discovered(st, hp.data, &vi);
+		if (vi.type == VOL_NONE) {
 			cJSON_AddNullToObject(p, "volume");
 			continue;
 		}
 		st->volumes++;
 		cJSON_AddItemToObject(p, "volume", volume_json(&vi, hp.data));
+		if (vi.type == VOL_HOSTPATH)
+			mounted_by(st, cJSON_GetObjectItemCaseSensitive(p,
+			    "volume"), hp.data, &vi, my_pod, &cross);
 		/* the object acted on beats its parent directory */
 		if (top == NULL || (nt && strcmp(nt, "PARENT") != 0))
 			top = cJSON_GetObjectItemCaseSensitive(p, "volume");
@@ -404,6 +615,8 @@ vol_open(const struct conf *c, struct loop *loop)
 	}
 	if ((st->ep = enrich_procs_acquire(c, loop)) == NULL)
 		goto err;
+	/* in a DaemonSet (hostPID) the host's files are under pid 1's root */
+	snprintf(st->host_root, sizeof(st->host_root), "%s", pinfo_host_root());
 	return st;
 nomem:
 	log_warn("volume stage");
@@ -424,6 +637,8 @@ vol_stats(void *arg, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "cross_pod_events", (double)st->cross_pod);
 	cJSON_AddNumberToObject(obj, "mount_events", (double)st->mounts);
 	cJSON_AddNumberToObject(obj, "paths_namespace_mismatch", (double)st->ns_mismatch);
+	cJSON_AddNumberToObject(obj, "paths_through_symlinks", (double)st->symlinks);
+	cJSON_AddNumberToObject(obj, "paths_object_moved", (double)st->symlink_unknown);
 }
 
 const struct enrich_ops enrich_volume_ops = {

@@ -37,7 +37,8 @@ log_level_parse(const char *name)
 static void
 vlog(enum log_level lvl, const char *fmt, va_list ap, int err)
 {
-	char msg[1024];
+	/* the SIGUSR1 counters line is several KiB */
+	char msg[8192];
 
 	if (lvl > log_level)
 		return;

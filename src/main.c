@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "enrich.h"
 #include "event.h"
 #include "fwd.h"
 #include "log.h"
@@ -248,6 +249,8 @@ main(int argc, char **argv)
 		if ((cx.rules = rules_install(&c)) == NULL)
 			goto out;
 		pipeline_set_tap(cx.pl, rules_tap, cx.rules);
+		/* hostPaths found in containers are watched while mounted */
+		enrich_set_watcher(&rules_hostpath_ops, cx.rules);
 	}
 	if ((cx.src = source_open(c.source, cx.loop, cx.pl, &c)) == NULL)
 		goto out;

@@ -303,6 +303,18 @@ mi_lookup(const struct mi_table *t, const char *path,
 	return 0;
 }
 
+int
+mi_mount_at(const struct mi_table *t, size_t i, const char **point,
+    const char **root, const char **fstype)
+{
+	if (t == NULL || i >= t->n)
+		return -1;
+	*point = t->m[i].point;
+	*root = t->m[i].root;
+	*fstype = t->m[i].fstype;
+	return 0;
+}
+
 /* Append a + b as paths, with one '/' between and none trailing. */
 static int
 join(struct buf *out, const char *a, const char *b)

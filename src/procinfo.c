@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ struct ns {
 	struct mi_table *t;
 	long long read_ms;
 	int stale;
+	int announced;		/* ns_hook saw this table */
 	int refs;
 };
 
@@ -93,6 +95,9 @@ struct pinfo {
 	long long host_read_ms;
 	long ticks_per_s;
 	int tracking;
+	void (*ns_hook)(void *, const struct cg_info *, unsigned long long,
+	    const struct mi_table *, const struct mi_table *);
+	void *ns_hook_arg;
 	size_t nentries, nns;
 	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
 	    connector_hits, unknown, ambiguous, reused, expired, moved,
@@ -106,6 +111,23 @@ pinfo_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+pinfo_host_root(void)
+{
+	static int known;
+	static char root[16];
+	struct stat self, init;
+
+	if (!known) {
+		known = 1;
+		if (stat("/proc/self/ns/mnt", &self) == 0 &&
+		    stat("/proc/1/ns/mnt", &init) == 0 &&
+		    self.st_ino != init.st_ino && access("/proc/1/root/", X_OK) == 0)
+			snprintf(root, sizeof(root), "/proc/1/root");
+	}
+	return root;
 }
 
 /* Realtime ms of the boot, to place stat start times on the same clock. */
@@ -267,6 +289,7 @@ ns_of(struct pinfo *pi, pid_t pid, int force)
 			n->t = t;
 			n->read_ms = now;
 			n->stale = 0;
+			n->announced = 0;
 		}
 	}
 	return n;
@@ -412,6 +435,12 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	}
 	if ((n = ns_of(pi, pid, is_exec)) != NULL)
 		ns_ref(e, n);
+	/* a host process there: the inode is another namespace's now */
+	if (pi->ns_hook && e->have_cg && n && n->t && !n->announced) {
+		n->announced = 1;
+		pi->ns_hook(pi->ns_hook_arg, e->in_container ? &e->cg : NULL,
+		    n->ino, n->t, pinfo_host_mounts(pi, 0));
+	}
 	return e;
 }
 
@@ -677,6 +706,26 @@ pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns)
 	for (struct ns *n = pi->nss; n; n = n->next)
 		if (n->ino == mntns)
 			n->stale = 1;
+}
+
+void
+pinfo_set_ns_hook(struct pinfo *pi,
+    void (*cb)(void *arg, const struct cg_info *cg, unsigned long long mntns,
+    const struct mi_table *t, const struct mi_table *host), void *arg)
+{
+	pi->ns_hook = cb;
+	pi->ns_hook_arg = arg;
+}
+
+int
+pinfo_ns_known(void *arg, unsigned long long mntns)
+{
+	const struct pinfo *pi = arg;
+
+	for (const struct ns *n = pi->nss; n; n = n->next)
+		if (n->ino == mntns)
+			return 1;
+	return 0;
 }
 
 void

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "hostpath.h"
 #include "log.h"
 #include "rules.h"
 
@@ -35,6 +36,8 @@ extern unsigned int _audit_elf;
 #define MAX_RULES 64
 #define MAX_MOUNTS 256
 #define KEY_VOLUME "podtrail_volume"
+#define KEY_HOSTPATH "podtrail_hostpath"
+#define MAX_DISCOVERED 1024	/* hostpath_discovery_max's bound */
 
 /* Keep in step with rules/podtrail.rules (tests/unit/test_rules.c). */
 static const char *const pack[] = {
@@ -69,6 +72,9 @@ struct rules {
 	struct loaded m[MAX_MOUNTS];	/* watches on later mounts */
 	char *mpath[MAX_MOUNTS];
 	int nm;
+	struct loaded *d;		/* watches on discovered hostPaths */
+	char **dpath;
+	int nd;
 };
 
 int
@@ -366,6 +372,11 @@ rules_install(const struct conf *c)
 	}
 	r->pods = pods.data;
 	pods.data = NULL;
+	if ((r->d = calloc(MAX_DISCOVERED, sizeof(*r->d))) == NULL ||
+	    (r->dpath = calloc(MAX_DISCOVERED, sizeof(*r->dpath))) == NULL) {
+		log_warn("rules");
+		goto err;
+	}
 	cur = text.data;
 	while (cur && (line = tok_next(&cur, '\n')) != NULL) {
 		if (r->n == MAX_RULES) {
@@ -421,36 +432,95 @@ rules_event(struct rules *r, const cJSON *ev)
 	resync(r);
 }
 
+/* hp_watch_ops: a watch on a discovered hostPath directory. */
+static int
+watch_dir(void *arg, const char *dir)
+{
+	struct rules *r = arg;
+	struct buf rule = BUF_INIT;
+	int rc = -1;
+
+	if (r->nd == MAX_DISCOVERED || strchr(dir, ' ') ||
+	    buf_printf(&rule, "-w %s -p wa -k " KEY_HOSTPATH, dir) == -1 ||
+	    (r->dpath[r->nd] = strdup(dir)) == NULL) {
+		log_warnx("cannot watch hostPath %s", dir);
+		goto out;
+	}
+	/* 0: an operator's identical rule is there, and stays theirs */
+	if (load(r->fd, rule.data, &r->d[r->nd]) == -1) {
+		free(r->dpath[r->nd]);
+		goto out;
+	}
+	log_info("hostPath watch added: %s", dir);
+	r->nd++;
+	rc = 0;
+out:
+	buf_free(&rule);
+	return rc;
+}
+
+static void
+unwatch_dir(void *arg, const char *dir)
+{
+	struct rules *r = arg;
+
+	for (int i = 0; i < r->nd; i++) {
+		if (strcmp(r->dpath[i], dir) != 0)
+			continue;
+		unload(r->fd, &r->d[i]);
+		log_info("hostPath watch removed: %s", dir);
+		free(r->dpath[i]);
+		r->d[i] = r->d[r->nd - 1];
+		r->dpath[i] = r->dpath[r->nd - 1];
+		r->nd--;
+		return;
+	}
+}
+
+const struct hp_watch_ops rules_hostpath_ops = {
+	.add = watch_dir,
+	.del = unwatch_dir,
+};
+
+int
+rules_hostpath_watches(const struct rules *r)
+{
+	return r ? r->nd : 0;
+}
+
 int
 rules_mount_watches(const struct rules *r)
 {
 	return r ? r->nm : 0;
 }
 
+/* Remove (or, to keep them loaded, just forget) l[0..n), last first. */
+static void
+release(int fd, struct loaded *l, char **paths, int n, int keep)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		if (!keep)
+			unload(fd, &l[i]);
+		else {
+			audit_rule_free_data(l[i].rule);
+			free(l[i].text);
+		}
+		if (paths)
+			free(paths[i]);
+	}
+}
+
 void
 rules_close(struct rules *r, int keep)
 {
-	int i;
-
 	if (r == NULL)
 		return;
-	for (i = r->nm - 1; i >= 0; i--) {
-		if (!keep)
-			unload(r->fd, &r->m[i]);
-		else {
-			audit_rule_free_data(r->m[i].rule);
-			free(r->m[i].text);
-		}
-		free(r->mpath[i]);
-	}
-	for (i = r->n - 1; i >= 0; i--) {
-		if (!keep)
-			unload(r->fd, &r->r[i]);
-		else {
-			audit_rule_free_data(r->r[i].rule);
-			free(r->r[i].text);
-		}
-	}
+	if (r->d)
+		release(r->fd, r->d, r->dpath, r->nd, keep);
+	free(r->d);
+	free(r->dpath);
+	release(r->fd, r->m, r->mpath, r->nm, keep);
+	release(r->fd, r->r, NULL, r->n, keep);
 	if (!keep && r->n)
 		log_info("rule pack removed");
 	audit_close(r->fd);

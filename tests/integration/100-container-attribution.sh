@@ -165,7 +165,10 @@ check(w is not None, "no event for the shared hostPath write")
 if w:
     ev, p = w
     check(p.get("host_path") == f"{shared}/b-file", f"shared host_path {p.get('host_path')}")
-    check(p.get("volume") == {"type": "host-path", "host_path": shared}, f"shared volume {p.get('volume')}")
+    v = p.get("volume") or {}
+    check(v.get("type") == "host-path" and v.get("host_path") == shared, f"shared volume {v}")
+    # the hostPath was found in container 3's mount table as well
+    check([u.get("container_id") for u in v.get("mounted_by", [])] == [id3], f"shared volume users {v}")
 
 # runc's init mounts belong to the container they build
 mounts = [ev for ev in evs if has_key(ev, km) and ev.get("mount")]

@@ -31,6 +31,7 @@ else
 	[ "$(grep -c 'write /cache/scan-a-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner a writes"
 	[ "$(grep -c 'write /cache/scan-b-.* by sh .* uid 1000' "$T/demo.out")" = 5 ] || fail "scanner b writes"
 	grep -q 'CROSS-POD' "$T/demo.out" || fail "no cross-pod flag"
+	grep -q "^runtime: " "$T/demo.out" || fail "the demo did not say which runtime it used"
 	# the runtime's set-up mounts are attributed to the container being
 	# built, the emptyDir's bind included (the runtime's comm is no test:
 	# runc re-executes itself as "exe" and renames its init while it mounts)

@@ -130,3 +130,24 @@ _ctr_rm_cgroup() {
 	done
 	return 0
 }
+
+# ctr_enter_cgroup REL PID: move PID into cgroup REL (e.g. kubepods/
+# besteffort/pod<uid>/<id>) in every hierarchy, as a runtime places a
+# container (cpuset levels get their parent's cpus and mems). Register
+# REL's pod level with ctr_forget_cgroup for removal.
+ctr_enter_cgroup() {
+	local rel=$1 pid=$2 h p part
+	for h in /sys/fs/cgroup/* /sys/fs/cgroup; do
+		[ -e "$h/cgroup.procs" ] || continue
+		p=$h
+		for part in ${rel//\// }; do
+			mkdir -p "$p/$part" || return 1
+			if [ -e "$p/$part/cpuset.cpus" ] && [ -z "$(cat "$p/$part/cpuset.cpus")" ]; then
+				cat "$p/cpuset.cpus" >"$p/$part/cpuset.cpus"
+				cat "$p/cpuset.mems" >"$p/$part/cpuset.mems"
+			fi
+			p=$p/$part
+		done
+		echo "$pid" >"$p/cgroup.procs" || return 1
+	done
+}

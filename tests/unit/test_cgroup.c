@@ -11,6 +11,8 @@
 #define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 #define UID  "3f2b1c4d-5e6f-4a1b-9c2d-8e7f6a5b4c3d"
 #define UIDS "3f2b1c4d_5e6f_4a1b_9c2d_8e7f6a5b4c3d"
+#define UID2  "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+#define UID2S "aaaaaaaa_bbbb_4ccc_8ddd_eeeeeeeeeeee"
 
 struct row {
 	const char *what;
@@ -89,6 +91,33 @@ static const struct row rows[] = {
 	{ "relative ../", "0::/../../kubepods-burstable-pod" UIDS ".slice/cri-containerd-" ID ".scope\n",
 	  1, ID, "containerd", UID, "burstable" },
 	{ "inside own cgroupns", "0::/\n", 0, "", "", "", "" },
+	/* a private cgroup namespace: another pod seen from a DaemonSet pod */
+	{ "private cgroupns, cgroupfs", "0::/../../../besteffort/pod" UID "/" ID "\n",
+	  1, ID, "cri", UID, "besteffort" },
+	{ "private cgroupns, QoS above us", "0::/../../../pod" UID "/" ID "\n",
+	  1, ID, "cri", UID, "" },
+	{ "private cgroupns, host process",
+	  "0::/../../../../system.slice/containerd.service\n", 0, "", "", "", "" },
+	/* a container names its own sub-cgroups: they stay its own */
+	{ "child named like another pod (cgroupfs)",
+	  "0::/kubepods/besteffort/pod" UID "/" ID "/kubepods/pod" UID2 "/" ID2 "\n",
+	  1, ID, "cri", UID, "besteffort" },
+	{ "child named like another pod (systemd)",
+	  "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UIDS ".slice/cri-containerd-" ID ".scope/kubepods-pod" UID2S ".slice/cri-containerd-" ID2 ".scope\n",
+	  1, ID, "containerd", UID, "besteffort" },
+	{ "child named like a monitor",
+	  "0::/kubepods/besteffort/pod" UID "/" ID "/crio-conmon-" ID2 "\n",
+	  1, ID, "cri", UID, "besteffort" },
+	{ "child named like docker",
+	  "0::/kubepods/besteffort/pod" UID "/" ID "/docker/" ID2 "\n",
+	  1, ID, "cri", UID, "besteffort" },
+	{ "v1 child named like another pod",
+	  "4:memory:/kubepods/burstable/pod" UID "/" ID "/kubepods/burstable/pod" UID2 "/" ID2 "\n0::/kubepods/burstable/pod" UID "/" ID "\n",
+	  1, ID, "cri", UID, "burstable" },
+	/* containerd without kubelet: /<namespace>/<id>, nerdctl scopes */
+	{ "ctr default namespace", "0::/default/" ID "\n", 1, ID, "containerd", "", "" },
+	{ "ctr k8s.io namespace", "0::/k8s.io/" ID "\n", 1, ID, "containerd", "", "" },
+	{ "nerdctl systemd", "0::/system.slice/nerdctl-" ID ".scope\n", 1, ID, "containerd", "", "" },
 	/* hybrid: v2 line empty, v1 lines tell */
 	{ "hybrid", "9:name=systemd:/kubepods/burstable/pod" UID "/" ID "\n4:memory:/kubepods/burstable/pod" UID "/" ID "\n0::/\n",
 	  1, ID, "cri", UID, "burstable" },

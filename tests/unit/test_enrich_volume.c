@@ -1,7 +1,8 @@
-/* test_enrich_volume.c - mount flag decoding and CWD rules. */
+/* test_enrich_volume.c - mount flag decoding, CWD rules, symlinks. */
 #include "../../src/enrich_volume.c"
 
 #include <check.h>
+#include <sys/sysmacros.h>
 #include "unit.h"
 
 /* An event whose SYSCALL record is as event_build() leaves it. */
@@ -87,6 +88,86 @@ START_TEST(test_volume_json)
 }
 END_TEST
 
+/*
+ * A container whose root is D/root and whose /cache is D/vol, on the
+ * host's one file system; links inside the volume lead elsewhere.
+ */
+START_TEST(test_symlinks)
+{
+	char d[] = "/tmp/podtrail-symlink-XXXXXX", path[512], line[2048];
+	struct vol_stage st;
+	struct mi_table *t, *host;
+	struct stat sb;
+	struct buf out = BUF_INIT;
+	static const struct {
+		const char *name;
+		int follow_last, rc;
+		const char *want;	/* below d */
+	} cases[] = {
+		{ "/cache/file", 1, 0, "/vol/file" },
+		{ "/cache/abs/f", 1, 1, "/root/data/f" },	/* abs -> /data */
+		{ "/cache/rel/f", 1, 1, "/vol/sub/f" },		/* rel -> sub */
+		{ "/cache/up/f", 1, 1, "/root/etc/f" },		/* up -> ../../etc */
+		{ "/cache/abs", 0, 0, "/vol/abs" },		/* unlink: the link */
+		{ "/cache/abs", 1, 1, "/root/data" },
+		{ "/cache/new/x/y", 1, 0, "/vol/new/x/y" },	/* not there yet */
+		{ "/cache/loop/f", 1, -1, NULL },		/* loop -> loop */
+	};
+
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	memset(&st, 0, sizeof(st));
+	snprintf(path, sizeof(path), "%s/root", d);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/vol", d);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/vol/sub", d);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/vol/abs", d);
+	ck_assert_int_eq(symlink("/data", path), 0);
+	snprintf(path, sizeof(path), "%s/vol/rel", d);
+	ck_assert_int_eq(symlink("sub", path), 0);
+	snprintf(path, sizeof(path), "%s/vol/up", d);
+	ck_assert_int_eq(symlink("../../etc", path), 0);
+	snprintf(path, sizeof(path), "%s/vol/loop", d);
+	ck_assert_int_eq(symlink("loop", path), 0);
+	ck_assert_int_eq(stat(d, &sb), 0);
+	snprintf(line, sizeof(line),
+	    "1 0 %u:%u %s/root / rw - ext4 /dev/x rw\n"
+	    "2 1 %u:%u %s/vol /cache rw - ext4 /dev/x rw\n",
+	    major(sb.st_dev), minor(sb.st_dev), d,
+	    major(sb.st_dev), minor(sb.st_dev), d);
+	ck_assert_ptr_nonnull(t = mi_parse(line, strlen(line)));
+	snprintf(line, sizeof(line), "1 0 %u:%u / / rw - ext4 /dev/x rw\n",
+	    major(sb.st_dev), minor(sb.st_dev));
+	ck_assert_ptr_nonnull(host = mi_parse(line, strlen(line)));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		buf_reset(&out);
+		rc = resolve(&st, t, host, cases[i].name, cases[i].follow_last, &out);
+		ck_assert_msg(rc == cases[i].rc, "%s: rc %d", cases[i].name, rc);
+		if (cases[i].want == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", d, cases[i].want);
+		ck_assert_msg(out.data && !strcmp(out.data, path), "%s: %s",
+		    cases[i].name, out.data ? out.data : "(null)");
+	}
+	ck_assert_int_eq(follows_last("unlink", "DELETE"), 0);
+	ck_assert_int_eq(follows_last("mkdir", "CREATE"), 0);
+	ck_assert_int_eq(follows_last("openat", "CREATE"), 1);
+	ck_assert_int_eq(follows_last("openat", "NORMAL"), 1);
+	buf_free(&out);
+	mi_free(t);
+	mi_free(host);
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -96,6 +177,7 @@ main(void)
 	tcase_add_test(tc, test_relative);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_volume_json);
+	tcase_add_test(tc, test_symlinks);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
