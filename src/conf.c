@@ -36,7 +36,7 @@ static const struct conf_opt opts[] = {
 	{ "source", T_STR, O(source), "stdin", 0, 0,
 	  "where records come from: stdin (auditd plugin), file:PATH (replay), netlink (multicast, beside auditd), netlink-unicast (as the audit daemon)", 0 },
 	{ "output", T_STR, O(output), "-", 0, 0,
-	  "where events go: - (stdout, NDJSON), file:PATH, or an https:// URL", 0 },
+	  "where events go: - (stdout, NDJSON), file:PATH, an https:// URL, or nats://HOST:PORT[,HOST:PORT...] (NATS JetStream)", 0 },
 	{ "node", T_STR, O(node), "", 0, 0,
 	  "node name reported in events (default: the host name)", 0 },
 	{ "eoe_timeout", T_INT, O(eoe_timeout), "2", 1, 600,
@@ -105,6 +105,12 @@ static const struct conf_opt opts[] = {
 	  "spool size cap, in gzip'd bytes (~100 bytes per event here, 6-20x less than the JSON); past it the oldest data is dropped and reported", 0 },
 	{ "spool_min_free", T_SIZE, O(spool_min_free), "64M", 0, SZMAX,
 	  "free space to leave on the spool's file system", 0 },
+	{ "nats_stream", T_STR, O(nats_stream), "PODTRAIL", 0, 0,
+	  "nats:// output: the JetStream stream; created with podtrail's definition (deploy/nats-stream.json: deny_delete, deny_purge, 3 replicas, 90 days) when missing, used as it is when it exists", 0 },
+	{ "nats_subject", T_STR, O(nats_subject), "podtrail.NODE", 0, 0,
+	  "nats:// output: the subject batches are published to; a NODE token becomes the node name", 0 },
+	{ "nats_creds", T_STR, O(nats_creds), "", 0, 0,
+	  "nats:// output: NATS credentials file (user JWT and NKey seed; not readable by others)", 0 },
 	{ "metrics_file", T_STR, O(metrics_file), "", 0, 0,
 	  "Prometheus textfile to write counters to (empty: none)", 1 },
 	{ "metrics_interval", T_INT, O(metrics_interval), "15", 1, 86400,
@@ -283,7 +289,7 @@ static int
 check_secret(const char *key, const char *val, char *err, size_t errlen)
 {
 	static const char *const secrets[] = { "client_key", "token_file",
-	    "hmac_key_file" };
+	    "hmac_key_file", "nats_creds" };
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
