@@ -64,7 +64,7 @@
 #define STREAM_DUP_WINDOW_S 3600LL		/* a retry within 1 h is stored once */
 #define NS 1000000000LL
 
-enum { EV_ACK, EV_SETUP, EV_DISCONNECTED, EV_RECONNECTED, EV_CLOSED,
+enum { EV_ACK, EV_SETUP, EV_CONNECTED, EV_DISCONNECTED, EV_RECONNECTED, EV_CLOSED,
     EV_ERROR, EV_NOTE };
 enum { M_QUEUED, M_INFLIGHT, M_ACKED };
 
@@ -382,6 +382,15 @@ on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 }
 
 static void
+on_connected(natsConnection *nc, void *arg)
+{
+	char url[256] = "";
+
+	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+	push(arg, nev_new(EV_CONNECTED, NATS_OK, url));
+}
+
+static void
 on_disconnected(natsConnection *nc, void *arg)
 {
 	push(arg, nev_new(EV_DISCONNECTED, NATS_OK, NULL));
@@ -437,7 +446,9 @@ make_options(struct onats *f, char *err, size_t len)
 	ONATS_IFOK(s, natsOptions_SetMaxReconnect(f->opts, -1));
 	ONATS_IFOK(s, natsOptions_SetReconnectWait(f->opts, 500));
 	ONATS_IFOK(s, natsOptions_SetReconnectJitter(f->opts, 250, 1000));
-	ONATS_IFOK(s, natsOptions_SetRetryOnFailedConnect(f->opts, true, NULL, NULL));
+	/* with a callback, the first connect does not wait for a server */
+	ONATS_IFOK(s, natsOptions_SetRetryOnFailedConnect(f->opts, true,
+	    on_connected, f));
 	/* a stalled server must not hold a write for long */
 	ONATS_IFOK(s, natsOptions_SetWriteDeadline(f->opts, f->setup_ms));
 	ONATS_IFOK(s, natsOptions_SetDisconnectedCB(f->opts, on_disconnected, f));
@@ -1050,6 +1061,10 @@ handle(struct onats *f, struct nev *e)
 		log_warnx("NATS: disconnected; reconnecting (batches wait in "
 		    "the spool)");
 		f->connected = 0;
+		break;
+	case EV_CONNECTED:
+		log_info("NATS: connected to %s", e->text);
+		f->connected = 1;
 		break;
 	case EV_RECONNECTED:
 		log_info("NATS: reconnected to %s", e->text);

@@ -160,7 +160,9 @@ connect_to(struct vnats *v, const char *ca, const char *cert,
 	ONATS_IFOK(s, natsOptions_SetServers(v->opts, (const char **)v->urls,
 	    v->nurls));
 	ONATS_IFOK(s, natsOptions_SetName(v->opts, "podtrail-verify"));
-	ONATS_IFOK(s, natsOptions_SetMaxReconnect(v->opts, -1));
+	/* the first connect waits for a server, but no longer than wait */
+	ONATS_IFOK(s, natsOptions_SetMaxReconnect(v->opts,
+	    (int)(v->wait_ms / 250) + 1));
 	ONATS_IFOK(s, natsOptions_SetReconnectWait(v->opts, 250));
 	ONATS_IFOK(s, natsOptions_SetRetryOnFailedConnect(v->opts, true, NULL,
 	    NULL));

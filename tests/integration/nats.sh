@@ -45,6 +45,8 @@ nats_cluster() {
 		nats_start $i
 	done
 	add_cleanup nats_stop_all
+	# start_podtrail (https.sh) publishes to the cluster
+	PT_OUTPUT_ARGS="--output=$NATS_URL"
 }
 nats_start() {
 	nats-server -c "$T/nats$1.conf" >>"$T/nats$1.log" 2>&1 &
@@ -112,3 +114,61 @@ nats_stream_msgs() {
 }
 # nats_req SUBJECT [PAYLOAD]: a request to any server, the reply on stdout
 nats_req() { "$NATSCTL" "nats://127.0.0.1:${NATS_CPORT[$(nats_up_server)]}" req "$@"; }
+# nats_dump STREAM OUT: every stored message, read one by one through
+# the stream's own API ($JS.API.STREAM.MSG.GET), not podtrail's reader:
+# the NDJSON lines into OUT (gunzip'd when the header says gzip), one
+# "SEQ MSGID ENCODING" line per message into OUT.msgs
+nats_dump() {
+	"$PYTHON3" - "$NATSCTL" "nats://127.0.0.1:${NATS_CPORT[$(nats_up_server)]}" "$1" "$2" <<'PY'
+import base64, gzip, json, subprocess, sys
+ctl, url, stream, out = sys.argv[1:]
+def req(subj, body=""):
+    r = subprocess.run([ctl, url, "req", subj, body], capture_output=True,
+                       text=True, check=True)
+    return json.loads(r.stdout)
+info = req("$JS.API.STREAM.INFO." + stream)
+st = info["state"]
+with open(out, "wb") as f, open(out + ".msgs", "w") as m:
+    for seq in range(st["first_seq"], st["last_seq"] + 1):
+        msg = req("$JS.API.STREAM.MSG.GET." + stream, json.dumps({"seq": seq}))["message"]
+        hdrs = base64.b64decode(msg.get("hdrs", "")).decode()
+        h = dict(l.split(": ", 1) for l in hdrs.split("\r\n")[1:] if ": " in l)
+        data = base64.b64decode(msg.get("data", ""))
+        if h.get("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
+        f.write(data)
+        m.write("%d %s %s\n" % (seq, h.get("Nats-Msg-Id", "-"), h.get("Content-Encoding", "-")))
+PY
+}
+# exactly_once FILE FIRST LAST: every audit serial FIRST..LAST once, and
+# every chain seq of the file's stream once, from 1 with no gap
+exactly_once() {
+	"$PYTHON3" - "$@" <<'PY'
+import collections, json, sys
+path, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+serials, seqs = collections.Counter(), collections.Counter()
+for line in open(path, encoding="utf-8"):
+    ev = json.loads(line)
+    seqs[(ev["stream"], ev["seq"])] += 1
+    if ev["type"] == "audit":
+        serials[ev["serial"]] += 1
+bad = [s for s in range(first, last + 1) if serials[s] != 1]
+extra = [s for s in serials if not first <= s <= last]
+dup = [k for k, n in seqs.items() if n != 1]
+streams = {k[0] for k in seqs}
+gaps = [(st, n) for st in streams
+        for n in range(1, max(q for s2, q in seqs if s2 == st) + 1)
+        if (st, n) not in seqs]
+print("events %d, audit %d, streams %d" % (sum(seqs.values()), sum(serials.values()), len(streams)))
+if bad or extra or dup or gaps:
+    print("not exactly once: serials %s, extra %s, seqs twice %s, seqs missing %s" %
+          (bad[:10], extra[:10], dup[:10], gaps[:10]))
+    sys.exit(1)
+PY
+}
+# metric NAME: a counter from $T/podtrail.prom (0 when absent)
+metric() { awk -v k="podtrail_$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$T/podtrail.prom" 2>/dev/null || echo 0; }
+# acked_has N: podtrail's metrics say N events were acked by the stream
+acked_has() { [ "$(metric nats_sent_events)" -ge "$1" ]; }
+# nats_req_pub SUBJECT MSGID FILE: publish with Nats-Msg-Id, the ack on stdout
+nats_req_pub() { "$NATSCTL" "nats://127.0.0.1:${NATS_CPORT[$(nats_up_server)]}" pub "$@"; }
