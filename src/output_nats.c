@@ -486,6 +486,8 @@ connect_nats(struct onats *f, char *err, size_t len)
 	/* not yet: libnats keeps trying in the background */
 	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
 		nats_err(s, err, len);
+		natsConnection_Destroy(f->nc);
+		f->nc = NULL;
 		return -1;
 	}
 	jsOptions_Init(&jo);
@@ -495,6 +497,8 @@ connect_nats(struct onats *f, char *err, size_t len)
 	jo.PublishAsync.AckHandlerClosure = f;
 	if ((s = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK) {
 		nats_err(s, err, len);
+		natsConnection_Destroy(f->nc);
+		f->nc = NULL;
 		return -1;
 	}
 	return 0;
@@ -595,15 +599,26 @@ setup_main(void *arg)
 	struct onats *f = arg;
 	struct nev *e = nev_new(EV_SETUP, NATS_ERR, NULL);
 	char note[512] = "";
-	int warn = 0, first = f->nc == NULL;
+	int warn = 0, fresh = 0;
 
-	if (first && connect_nats(f, note, sizeof(note)) == -1)
-		goto out;
 	for (;;) {
 		struct timespec ts;
 		int stop;
 
-		if (ensure_stream(f, note, sizeof(note), &warn) == 0)
+		/*
+		 * A connection libnats closed for good (a TLS handshake or
+		 * an authorization it will not retry) is made anew: the
+		 * cause may be fixed on the server meanwhile.
+		 */
+		if (f->nc && natsConnection_IsClosed(f->nc)) {
+			jsCtx_Destroy(f->js);
+			natsConnection_Destroy(f->nc);
+			f->js = NULL;
+			f->nc = NULL;
+		}
+		if (f->nc == NULL && connect_nats(f, note, sizeof(note)) == 0)
+			fresh = 1;
+		if (f->nc && ensure_stream(f, note, sizeof(note), &warn) == 0)
 			break;
 		push(f, nev_new(EV_NOTE, NATS_ERR, note));
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -616,7 +631,7 @@ setup_main(void *arg)
 		if (stop)
 			goto out;
 	}
-	if (first) {
+	if (fresh) {
 		jsPubOptions po;
 
 		/*
@@ -1072,9 +1087,13 @@ handle(struct onats *f, struct nev *e)
 		f->reconnects++;
 		break;
 	case EV_CLOSED:
-		if (!f->stopping)
-			log_warnx("NATS: connection closed");
 		f->connected = 0;
+		if (f->stopping || f->setup_running)
+			break;
+		/* acks will not come on it: a new connection sends again */
+		log_warnx("NATS: connection closed; connecting again");
+		requeue_all(f);
+		start_setup(f);
 		break;
 	case EV_ERROR:
 		log_warnx_rl(&rl_err, "NATS: %s", e->text);
