@@ -219,17 +219,20 @@ out:
 	return rc;
 }
 
-/* The last top-level `"key":` in line (keys come sorted; the chain's last). */
+/*
+ * The last `,"key":` in line (top-level keys come sorted, the chain's
+ * near the end): searched from the end, a few commas back.
+ */
 static const char *
 last_key(const char *line, size_t n, const char *key)
 {
 	size_t k = strlen(key);
-	const char *hit = NULL;
+	const char *p = line + n;
 
-	for (const char *p = line; (p = memmem(p, n - (size_t)(p - line), key,
-	    k)) != NULL; p += k)
-		hit = p + k;
-	return hit;
+	while (p > line && (p = memrchr(line, key[0], (size_t)(p - line))))
+		if ((size_t)(line + n - p) >= k && memcmp(p, key, k) == 0)
+			return p + k;
+	return NULL;
 }
 
 int
