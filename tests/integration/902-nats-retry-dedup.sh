@@ -26,6 +26,20 @@ note "$nsaved segments spooled while down"
 nats_start 1
 wait_for 60 acked_has 300 || fail "spooled batches not delivered"
 log_has "NOT replicated" || fail "no warning about the unreplicated stream"
+# libnats's threads (started after privileges were dropped, from a
+# helper) hold no capability and take no signal: the main thread does
+ntask=0
+for t in /proc/"$PT_PID"/task/*; do
+	[ "${t##*/}" != "$PT_PID" ] || continue
+	ntask=$((ntask + 1))
+	grep -q '^CapEff:[[:space:]]*0*$' "$t/status" || fail "thread ${t##*/} holds capabilities: $(grep CapEff "$t/status")"
+	mask=$((16#$(awk '/^SigBlk/ { print $2 }' "$t/status")))
+	for sig in 1 2 10 15; do # HUP INT USR1 TERM: the loop's
+		(((mask >> (sig - 1)) & 1)) || fail "thread ${t##*/} takes signal $sig"
+	done
+done
+[ "$ntask" -ge 3 ] || fail "only $ntask helper threads: is libnats running?"
+note "$ntask threads beside the main one: no capabilities, signals blocked"
 stop_podtrail
 spool_empty || fail "delivered segments left in the spool"
 before=$(nats_stream_msgs PODTRAIL)
