@@ -43,7 +43,7 @@ output_open(const char *spec, struct loop *loop, const struct conf *c)
 #ifndef HAVE_NATS
 	if (strncmp(spec, "nats://", 7) == 0) {
 		log_warnx("output '%s': this podtrail was built without NATS "
-		    "(configure found no libnats-dev, or --without-nats)", spec);
+		    "(configure --without-nats)", spec);
 		return NULL;
 	}
 #endif
