@@ -64,8 +64,8 @@
 #define STREAM_DUP_WINDOW_S 3600LL		/* a retry within 1 h is stored once */
 #define NS 1000000000LL
 
-enum { EV_ACK, EV_SETUP, EV_CONNECTED, EV_DISCONNECTED, EV_RECONNECTED, EV_CLOSED,
-    EV_ERROR, EV_NOTE };
+enum { EV_ACK, EV_SETUP, EV_CONNECTED, EV_DISCONNECTED, EV_RECONNECTED,
+    EV_CLOSED, EV_ERROR, EV_NOTE };
 enum { M_QUEUED, M_INFLIGHT, M_ACKED };
 
 /* From a libnats thread (or the set-up thread) to the loop. */

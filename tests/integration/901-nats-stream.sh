@@ -55,10 +55,10 @@ start_podtrail --batch-events=50 --batch-age-ms=100 --heartbeat-interval=0 \
 wait_for 60 log_has "stream THEIRS exists" || fail "existing stream not found"
 log_has "lacks deny_delete/deny_purge" || fail "no warning about the missing deny flags"
 feed 1001 200
-wait_for 60 nats_jsz 1 "(streams.get('THEIRS') or {}).get('state', {}).get('messages', 0) >= 4" ||
+wait_for 60 nats_info THEIRS "state.get('messages', 0) >= 4" ||
 	fail "batches not stored in the existing stream"
 stop_podtrail
-nats_jsz 1 "streams['THEIRS']['config']['num_replicas'] == 1 and not streams['THEIRS']['config'].get('deny_delete') and not streams['THEIRS']['config'].get('deny_purge')" >/dev/null ||
+nats_info THEIRS "cfg['num_replicas'] == 1 and not cfg.get('deny_delete') and not cfg.get('deny_purge')" >/dev/null ||
 	fail "the existing stream was changed"
 "$PODTRAIL_VERIFY" "$NATS_URL/THEIRS" || fail "verify over THEIRS failed"
 note "existing stream used as it is: $(grep -m1 'stream THEIRS' "$T/podtrail.log")"

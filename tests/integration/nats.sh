@@ -172,3 +172,13 @@ metric() { awk -v k="podtrail_$1" '$1 == k { print $2; f = 1 } END { if (!f) pri
 acked_has() { [ "$(metric nats_sent_events)" -ge "$1" ]; }
 # nats_req_pub SUBJECT MSGID FILE: publish with Nats-Msg-Id, the ack on stdout
 nats_req_pub() { "$NATSCTL" "nats://127.0.0.1:${NATS_CPORT[$(nats_up_server)]}" pub "$@"; }
+# nats_info NAME EXPR: EXPR over the stream's info from the JetStream API
+# (its leader answers: right wherever a one-replica stream was placed)
+nats_info() {
+	nats_req "\$JS.API.STREAM.INFO.$1" '' | "$PYTHON3" -c '
+import json, sys
+i = json.load(sys.stdin)
+v = eval(sys.argv[1], {"cfg": i.get("config", {}), "state": i.get("state", {})})
+print(v)
+sys.exit(0 if v not in (None, False, "", "None") else 1)' "$2"
+}

@@ -52,8 +52,9 @@ END_TEST
 
 START_TEST(msg_ids)
 {
-	const char *l = "{\"exit\":0,\"records\":[{\"x\":\",\\\"stream\\\":\\\"fake\"}],"
-	    "\"seq\":7,\"stream\":\"node/ab12\",\"type\":\"audit\"}\n"
+	const char *l = "{\"exit\":0,\"records\":[{\"x\":"
+	    "\",\\\"stream\\\":\\\"fake\"}],\"seq\":7,"
+	    "\"stream\":\"node/ab12\",\"type\":\"audit\"}\n"
 	    "{\"seq\":8,\"stream\":\"node/ab12\"}\n";
 	char id[64];
 
