@@ -20,7 +20,7 @@ struct conf_list {
 struct conf {
 	/* pipeline */
 	char *source;		/* stdin | file:PATH | netlink | netlink-unicast */
-	char *output;		/* - | file:PATH | https://... */
+	char *output;		/* - | file:PATH | https://... | nats://... */
 	char *node;		/* host name reported in events */
 	long long eoe_timeout;	/* s: end an event without EOE */
 	long long event_max_records;	/* records one event may hold */
@@ -67,6 +67,9 @@ struct conf {
 	long long timeout_ms;
 	long long spool_max_bytes;
 	long long spool_min_free;
+	char *nats_stream;	/* JetStream stream (nats:// output) */
+	char *nats_subject;	/* subject; a NODE token is the node name */
+	char *nats_creds;	/* NATS credentials file (JWT + NKey seed) */
 	/* operations */
 	char *metrics_file;
 	long long metrics_interval;	/* s between metrics_file rewrites */

@@ -61,5 +61,8 @@ void output_reconfigure(struct output *o, const struct conf *c);
 
 extern const struct output_ops output_file_ops;
 extern const struct output_ops fwd_https_ops;
+#ifdef HAVE_NATS
+extern const struct output_ops output_nats_ops;
+#endif
 
 #endif

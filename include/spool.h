@@ -50,6 +50,13 @@ int spool_append(struct spool *s, const char *data, size_t len,
  */
 int spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg);
 /*
+ * Read the oldest segment whose id is above after (0: the oldest), for
+ * an output with several batches in flight; nothing is pinned. 1 if
+ * one was read, 0 if there is none, -1 on error (logged; set aside).
+ */
+int spool_next(struct spool *s, unsigned long long after, struct buf *data,
+    struct spool_seg *seg);
+/*
  * spool_peek without the read, for a caller that still holds the oldest
  * segment's bytes (it has just appended it). 1 pinned, 0 empty.
  */

@@ -32,10 +32,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#ifdef HAVE_LIBDEFLATE
-#include <libdeflate.h>
-#endif
-#include <zlib.h>
 
 #include "buf.h"
 #include "chain.h"
@@ -43,6 +39,7 @@
 #include "event.h"
 #include "fwd.h"
 #include "fwd_format.h"
+#include "gzip.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -64,8 +61,6 @@
 
 /* what the builder does: compress a sealed batch, or make a body */
 enum { JOB_NONE, JOB_SEAL, JOB_BODY };
-/* a segment's gzip'd text may not claim more (batch_bytes <= 1 GiB) */
-#define PLAIN_MAX ((size_t)1 << 31)
 
 struct fwd {
 	struct loop *loop;
@@ -121,13 +116,7 @@ struct fwd {
 	int job;		/* the job out: JOB_* (loop thread) */
 	int closing;		/* build inline from now on */
 	/* one compressor, reused per batch: no 270 KB churn per batch */
-#ifdef HAVE_LIBDEFLATE
-	struct libdeflate_compressor *gz;
-	struct libdeflate_decompressor *gunz;
-#else
-	z_stream z, zi;
-	int z_ready, zi_ready;
-#endif
+	struct gzip *gz;
 	unsigned failures;
 	long long retry_at;
 	struct spool *spool;
@@ -229,155 +218,6 @@ line_seq(const char *line, size_t len)
 	}
 	return hit ? strtoull(hit, NULL, 10) : 0;
 }
-
-/* A gzip member (what this version spools), or plain NDJSON? */
-static int
-is_gzip(const struct buf *b)
-{
-	return b->len >= 18 && (unsigned char)b->data[0] == 0x1f &&
-	    (unsigned char)b->data[1] == 0x8b;
-}
-
-/* The uncompressed size a gzip member's trailer claims (mod 2^32). */
-static size_t
-gzip_isize(const struct buf *b)
-{
-	const unsigned char *t = (const unsigned char *)b->data + b->len - 4;
-
-	return (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 |
-	    (size_t)t[3] << 24;
-}
-
-#ifdef HAVE_LIBDEFLATE
-static int
-gzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
-{
-	size_t n;
-
-	buf_reset(out);
-	/*
-	 * Level 1, whole batch at once: deflate was ~11% of the live path
-	 * with zlib (perf); libdeflate takes about half that.
-	 */
-	if (f->gz == NULL && (f->gz = libdeflate_alloc_compressor(1)) == NULL)
-		return -1;
-	if (buf_reserve(out, libdeflate_gzip_compress_bound(f->gz,
-	    in->len)) == -1)
-		return -1;
-	if ((n = libdeflate_gzip_compress(f->gz, in->data, in->len,
-	    out->data, out->cap - 1)) == 0)
-		return -1;
-	out->len = n;
-	return 0;
-}
-
-/* One gzip member -> out. 0, -1 (no memory) or -2 (not valid gzip). */
-static int
-gunzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
-{
-	size_t n = gzip_isize(in), got;
-
-	buf_reset(out);
-	if (n > PLAIN_MAX)
-		return -2;
-	if (f->gunz == NULL &&
-	    (f->gunz = libdeflate_alloc_decompressor()) == NULL)
-		return -1;
-	if (buf_reserve(out, n + 1) == -1)
-		return -1;
-	if (libdeflate_gzip_decompress(f->gunz, in->data, in->len, out->data,
-	    n, &got) != LIBDEFLATE_SUCCESS || got != n)
-		return -2;
-	out->len = n;
-	out->data[n] = '\0';
-	return 0;
-}
-
-static void
-gzip_free(struct fwd *f)
-{
-	libdeflate_free_compressor(f->gz);
-	libdeflate_free_decompressor(f->gunz);
-	f->gz = NULL;
-	f->gunz = NULL;
-}
-#else
-static int
-gzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
-{
-	z_stream *z = &f->z;
-	int rc;
-
-	buf_reset(out);
-	/*
-	 * Level 1: at level 6 deflate was ~15% of podtrail's CPU under
-	 * load (perf); repetitive JSON still shrinks several-fold.
-	 */
-	if (!f->z_ready) {
-		memset(z, 0, sizeof(*z));
-		if (deflateInit2(z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK)
-			return -1;
-		f->z_ready = 1;
-	} else if (deflateReset(z) != Z_OK) {
-		return -1;
-	}
-	if (buf_reserve(out, deflateBound(z, in->len)) == -1)
-		return -1;
-	z->next_in = (Bytef *)in->data;
-	z->avail_in = (uInt)in->len;
-	z->next_out = (Bytef *)out->data;
-	z->avail_out = (uInt)(out->cap - 1);
-	rc = deflate(z, Z_FINISH);
-	out->len = z->total_out;
-	return rc == Z_STREAM_END ? 0 : -1;
-}
-
-/* One gzip member -> out. 0, -1 (no memory) or -2 (not valid gzip). */
-static int
-gunzip_buf(struct fwd *f, const struct buf *in, struct buf *out)
-{
-	z_stream *z = &f->zi;
-	size_t n = gzip_isize(in);
-	int rc;
-
-	buf_reset(out);
-	if (n > PLAIN_MAX)
-		return -2;
-	if (!f->zi_ready) {
-		memset(z, 0, sizeof(*z));
-		if (inflateInit2(z, 15 + 16) != Z_OK)
-			return -1;
-		f->zi_ready = 1;
-	} else if (inflateReset(z) != Z_OK) {
-		return -1;
-	}
-	if (buf_reserve(out, n + 1) == -1)
-		return -1;
-	z->next_in = (Bytef *)in->data;
-	z->avail_in = (uInt)in->len;
-	z->next_out = (Bytef *)out->data;
-	z->avail_out = (uInt)n + 1;
-	rc = inflate(z, Z_FINISH);
-	if (rc == Z_MEM_ERROR)
-		return -1;
-	if (rc != Z_STREAM_END || z->total_out != n)
-		return -2;
-	out->len = n;
-	out->data[n] = '\0';
-	return 0;
-}
-
-static void
-gzip_free(struct fwd *f)
-{
-	if (f->z_ready)
-		deflateEnd(&f->z);
-	if (f->zi_ready)
-		inflateEnd(&f->zi);
-	f->z_ready = f->zi_ready = 0;
-}
-#endif
 
 /* ---- curl <-> loop -------------------------------------------------- */
 
@@ -834,8 +674,8 @@ build_body(struct fwd *f)
 	int rc;
 
 	buf_reset(&f->sel);
-	if (is_gzip(&f->raw)) {
-		if ((rc = gunzip_buf(f, &f->raw, &f->plain)) != 0)
+	if (gzip_is_member(&f->raw)) {
+		if ((rc = gzip_decompress(f->gz, &f->raw, &f->plain)) != 0)
 			return rc;
 		nd = &f->plain;
 	}
@@ -857,7 +697,7 @@ build_body(struct fwd *f)
 			return -1;
 		nd = &f->fmtbuf;
 	}
-	rc = gzip_buf(f, nd, &f->body);
+	rc = gzip_compress(f->gz, nd, &f->body);
 	buf_reset(&f->plain);
 	buf_reset(&f->fmtbuf);
 	return rc;
@@ -866,7 +706,8 @@ build_body(struct fwd *f)
 static int
 run_job(struct fwd *f, int job)
 {
-	return job == JOB_SEAL ? gzip_buf(f, &f->zraw, &f->zgz) : build_body(f);
+	return job == JOB_SEAL ? gzip_compress(f->gz, &f->zraw, &f->zgz) :
+	    build_body(f);
 }
 
 static void *
@@ -1013,7 +854,7 @@ send_raw(struct fwd *f)
 	f->busy = 1;
 	if (f->part_id && f->part_id != f->seg.id)
 		parts_reset(f);	/* that batch was dropped for space */
-	if (fwd_format_is_plain(&f->fmt) && is_gzip(&f->raw) && !in_parts(f)) {
+	if (fwd_format_is_plain(&f->fmt) && gzip_is_member(&f->raw) && !in_parts(f)) {
 		swap_buf(&f->raw, &f->body);	/* the segment is the body */
 		buf_reset(&f->sel);
 		f->part_sent = (size_t)f->seg.events;
@@ -1544,6 +1385,10 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		f->socks[i].fd = -1;
 	f->curl_deadline = -1;
 	f->loop = loop;
+	if ((f->gz = gzip_new()) == NULL) {
+		log_warn("output");
+		goto err;
+	}
 	f->bld.use = conf_helper_threads(c) == 1;
 	f->batch_events = (long)c->batch_events;
 	f->batch_bytes = (size_t)c->batch_bytes;
@@ -1695,7 +1540,7 @@ fwd_close(void *ctx)
 	buf_free(&f->raw);
 	buf_free(&f->body);
 	buf_free(&f->resp);
-	gzip_free(f);
+	gzip_free(f->gz);
 	free(f->url);
 	free(f->client_cert);
 	free(f->es_index);

@@ -35,6 +35,9 @@ static const struct {
 	{ "serials_missing", "netlink_overrun" },	/* ENOBUFS on our socket */
 	{ "fwd_lost_events", "spool_full" },	/* spool cap or disk floor */
 	{ "fwd_dead_events", "rejected" },	/* 4xx, set aside */
+	/* the nats:// output's (one output runs: never both) */
+	{ "nats_lost_events", "spool_full" },
+	{ "nats_dead_events", "rejected" },	/* too large for the stream */
 	{ "write_errors", "output" },
 };
 

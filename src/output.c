@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "fwd.h"
@@ -15,6 +16,9 @@ struct output {
 static const struct output_ops *const outputs[] = {
 	&output_file_ops,
 	&fwd_https_ops,
+#ifdef HAVE_NATS
+	&output_nats_ops,
+#endif
 };
 
 struct output *
@@ -36,8 +40,15 @@ output_open(const char *spec, struct loop *loop, const struct conf *c)
 		}
 		return o;
 	}
-	log_warnx("unknown output '%s' (use -, file:PATH or https://...)",
-	    spec);
+#ifndef HAVE_NATS
+	if (strncmp(spec, "nats://", 7) == 0) {
+		log_warnx("output '%s': this podtrail was built without NATS "
+		    "(configure --without-nats)", spec);
+		return NULL;
+	}
+#endif
+	log_warnx("unknown output '%s' (use -, file:PATH, https://... or "
+	    "nats://HOST:PORT)", spec);
 	return NULL;
 }
 

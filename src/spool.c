@@ -264,17 +264,16 @@ find(const struct spool *s, unsigned long long id)
 	return -1;
 }
 
-int
-spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg)
+/* Read segment i into data. 0, or -1 (logged; the segment is set aside). */
+static int
+seg_read(struct spool *s, size_t i, struct buf *data, struct spool_seg *seg)
 {
 	char path[4400], chunk[65536];
 	ssize_t r;
 	int fd;
 
 	buf_reset(data);
-	if (s->n == 0)
-		return 0;
-	*seg = s->segs[0];
+	*seg = s->segs[i];
 	seg_path(s, s->dir, seg, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		goto err;
@@ -284,12 +283,34 @@ spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg)
 	close(fd);
 	if (r != 0)
 		goto err;
-	s->pinned = seg->id;
-	return 1;
+	return 0;
 err:
 	log_warn("spool %s; moving it to the dead-letter directory", path);
 	spool_dead(s, seg->id);
 	return -1;
+}
+
+int
+spool_peek(struct spool *s, struct buf *data, struct spool_seg *seg)
+{
+	buf_reset(data);
+	if (s->n == 0)
+		return 0;
+	if (seg_read(s, 0, data, seg) == -1)
+		return -1;
+	s->pinned = seg->id;
+	return 1;
+}
+
+int
+spool_next(struct spool *s, unsigned long long after, struct buf *data,
+    struct spool_seg *seg)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->segs[i].id > after)
+			return seg_read(s, i, data, seg) == -1 ? -1 : 1;
+	buf_reset(data);
+	return 0;
 }
 
 int

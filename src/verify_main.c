@@ -18,6 +18,9 @@
 #include "chain.h"
 #include "log.h"
 #include "verify.h"
+#ifdef HAVE_NATS
+#include "verify_nats.h"
+#endif
 
 static void
 usage(FILE *fp)
@@ -31,6 +34,7 @@ usage(FILE *fp)
 	    "failures. Exit 0 only if every chain is complete and intact.\n"
 	    "Files may be gzip'd, like podtrail's spool segments and dead\n"
 	    "letters, or concatenations of gzip'd request bodies.\n"
+	    "nats://HOST:PORT[,HOST:PORT...]/STREAM reads a JetStream stream.\n"
 	    "--ignore FIELD leaves out a top-level field the aggregator added.\n");
 }
 
@@ -68,6 +72,16 @@ open_input(const char *path)
 	gzFile gz;
 	FILE *fp;
 
+	if (strncmp(path, "nats://", 7) == 0) {
+		if (fd != -1)
+			close(fd);
+#ifdef HAVE_NATS
+		return vnats_open(path);	/* nats://HOST:PORT[,...]/STREAM */
+#else
+		errno = ENOTSUP;	/* built without libnats */
+		return NULL;
+#endif
+	}
 	if (fd == -1)
 		return NULL;
 	if ((gz = gzdopen(fd, "rb")) == NULL) {

@@ -37,7 +37,7 @@ expect_status 2 "$T/missing.conf: No such file" -c "$T/missing.conf" -n
 
 # what a setting names is checked before starting: exit 2 with the flag
 expect_status 2 "podtrail: --source: $T/nope.log: No such file" --source=file:"$T/nope.log" --state-dir="$T/state"
-expect_status 2 "output: 'ftp://x' is not -, file:PATH, https://... or http://..." --source=file:/dev/null --output=ftp://x --state-dir="$T/state"
+expect_status 2 "output: 'ftp://x' is not -, file:PATH, https://..., http://... or nats://..." --source=file:/dev/null --output=ftp://x --state-dir="$T/state"
 
 # the config file's output is used when the command line gives none
 printf 'type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=2 success=yes exit=3 pid=1 comm="x"\n' >"$T/one.log"

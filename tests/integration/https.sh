@@ -87,9 +87,11 @@ start_podtrail() {
 	# log_has looks at this run's lines only
 	: >>"$T/podtrail.log"
 	PT_LOG_FROM=$(($(wc -l <"$T/podtrail.log") + 1))
+	# PT_OUTPUT_ARGS: another output (nats.sh); no blanks in $T
+	# shellcheck disable=SC2086
 	$PODTRAIL_WRAPPER "$PODTRAIL" --source=stdin --state-dir="$T/state" \
-		--output="https://127.0.0.1:$RECV_PORT/ingest" \
-		--ca-file="$T/pki/ca.crt" "$@" <"$T/in" >>"$T/podtrail.log" 2>&1 &
+		${PT_OUTPUT_ARGS:---output=https://127.0.0.1:$RECV_PORT/ingest --ca-file=$T/pki/ca.crt} \
+		"$@" <"$T/in" >>"$T/podtrail.log" 2>&1 &
 	PT_PID=$!
 	exec 7>"$T/in"
 }

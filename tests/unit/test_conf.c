@@ -361,8 +361,8 @@ START_TEST(test_enum_values)
 		  "netlink or netlink-unicast" },
 		{ "source = file:\n", "%s:1: source: 'file:' needs a path" },
 		{ "output = ftp://x/\n",
-		  "%s:1: output: 'ftp://x/' is not -, file:PATH, https://... or "
-		  "http://..." },
+		  "%s:1: output: 'ftp://x/' is not -, file:PATH, https://..., "
+		  "http://... or nats://..." },
 	};
 	static const char *const sources[] = { "stdin", "file:/x", "netlink",
 	    "netlink-unicast" };

@@ -55,6 +55,25 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* the nats:// output's losses are the same series as the HTTPS ones */
+START_TEST(test_nats_losses)
+{
+	cJSON *o = cJSON_Parse("{\"nats_lost_events\":4,"
+	    "\"nats_dead_events\":1,\"nats_acked\":9}");
+	struct buf b = BUF_INIT;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(metrics_format(&b, o), 0);
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "podtrail_lost_events{cause=\"spool_full\"} 4\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "podtrail_lost_events{cause=\"rejected\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "podtrail_nats_acked 9\n"));
+	buf_free(&b);
+	cJSON_Delete(o);
+}
+END_TEST
+
 START_TEST(test_write_atomic)
 {
 	char dir[] = "/tmp/test_metrics.XXXXXX", path[128], tmp[140];
@@ -86,6 +105,7 @@ main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_nats_losses);
 	tcase_add_test(tc, test_write_atomic);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
