@@ -28,6 +28,12 @@ void mi_free(struct mi_table *t);
 /* Number of mounts, and lines skipped as malformed. */
 size_t mi_count(const struct mi_table *t);
 size_t mi_skipped(const struct mi_table *t);
+/*
+ * The i-th mount in table order: its device, mount point and type
+ * (pointers into t, valid until mi_free). 0, or -1 past the end.
+ */
+int mi_mount_at(const struct mi_table *t, size_t i, unsigned long *major,
+    unsigned long *minor, const char **mount_point, const char **fstype);
 
 /*
  * Normalize path lexically (collapse "//", ".", ".."; never above "/")

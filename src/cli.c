@@ -11,7 +11,9 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "disk.h"
 #include "log.h"
+#include "policy.h"
 #include "source.h"
 
 void
@@ -136,6 +138,8 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 int
 cli_check(const struct conf *c, char *err, size_t errlen)
 {
+	int thr[DISK_THRESHOLDS_MAX];
+
 	if (log_level_parse(c->log_level) < 0) {
 		snprintf(err, errlen, "podtrail: log_level: '%s' is not error, "
 		    "warning, info or debug", c->log_level);
@@ -145,6 +149,16 @@ cli_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "podtrail: helper_threads: '%s' is not "
 		    "auto, yes or no", c->helper_threads);
 		return -1;
+	}
+	if (disk_parse_thresholds(c->disk_thresholds, thr,
+	    DISK_THRESHOLDS_MAX, err, errlen) == -1)
+		return -1;
+	if (c->policy_file && *c->policy_file) {
+		struct policy *p = policy_load(c->policy_file, err, errlen);
+
+		if (p == NULL)
+			return -1;
+		policy_free(p);
 	}
 	if (!source_known(c->source)) {
 		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "

@@ -202,6 +202,19 @@ mi_skipped(const struct mi_table *t)
 }
 
 int
+mi_mount_at(const struct mi_table *t, size_t i, unsigned long *major,
+    unsigned long *minor, const char **mount_point, const char **fstype)
+{
+	if (i >= t->n)
+		return -1;
+	*major = t->m[i].dev_major;
+	*minor = t->m[i].dev_minor;
+	*mount_point = t->m[i].point;
+	*fstype = t->m[i].fstype;
+	return 0;
+}
+
+int
 mi_normalize(struct buf *out, const char *cwd, const char *path)
 {
 	struct buf tmp = BUF_INIT;
