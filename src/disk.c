@@ -101,6 +101,7 @@ struct disk {
 	size_t nwriters;
 	struct dfs fs[FS_MAX];
 	size_t nfs;
+	long long scan_ms;		/* last fs_scan() */
 	/* the last ENOSPC's answer, for a process retrying in a loop */
 	pid_t last_pid;
 	int last_fd;
@@ -469,6 +470,7 @@ fs_scan(struct disk *d)
 	struct dfs *next;
 	size_t n = 0, cnt;
 
+	d->scan_ms = loop_now_ms();
 	if (t == NULL) {
 		log_warnx_rl(&rl, "disk: cannot read /proc/self/mountinfo");
 		return;
@@ -771,10 +773,7 @@ enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
 			*dev = d->last_dev;
 			return 0;
 		}
-		/* the process is often still there: its fd says it exactly */
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-		if (stat(path, &st) == 0)
-			goto found;
+		/* the fd it opened, as its open event told us */
 		for (struct dfile *f = d->lru_head; f; f = f->next)
 			if (f->pid == pid && f->fd == fd) {
 				*dev = f->dev;
@@ -796,21 +795,29 @@ enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
 				goto found;
 		}
 	}
-	/* gone, and no path: where this container writes, if one place */
-	if (cid == NULL)
-		return -1;
-	for (size_t i = 0; i < WRITER_BUCKETS; i++)
+	/* where this container writes, if that is one file system */
+	for (size_t i = 0; cid && i < WRITER_BUCKETS; i++)
 		for (struct dwriter *w = d->wb[i]; w; w = w->next) {
 			if (strcmp(w->ctr, cid) != 0 || w->refs == 0)
 				continue;
 			if (found && *dev != w->dev)
-				return -1;
-			*dev = w->dev;
-			found = 1;
+				found = -1;
+			if (found != -1) {
+				*dev = w->dev;
+				found = 1;
+			}
 		}
-	if (!found)
-		return -1;
-	goto cache;
+	if (found == 1)
+		goto cache;
+	/*
+	 * Last, the process's fd now: it may have been closed or reused
+	 * since (a shell restores a redirected fd at once), so it comes
+	 * after what the events said.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	if (fd >= 0 && pid > 0 && stat(path, &st) == 0)
+		goto found;
+	return -1;
 found:
 	*dev = st.st_dev;
 cache:
@@ -829,8 +836,9 @@ enospc_event(struct disk *d, cJSON *ev, const char *sc)
 	dev_t dev;
 	long long t;
 
-	if (enospc_dev(d, ev, sc, &dev) == 0 && (f = fs_by_dev(d, dev)) == NULL) {
-		/* a file system found since the last scan */
+	if (enospc_dev(d, ev, sc, &dev) == 0 && (f = fs_by_dev(d, dev)) == NULL &&
+	    loop_now_ms() - d->scan_ms >= 1000) {
+		/* mounted since the last scan? (not per event: a full overlay repeats) */
 		fs_scan(d);
 		f = fs_by_dev(d, dev);
 	}
