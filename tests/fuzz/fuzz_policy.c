@@ -24,21 +24,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *
-part(const uint8_t **p, const uint8_t *end, size_t *n)
-{
-	const uint8_t *z = memchr(*p, '\0', (size_t)(end - *p));
-	size_t len = z ? (size_t)(z - *p) : (size_t)(end - *p);
-	char *s = malloc(len + 1);
-
-	FUZZ_ASSERT(s != NULL);
-	memcpy(s, *p, len);
-	s[len] = '\0';
-	*n = len;
-	*p = z ? z + 1 : end;
-	return s;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,9 +35,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *rule = NULL;
 	int req;
 
-	text = part(&p, end, &ntext);
-	ns = part(&p, end, &nns);
-	pod = part(&p, end, &npod);
+	text = fuzz_part(&p, end, &ntext);
+	ns = fuzz_part(&p, end, &nns);
+	pod = fuzz_part(&p, end, &npod);
 	for (size_t i = 0; i < ntext; i++)
 		lines += text[i] == '\n';
 	err[0] = '\0';
