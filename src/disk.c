@@ -71,6 +71,7 @@ struct dfs {
 	int level;		/* thresholds crossed and reported */
 	int floor;		/* below disk_min_free, reported */
 	int reported;
+	int held;		/* a report waits a sample for late events */
 	unsigned long long report_seq;
 	char since[40];		/* time of the last report, or of the start */
 	unsigned long long used_since;	/* used bytes then */
@@ -105,6 +106,7 @@ struct disk {
 	/* the last ENOSPC's answer, for a process retrying in a loop */
 	pid_t last_pid;
 	int last_fd;
+	int last_rc;		/* 0: last_dev, -1: not known */
 	dev_t last_dev;
 	unsigned long long reports, tracked, evicted, writers_full, linked,
 	    unlinked, samples, stat_gone;
@@ -627,6 +629,19 @@ report(struct disk *d, struct dfs *f, const char *reason)
 	f->used_since = f->used;
 }
 
+/* Net bytes the writers on f added since its last report (positive ones). */
+static long long
+fs_attributed(struct disk *d, const struct dfs *f)
+{
+	long long sum = 0;
+
+	for (size_t i = 0; i < WRITER_BUCKETS; i++)
+		for (struct dwriter *w = d->wb[i]; w; w = w->next)
+			if (w->dev == f->dev && w->window > 0)
+				sum += w->window;
+	return sum;
+}
+
 /* Thresholds and the floor for one sampled file system. */
 static void
 fs_check(struct disk *d, struct dfs *f)
@@ -637,6 +652,16 @@ fs_check(struct disk *d, struct dfs *f)
 		level++;
 	up = level > f->level;
 	fl = d->min_free && f->avail < d->min_free && !f->floor;
+	/*
+	 * Most of the growth not yet seen in events (they can trail the
+	 * disk by a moment under load): wait one sample for them, once.
+	 */
+	if ((up || fl) && !f->held && 2 * fs_attributed(d, f) <
+	    (long long)f->used - (long long)f->used_since) {
+		f->held = 1;
+		return;
+	}
+	f->held = 0;
 	if (up || fl) {
 		if (up)
 			f->level = level;
@@ -763,7 +788,7 @@ enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
 	const cJSON *ctr = cJSON_GetObjectItemCaseSensitive(ev, "container");
 	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths"), *p;
 	pid_t pid = (pid_t)evf_int(proc, "pid", -1);
-	int fd = fd_arg(ev, sc), found = 0;
+	int fd = fd_arg(ev, sc), found = 0, rc = 0;
 	const char *cid = evf_str(ctr, "id");
 	struct stat st;
 	char path[64];
@@ -771,7 +796,7 @@ enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
 	if (fd >= 0 && pid > 0) {
 		if (pid == d->last_pid && fd == d->last_fd) {
 			*dev = d->last_dev;
-			return 0;
+			return d->last_rc;
 		}
 		/* the fd it opened, as its open event told us */
 		for (struct dfile *f = d->lru_head; f; f = f->next)
@@ -817,16 +842,19 @@ enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
 	if (fd >= 0 && pid > 0 && stat(path, &st) == 0)
 		goto found;
-	return -1;
+	rc = -1;
+	goto cache;
 found:
 	*dev = st.st_dev;
 cache:
+	/* a process retrying in a loop is answered once */
 	if (fd >= 0 && pid > 0) {
 		d->last_pid = pid;
 		d->last_fd = fd;
-		d->last_dev = *dev;
+		d->last_rc = rc;
+		d->last_dev = rc == 0 ? *dev : 0;
 	}
-	return 0;
+	return rc;
 }
 
 static void
