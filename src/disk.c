@@ -36,6 +36,8 @@
 #define FS_MAX 256
 /* a level drops again once usage is this many points below its threshold */
 #define HYSTERESIS_PCT 5.0
+/* samples a report may wait for events that trail the disk */
+#define HOLD_SAMPLES 3
 #define EMPTYDIR "/volumes/kubernetes.io~empty-dir/"
 #define ENOSPC_EXIT (-28)
 
@@ -71,7 +73,7 @@ struct dfs {
 	int level;		/* thresholds crossed and reported */
 	int floor;		/* below disk_min_free, reported */
 	int reported;
-	int held;		/* a report waits a sample for late events */
+	int held;		/* samples a report waited for late events */
 	unsigned long long report_seq;
 	char since[40];		/* time of the last report, or of the start */
 	unsigned long long used_since;	/* used bytes then */
@@ -654,11 +656,12 @@ fs_check(struct disk *d, struct dfs *f)
 	fl = d->min_free && f->avail < d->min_free && !f->floor;
 	/*
 	 * Most of the growth not yet seen in events (they can trail the
-	 * disk by a moment under load): wait one sample for them, once.
+	 * disk by a second or two under load): wait up to HOLD_SAMPLES
+	 * samples for them.
 	 */
-	if ((up || fl) && !f->held && 2 * fs_attributed(d, f) <
+	if ((up || fl) && f->held < HOLD_SAMPLES && 2 * fs_attributed(d, f) <
 	    (long long)f->used - (long long)f->used_since) {
-		f->held = 1;
+		f->held++;
 		return;
 	}
 	f->held = 0;
