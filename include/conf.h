@@ -46,6 +46,14 @@ struct conf {
 	int enrich;
 	int proc_connector;	/* learn processes at fork/exec */
 	char *pod_log_dir;
+	int container_context;	/* podtrail_container events */
+	char *policy_file;	/* baseline for container contexts */
+	long long disk_interval;	/* s between disk samples, 0 = off */
+	char *disk_thresholds;	/* "80,90,95" */
+	long long disk_min_free;	/* bytes, 0 = no floor */
+	long long disk_tracked_files;
+	long long disk_top_writers;
+	long long volume_metrics_top;
 	/* forwarding */
 	char *state_dir;
 	char *format;		/* ndjson | elasticsearch | splunk-hec | loki | otlp */

@@ -28,14 +28,15 @@ void mi_free(struct mi_table *t);
 /* Number of mounts, and lines skipped as malformed. */
 size_t mi_count(const struct mi_table *t);
 size_t mi_skipped(const struct mi_table *t);
-
-/*
- * The i-th mount of t (0 <= i < mi_count): mount point, root in its
- * file system and type, as pointers into t (valid until mi_free).
- * 0, or -1 if i is out of range.
- */
-int mi_mount_at(const struct mi_table *t, size_t i, const char **point,
-    const char **root, const char **fstype);
+/* The i-th mount of t in table order (0 <= i < mi_count). */
+struct mi_entry {
+	unsigned long major, minor;	/* its device */
+	const char *point;	/* mount point */
+	const char *root;	/* its root within the file system */
+	const char *fstype;
+};
+/* Fill m (pointers into t, valid until mi_free). 0, or -1 past the end. */
+int mi_mount_at(const struct mi_table *t, size_t i, struct mi_entry *m);
 
 /*
  * Normalize path lexically (collapse "//", ".", ".."; never above "/")

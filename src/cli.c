@@ -11,9 +11,11 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "disk.h"
 #include "fwd.h"
 #include "fwd_format.h"
 #include "log.h"
+#include "policy.h"
 
 void
 cli_usage(FILE *fp)
@@ -144,6 +146,7 @@ cli_check(const struct conf *c, const struct conf *running, char *err,
     size_t errlen)
 {
 	char why[512], where[4200];
+	int thr[DISK_THRESHOLDS_MAX];
 
 	/* values were checked as they were set; now what they name */
 	if (conf_check(c, running, err, errlen) == -1)
@@ -163,6 +166,19 @@ cli_check(const struct conf *c, const struct conf *running, char *err,
 		snprintf(err, errlen, "%s%s",
 		    conf_where(c, "schema", where, sizeof(where)), why);
 		return -1;
+	}
+	if (disk_parse_thresholds(c->disk_thresholds, thr,
+	    DISK_THRESHOLDS_MAX, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s%s",
+		    conf_where(c, "disk_thresholds", where, sizeof(where)), why);
+		return -1;
+	}
+	if (c->policy_file && *c->policy_file) {
+		struct policy *p = policy_load(c->policy_file, err, errlen);
+
+		if (p == NULL)
+			return -1;
+		policy_free(p);
 	}
 	return 0;
 }

@@ -246,14 +246,15 @@ bound_dirs(struct hostpaths *hp, const struct mi_table *t,
     const struct mi_table *host, char **out)
 {
 	struct buf rootfs = BUF_INIT, h = BUF_INIT;
-	const char *point, *root, *fs;
+	struct mi_entry m;
 	char full[PATH_MAX + 16];
 	int n = 0;
 
 	if (mi_translate(t, host, "/", &rootfs) == -1)
 		buf_reset(&rootfs);
-	for (size_t i = 0; mi_mount_at(t, i, &point, &root, &fs) == 0 &&
+	for (size_t i = 0; mi_mount_at(t, i, &m) == 0 &&
 	    n < HP_DIRS_PER_NS; i++) {
+		const char *point = m.point, *fs = m.fstype;
 		struct stat st;
 		int dup = 0;
 

@@ -74,16 +74,45 @@ collect(cJSON *o, void *arg)
 	source_stats(cx->src, o);
 }
 
+/* Log lines are cut at 1 KiB: the counters go out a few members a line. */
+#define COUNTERS_LINE 900
+
 static void
 dump_stats(struct ctx *cx)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *s;
+	cJSON *o = cJSON_CreateObject(), *part = NULL, *it;
+	size_t len = 0;
+	char *s = NULL;
+	int more = 0;
 
 	collect(o, cx);
-	if ((s = cJSON_PrintUnformatted(o)) != NULL)
-		log_info("counters: %s", s);
+	while (o && (it = o->child) != NULL) {
+		char *one;
+		size_t n;
+
+		cJSON_DetachItemViaPointer(o, it);
+		n = (one = cJSON_PrintUnformatted(it)) ? strlen(one) : 0;
+		free(one);
+		n += it->string ? strlen(it->string) + 4 : 4;
+		if (part && len + n > COUNTERS_LINE) {
+			if ((s = cJSON_PrintUnformatted(part)) != NULL)
+				log_info("counters%s: %s", more++ ? " (cont.)" : "", s);
+			free(s);
+			cJSON_Delete(part);
+			part = NULL;
+			len = 0;
+		}
+		if (part == NULL && (part = cJSON_CreateObject()) == NULL) {
+			cJSON_Delete(it);
+			break;
+		}
+		cJSON_AddItemToObject(part, it->string, it);
+		len += n;
+	}
+	if (part && (s = cJSON_PrintUnformatted(part)) != NULL)
+		log_info("counters%s: %s", more ? " (cont.)" : "", s);
 	free(s);
+	cJSON_Delete(part);
 	cJSON_Delete(o);
 }
 

@@ -69,6 +69,65 @@ add_sample(struct buf *b, const char *name, const char *label,
 	return buf_printf(b, " %.17g\n", v);
 }
 
+/* A label value as Prometheus' text format escapes it: \\, \", \n. */
+static int
+add_value(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		if (s[i] == '\\' || s[i] == '"')
+			rc = buf_addc(b, '\\') == -1 ? -1 : buf_addc(b, s[i]);
+		else if (s[i] == '\n')
+			rc = buf_adds(b, "\\n");
+		else
+			rc = buf_addc(b, s[i]);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Objects whose member names are label values kept verbatim (mount
+ * points, pod UIDs); with label2, a member "A/B" gives label=A,
+ * label2=B (B may hold more '/').
+ */
+static const struct {
+	const char *object, *label, *label2;
+} verbatim[] = {
+	{ "disk_used_pct", "mount", NULL },
+	{ "disk_free_bytes", "mount", NULL },
+	{ "volume_written_bytes", "pod_uid", "volume" },
+	{ "container_violations_by_requirement", "requirement", NULL },
+};
+
+static int
+add_verbatim(struct buf *b, size_t k, const char *name, const char *member,
+    double v)
+{
+	const char *slash = verbatim[k].label2 ? strchr(member, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - member) : strlen(member);
+
+	if (buf_adds(b, "podtrail_") == -1 || add_name(b, name) == -1 ||
+	    buf_printf(b, "{%s=\"", verbatim[k].label) == -1 ||
+	    add_value(b, member, n) == -1)
+		return -1;
+	if (slash && (buf_printf(b, "\",%s=\"", verbatim[k].label2) == -1 ||
+	    add_value(b, slash + 1, strlen(slash + 1)) == -1))
+		return -1;
+	return buf_printf(b, "\"} %.17g\n", v);
+}
+
+static long
+verbatim_index(const char *object)
+{
+	for (size_t k = 0; k < sizeof(verbatim) / sizeof(verbatim[0]); k++)
+		if (!strcmp(object, verbatim[k].object))
+			return (long)k;
+	return -1;
+}
+
 /* HELP and TYPE: promtool check metrics refuses a family without HELP */
 static int
 add_type(struct buf *b, const char *name)
@@ -98,11 +157,20 @@ metrics_format(struct buf *out, const cJSON *counters)
 		} else if (cJSON_IsObject(it)) {
 			/* {"events_by_type": {"audit": 3}} -> a label "type" */
 			const char *label = "key";
+			long k = verbatim_index(it->string);
 
 			if (!strcmp(it->string, "events_by_type"))
 				label = "type";
 			if (add_type(out, it->string) == -1)
 				return -1;
+			if (k >= 0) {
+				cJSON_ArrayForEach(sub, it)
+					if (cJSON_IsNumber(sub) && add_verbatim(out,
+					    (size_t)k, it->string, sub->string,
+					    sub->valuedouble) == -1)
+						return -1;
+				continue;
+			}
 			cJSON_ArrayForEach(sub, it)
 				if (cJSON_IsNumber(sub) && add_sample(out,
 				    it->string, label, sub->string,

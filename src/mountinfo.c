@@ -304,14 +304,15 @@ mi_lookup(const struct mi_table *t, const char *path,
 }
 
 int
-mi_mount_at(const struct mi_table *t, size_t i, const char **point,
-    const char **root, const char **fstype)
+mi_mount_at(const struct mi_table *t, size_t i, struct mi_entry *m)
 {
 	if (t == NULL || i >= t->n)
 		return -1;
-	*point = t->m[i].point;
-	*root = t->m[i].root;
-	*fstype = t->m[i].fstype;
+	m->major = t->m[i].dev_major;
+	m->minor = t->m[i].dev_minor;
+	m->point = t->m[i].point;
+	m->root = t->m[i].root;
+	m->fstype = t->m[i].fstype;
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include "arena.h"
 #include "chain.h"
 #include "conf.h"
+#include "context.h"
+#include "disk.h"
 #include "enrich.h"
 #include "log.h"
 #include "loop.h"
@@ -40,6 +42,9 @@ struct pipeline {
 	struct chain *chain;
 	struct stage stages[NENRICH];
 	size_t nstages;
+	struct disk *disk;		/* podtrail_disk, ENOSPC links */
+	struct context *ctx;		/* podtrail_container */
+	int in_hooks;			/* their own events come from in there */
 	struct loop_timer *age_timer;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
@@ -96,9 +101,11 @@ sealed(const char *line, size_t len, void *arg)
  * emit only from flush), so none lands in the arena. podtrail's own
  * events are heap trees, freed here.
  */
-static void
+static unsigned long long
 emit_event(struct pipeline *pl, cJSON *ev, int own)
 {
+	unsigned long long seq = 0;
+
 	count_type(pl, ev);
 
 	if (pl->tap)
@@ -107,17 +114,51 @@ emit_event(struct pipeline *pl, cJSON *ev, int own)
 		arena_resume();
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
+	/*
+	 * The disk and context watchers read the enriched event and may
+	 * emit their own (heap) events before it: the arena is closed
+	 * for them.
+	 */
+	if (!own && (pl->disk || pl->ctx)) {
+		arena_close();
+		pl->in_hooks++;
+		if (pl->disk)
+			disk_event(pl->disk, ev);
+		if (pl->ctx)
+			context_event(pl->ctx, ev);
+		pl->in_hooks--;
+		arena_resume();
+	}
 	(void)chain_submit(pl->chain, ev);
+	if (own) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ev, "seq");
+
+		if (cJSON_IsRaw(s) && s->valuestring)
+			seq = strtoull(s->valuestring, NULL, 10);
+	}
 	if (!own)
 		arena_close();
 	if (own || !arena_pure())
 		cJSON_Delete(ev);
+	return seq;
+}
+
+/* A watcher's event; its seq, for the ENOSPC link. */
+static unsigned long long
+emit_own(cJSON *ev, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	/* from a timer: after the records that came before it */
+	if (pl->in_hooks == 0)
+		parse_sync(pl->parse);
+	return emit_event(pl, ev, 1);
 }
 
 static void
 emit(cJSON *ev, void *arg)
 {
-	emit_event(arg, ev, 0);
+	(void)emit_event(arg, ev, 0);
 }
 
 void
@@ -125,7 +166,7 @@ pipeline_emit(struct pipeline *pl, cJSON *ev)
 {
 	/* after the records that came before it */
 	parse_sync(pl->parse);
-	emit_event(pl, ev, 1);
+	(void)emit_event(pl, ev, 1);
 }
 
 static void
@@ -181,7 +222,7 @@ output_emitted(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
 
-	emit_event(pl, ev, 1);
+	(void)emit_event(pl, ev, 1);
 	chain_sync(pl->chain);
 }
 
@@ -206,6 +247,7 @@ struct pipeline *
 pipeline_new(const struct conf *c, struct loop *loop)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
+	int live;
 
 	if (pl == NULL) {
 		log_warn("pipeline");
@@ -237,6 +279,14 @@ pipeline_new(const struct conf *c, struct loop *loop)
 			goto err;
 		pl->nstages++;
 	}
+	/* what /proc and statvfs say now means nothing for a replayed file */
+	live = strncmp(c->source, "file:", 5) != 0;
+	if (c->enrich && live && c->disk_interval > 0 &&
+	    (pl->disk = disk_open(c, loop, pl->node, emit_own, pl)) == NULL)
+		goto err;
+	if (c->enrich && live && c->container_context &&
+	    (pl->ctx = context_open(c, "/proc", pl->node, emit_own, pl)) == NULL)
+		goto err;
 	if ((pl->age_timer = loop_timer_new(loop, age_tick, pl)) == NULL) {
 		log_warn("timer");
 		goto err;
@@ -349,6 +399,10 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	for (size_t i = 0; i < pl->nstages; i++)
 		if (pl->stages[i].ops->stats)
 			pl->stages[i].ops->stats(pl->stages[i].ctx, obj);
+	if (pl->disk)
+		disk_stats(pl->disk, obj);
+	if (pl->ctx)
+		context_stats(pl->ctx, obj);
 	output_stats(pl->out, obj);
 	chain_stats(pl->chain, obj);
 }
@@ -377,6 +431,8 @@ pipeline_close(struct pipeline *pl)
 		parse_flush(pl->parse);
 		chain_sync(pl->chain);
 	}
+	context_close(pl->ctx);
+	disk_close(pl->disk);
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->close(pl->stages[i].ctx);
 	if (pl->out && output_close(pl->out) == -1)

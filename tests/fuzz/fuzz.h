@@ -6,6 +6,7 @@
 #ifndef PODTRAIL_FUZZ_H
 #define PODTRAIL_FUZZ_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,25 @@ fuzz_unescape(const char *s, size_t n, char *out)
 		return -1;
 	}
 	return (long)o;
+}
+
+/*
+ * The next NUL-separated part of [*p, end) as a NUL-terminated copy the
+ * caller frees; *n is its length and *p moves past the NUL.
+ */
+static inline char *
+fuzz_part(const uint8_t **p, const uint8_t *end, size_t *n)
+{
+	const uint8_t *z = memchr(*p, '\0', (size_t)(end - *p));
+	size_t len = z ? (size_t)(z - *p) : (size_t)(end - *p);
+	char *s = malloc(len + 1);
+
+	FUZZ_ASSERT(s != NULL);
+	memcpy(s, *p, len);
+	s[len] = '\0';
+	*n = len;
+	*p = z ? z + 1 : end;
+	return s;
 }
 
 #endif

@@ -21,22 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Next NUL-separated part, as a NUL-terminated copy (caller frees). */
-static char *
-part(const uint8_t **p, const uint8_t *end, size_t *n)
-{
-	const uint8_t *z = memchr(*p, '\0', (size_t)(end - *p));
-	size_t len = z ? (size_t)(z - *p) : (size_t)(end - *p);
-	char *s = malloc(len + 1);
-
-	FUZZ_ASSERT(s != NULL);
-	memcpy(s, *p, len);
-	s[len] = '\0';
-	*n = len;
-	*p = z ? z + 1 : end;
-	return s;
-}
-
 static void
 check_normal(const char *s)
 {
@@ -62,10 +46,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n_ct, n_host, n_path, n_cwd;
 	char *ct_text, *host_text, *path, *cwd;
 
-	ct_text = part(&p, end, &n_ct);
-	host_text = part(&p, end, &n_host);
-	path = part(&p, end, &n_path);
-	cwd = part(&p, end, &n_cwd);
+	ct_text = fuzz_part(&p, end, &n_ct);
+	host_text = fuzz_part(&p, end, &n_host);
+	path = fuzz_part(&p, end, &n_path);
+	cwd = fuzz_part(&p, end, &n_cwd);
 
 	t = mi_parse(ct_text, n_ct);
 	host = mi_parse(host_text, n_host);

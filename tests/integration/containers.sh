@@ -151,3 +151,50 @@ ctr_enter_cgroup() {
 		echo "$pid" >"$p/cgroup.procs" || return 1
 	done
 }
+
+# ctr_context CONFIG KIND: the security context of a bundle made by
+# ctr_bundle, as tests/integration/800 and the demo use them:
+#   scanner   the seed's scanner: uid 1000, no capabilities, no_new_privs,
+#             a seccomp filter, read-only root, its own network and
+#             cgroup namespaces
+#   onecap    the scanner with net_bind_service in every set
+#   priv      privileged: root, every capability we hold, no seccomp,
+#             read-write root, the host's network namespace
+ctr_context() {
+	"$PYTHON3" - "$1" "$2" <<'PY'
+import json, sys
+path, kind = sys.argv[1:]
+c = json.load(open(path))
+ns = c["linux"]["namespaces"]
+last = int(open("/proc/sys/kernel/cap_last_cap").read())
+# "every capability" is every one we hold: a runtime cannot grant more
+bnd = int([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapBnd:")][0], 16)
+names = ["CAP_" + n for n in (
+    "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP "
+    "LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK "
+    "IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN "
+    "SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE "
+    "AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND "
+    "AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE").split()][:last + 1]
+names = [n for i, n in enumerate(names) if bnd >> i & 1]
+seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+           "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+           "syscalls": [{"names": ["kexec_load", "open_by_handle_at"],
+                         "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+if kind in ("scanner", "onecap"):
+    ns += [{"type": "network"}, {"type": "cgroup"}]
+    c["linux"]["seccomp"] = seccomp
+if kind == "onecap":
+    for k in ("bounding", "effective", "permitted", "inheritable", "ambient"):
+        c["process"]["capabilities"][k] = ["CAP_NET_BIND_SERVICE"]
+if kind == "priv":
+    ns.append({"type": "cgroup"})
+    c["process"]["user"] = {"uid": 0, "gid": 0}
+    for k in ("bounding", "effective", "permitted", "inheritable"):
+        c["process"]["capabilities"][k] = names
+    c["process"]["noNewPrivileges"] = False
+    c["root"]["readonly"] = False
+    c["linux"].pop("seccomp", None)
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
