@@ -242,6 +242,9 @@ main(int argc, char **argv)
 	/* everything privileged is open: keep only what is still used */
 	if (priv_drop(&c) == -1)
 		goto out;
+	/* threads start once privileges are final: see thread.h */
+	if (source_start(cx.src) == -1)
+		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");
 		goto out;
