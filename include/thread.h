@@ -4,7 +4,12 @@
  *
  * A helper never sees a signal (they are the loop's business) and holds
  * no capability: capabilities are per thread, so one started before
- * privileges are dropped would otherwise keep them all.
+ * privileges are dropped would otherwise keep them all. Start helpers
+ * once privileges are final (after the uid switch): source_start.
+ *
+ * Hand work between threads through ring.h (a byte-bounded queue with
+ * an eventfd for the consumer's poll loop, dropping or waiting when
+ * full) rather than another hand-written mutex/condvar/eventfd trio.
  */
 #ifndef PODTRAIL_THREAD_H
 #define PODTRAIL_THREAD_H
