@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -37,6 +38,7 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 {
 	struct start *s = malloc(sizeof(*s));
 	sigset_t all, old;
+	char name[16];
 	int rc;
 
 	if (s == NULL) {
@@ -56,5 +58,8 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 		log_warn("%s thread", what);
 		return -1;
 	}
+	/* named for top -H and perf: the kernel keeps 15 bytes */
+	snprintf(name, sizeof(name), "%s", what);
+	(void)pthread_setname_np(*t, name);
 	return 0;
 }
