@@ -43,7 +43,7 @@ need_root
 need_cmd auditctl cc
 mkdir -p "$OUT"
 NODES=${NODES:-quiet}
-HEADER="date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib,node,loss_events"
+HEADER="date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib,node,loss_events,ring_peak_kib"
 [ -s "$CSV" ] || echo "$HEADER" >"$CSV"
 
 cc -O2 -o "$T/drain" "$top_srcdir/bench/drain.c"
@@ -148,6 +148,7 @@ start_collector() {	# start_collector MODE DIR
 			--output="https://127.0.0.1:$RECV_PORT/ingest" \
 			--ca-file="$T/pki/ca.crt" --heartbeat-interval=0 \
 			--enrich=yes --proc-connector=yes --log-level=info \
+			--metrics-file="$d/metrics.prom" --metrics-interval=1 \
 			${PODTRAIL_ARGS:-} 2>"$d/podtrail.log" 9>&- &
 		COLLECTOR_PID=$!
 		wait_for 20 grep -q "reading audit records" "$d/podtrail.log" ||
@@ -266,7 +267,7 @@ settle() {
 }
 
 run_one() {	# run_one RUN MODE NODE
-	local run=$1 mode=$2 node=${3:-quiet} d t0 t1 lost0 lost1 files secs exp del miss cpu rss tck loss
+	local run=$1 mode=$2 node=${3:-quiet} d t0 t1 lost0 lost1 files secs exp del miss cpu rss tck loss ring
 	d=$T/$mode.$node.$run
 	mkdir -p "$d/w"
 	chmod 0777 "$d/w"
@@ -294,6 +295,9 @@ run_one() {	# run_one RUN MODE NODE
 	esac
 	t1=$(cpu_ticks)
 	rss=$(peak_rss)
+	# how far behind podtrail's loop fell: the drain's ring at its fullest
+	ring=$(sed -n 's/^podtrail_ring_peak_bytes //p' "$d/metrics.prom" 2>/dev/null)
+	ring=${ring:+$((ring / 1024))}
 	lost1=$(audit_status lost)
 	stop_collector
 	unlock_audit
@@ -311,13 +315,14 @@ run_one() {	# run_one RUN MODE NODE
 	awk -v date="$(date -u +%FT%TZ)" -v run="$run" -v mode="$mode" \
 	    -v w="$WRITERS" -v s="$secs" -v files="$files" -v ex="$exp" \
 	    -v del="$del" -v lost=$((lost1 - lost0)) -v c=$((t1 - t0)) \
-	    -v tck="$tck" -v rss="$rss" -v node="$node" -v loss="$loss" 'BEGIN {
+	    -v tck="$tck" -v rss="$rss" -v node="$node" -v loss="$loss" \
+	    -v ring="${ring:--}" 'BEGIN {
 		cpu = c / tck
 		d = (del == "-") ? ex : del
-		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d,%s,%s\n",
+		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d,%s,%s,%s\n",
 		    date, run, mode, w, s, files, files / s, ex, del,
 		    (del == "-") ? "-" : ex - del, lost, cpu,
-		    d ? cpu * 1e6 / d : 0, rss, node, loss }' | tee -a "$CSV"
+		    d ? cpu * 1e6 / d : 0, rss, node, loss, ring }' | tee -a "$CSV"
 	[ -n "${KEEP:-}" ] || rm -rf "$d"
 }
 
