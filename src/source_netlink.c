@@ -614,7 +614,7 @@ ring_loss(struct nlsrc *ns, const struct drain_loss *l, struct gaps_report *r)
 		return;
 	cJSON_AddStringToObject(ev, "cause", "ring_full");
 	cJSON_AddNumberToObject(ev, "count", (double)l->records);
-	cJSON_AddNumberToObject(ev, "records", (double)l->records);
+	cJSON_AddNumberToObject(ev, "lost_records", (double)l->records);
 	cJSON_AddNumberToObject(ev, "first_missing", (double)l->first);
 	cJSON_AddNumberToObject(ev, "last_missing", (double)l->last);
 	cJSON_AddNumberToObject(ev, "ring_bytes", (double)ring_size(ns->ring));
