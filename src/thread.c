@@ -58,8 +58,15 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 		log_warn("%s thread", what);
 		return -1;
 	}
-	/* named for top -H and perf: the kernel keeps 15 bytes */
+	/*
+	 * Named for top -H and perf: the kernel keeps 15 bytes, and a
+	 * space would shift the fields of /proc/PID/task/TID/stat for
+	 * every naive reader.
+	 */
 	snprintf(name, sizeof(name), "%s", what);
+	for (char *c = name; *c; c++)
+		if (*c == ' ')
+			*c = '-';
 	(void)pthread_setname_np(*t, name);
 	return 0;
 }
