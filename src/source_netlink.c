@@ -566,12 +566,12 @@ drain_main(void *arg)
 			 */
 			if (ns->rcvbuf >= DRAIN_NAP_RCVBUF)
 				wait = NL_NAP_US / 1000;
-		} else if (errno == ENOBUFS) {
+		} else if (m == -1 && errno == ENOBUFS) {
 			ns->pend.enobufs++;
 			continue;
-		} else if (errno == EINTR) {
+		} else if (m == -1 && errno == EINTR) {
 			continue;
-		} else if (errno != EAGAIN) {
+		} else if (m == -1 && errno != EAGAIN) {
 			log_warnx_rl(&rl, "audit netlink recv: %s",
 			    strerror(errno));
 			wait = 100;
