@@ -296,7 +296,7 @@ run_one() {	# run_one RUN MODE NODE
 	t1=$(cpu_ticks)
 	rss=$(peak_rss)
 	# how far behind podtrail's loop fell: the drain's ring at its fullest
-	ring=$(sed -n 's/^podtrail_ring_peak_bytes //p' "$d/metrics.prom" 2>/dev/null)
+	ring=$(sed -n 's/^podtrail_ring_peak_bytes //p' "$d/metrics.prom" 2>/dev/null || true)
 	ring=${ring:+$((ring / 1024))}
 	lost1=$(audit_status lost)
 	stop_collector
