@@ -3,10 +3,13 @@
  *
  * One mutex guards the offsets and the producer's copy (a lock and a
  * 300-byte copy cost tens of ns; a record costs microseconds to parse);
- * the consumer reads a record outside it, since [head, head + used)
- * is the consumer's until ring_done. A record that does not fit before the end
- * starts again at offset 0; the skipped end counts as used until the
- * consumer passes it. The eventfd is written only when the consumer
+ * the consumer reads a record outside it, since the records between
+ * head and tail are the consumer's until ring_done. A record that does
+ * not fit before the end starts again at offset 0 (wrap marks where
+ * the older records end). Past RING_KEEP the producer goes back to the
+ * front as soon as the consumer has freed it, so the pages in use
+ * follow the backlog, not the bound: a 64 MiB ring holding 1 MiB keeps
+ * ~RING_KEEP resident instead of cycling through all 64. The eventfd is written only when the consumer
  * has found the ring empty, so a busy consumer costs the producer no
  * syscall.
  */
@@ -24,7 +27,6 @@
 #include "ring.h"
 
 #define HDR 8
-#define TAG_WRAP 0xffffffffu
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
 struct hdr {
@@ -37,7 +39,8 @@ struct ring {
 	size_t cap;
 	pthread_mutex_t mu;
 	pthread_cond_t room;		/* a producer waits for room */
-	size_t head, tail, used;	/* under mu */
+	size_t head, tail, used;	/* under mu; used: record bytes */
+	size_t wrap;			/* older records end here, 0: none */
 	size_t peak, touched;		/* under mu */
 	size_t held;			/* bytes of the record out (consumer) */
 	int waiting;			/* consumer found it empty (under mu) */
@@ -98,25 +101,18 @@ static ssize_t
 place(struct ring *r, size_t need)
 {
 	if (r->used == 0)
-		r->head = r->tail = 0;
-	if (r->used > 0 && r->tail == r->head)
-		return -1;			/* full to the byte */
-	if (r->tail >= r->head) {
-		if (r->cap - r->tail >= need)
-			return (ssize_t)r->tail;
-		if (r->head < need)
-			return -1;
-		/* skip the end: the consumer wraps where it finds this */
-		if (r->cap - r->tail >= HDR) {
-			struct hdr w = { 0, TAG_WRAP };
-
-			memcpy(r->mem + r->tail, &w, sizeof(w));
-		}
-		r->used += r->cap - r->tail;
-		r->tail = 0;
-		return 0;
-	}
-	return r->head - r->tail >= need ? (ssize_t)r->tail : -1;
+		r->head = r->tail = r->wrap = 0;
+	if (r->wrap)	/* records in [head, wrap) and [0, tail) */
+		return r->head - r->tail >= need ? (ssize_t)r->tail : -1;
+	/* records in [head, tail): the end, or the front once it is free */
+	if (r->cap - r->tail >= need &&
+	    !(r->tail >= RING_KEEP && r->head >= need))
+		return (ssize_t)r->tail;
+	if (r->head < need)
+		return -1;
+	r->wrap = r->tail;
+	r->tail = 0;
+	return 0;
 }
 
 static int
@@ -196,7 +192,7 @@ went_empty(struct ring *r)
 
 	(void)!read(r->efd, &v, sizeof(v));
 	r->waiting = 1;
-	r->head = r->tail = 0;
+	r->head = r->tail = r->wrap = 0;
 	if (r->touched > RING_KEEP) {
 		/* nothing is held: the pages above RING_KEEP are free */
 		(void)madvise(r->mem + RING_KEEP, r->touched - RING_KEEP,
@@ -216,18 +212,8 @@ ring_get(struct ring *r, unsigned int *tag, const char **data, size_t *len)
 		pthread_mutex_unlock(&r->mu);
 		return 0;
 	}
-	if (r->cap - r->head < HDR) {
-		r->used -= r->cap - r->head;
-		r->head = 0;
-	} else {
-		memcpy(&h, r->mem + r->head, sizeof(h));
-		if (h.tag == TAG_WRAP) {
-			r->used -= r->cap - r->head;
-			r->head = 0;
-		}
-	}
 	pthread_mutex_unlock(&r->mu);
-	/* a wrap is never the last thing in the ring: a record follows */
+	/* head is the consumer's: ring_done moved it past any wrap */
 	memcpy(&h, r->mem + r->head, sizeof(h));
 	*tag = h.tag;
 	*len = h.len;
@@ -243,8 +229,11 @@ ring_done(struct ring *r)
 	r->head += r->held;
 	r->used -= r->held;
 	r->held = 0;
-	if (r->head == r->cap)
+	if (r->wrap && r->head == r->wrap) {
+		/* the older records are done: the rest starts at the front */
 		r->head = 0;
+		r->wrap = 0;
+	}
 	if (r->wants_room) {
 		r->wants_room = 0;
 		pthread_cond_signal(&r->room);
