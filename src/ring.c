@@ -6,10 +6,8 @@
  * the consumer reads a record outside it, since the records between
  * head and tail are the consumer's until ring_done. A record that does
  * not fit before the end starts again at offset 0 (wrap marks where
- * the older records end). Past RING_KEEP the producer goes back to the
- * front as soon as the consumer has freed it, so the pages in use
- * follow the backlog, not the bound: a 64 MiB ring holding 1 MiB keeps
- * ~RING_KEEP resident instead of cycling through all 64. The eventfd is written only when the consumer
+ * the older records end). A backlog that never quite empties cycles
+ * through the whole bound, so all of it can become resident. The eventfd is written only when the consumer
  * has found the ring empty, so a busy consumer costs the producer no
  * syscall.
  */
@@ -104,9 +102,12 @@ place(struct ring *r, size_t need)
 		r->head = r->tail = r->wrap = 0;
 	if (r->wrap)	/* records in [head, wrap) and [0, tail) */
 		return r->head - r->tail >= need ? (ssize_t)r->tail : -1;
-	/* records in [head, tail): the end, or the front once it is free */
-	if (r->cap - r->tail >= need &&
-	    !(r->tail >= RING_KEEP && r->head >= need))
+	/*
+	 * Records in [head, tail): the end, else the front. (Going back to
+	 * the front early, to keep fewer pages resident, capped the ring
+	 * at the front's free room: records lost at 4 MiB. Not done.)
+	 */
+	if (r->cap - r->tail >= need)
 		return (ssize_t)r->tail;
 	if (r->head < need)
 		return -1;

@@ -120,32 +120,6 @@ START_TEST(test_wraps)
 }
 END_TEST
 
-/* A small backlog in a big ring stays in the first RING_KEEP bytes. */
-START_TEST(test_resident_follows_backlog)
-{
-	struct ring *r = ring_new((size_t)16 << 20);
-	char rec[1000];
-	const char *d;
-	unsigned int tag;
-	size_t len;
-
-	ck_assert_ptr_nonnull(r);
-	memset(rec, 'r', sizeof(rec));
-	/* 64 MiB through it, never more than 10 records held */
-	for (int i = 0; i < 64 * 1024; i++) {
-		ck_assert_int_eq(ring_put(r, 1, rec, sizeof(rec)), 0);
-		if (i >= 10) {
-			ck_assert_int_eq(ring_get(r, &tag, &d, &len), 1);
-			ck_assert_uint_eq(len, sizeof(rec));
-			ring_done(r);
-		}
-	}
-	ck_assert_uint_le(r->touched, RING_KEEP + 1008);
-	ck_assert_uint_eq(ring_used(r), 10 * 1008);
-	ring_free(r);
-}
-END_TEST
-
 struct prod {
 	struct ring *r;
 	unsigned int n;
@@ -273,7 +247,6 @@ main(void)
 	tcase_add_test(tc, test_order_and_content);
 	tcase_add_test(tc, test_full_and_bound);
 	tcase_add_test(tc, test_wraps);
-	tcase_add_test(tc, test_resident_follows_backlog);
 	tcase_add_test(tc, test_threads_drop);
 	tcase_add_test(tc, test_threads_wait);
 	tcase_add_test(tc, test_shutdown_releases);
