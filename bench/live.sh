@@ -5,6 +5,10 @@
 #   top_builddir=build bench/live.sh [SECONDS [RUNS [MODES]]]
 #   MODES: any of "drain podtrail unicast auditd laurel" (default: all)
 #   WRITERS=N (default: nproc)
+#   NODES="quiet busy" (default: quiet): busy runs the same storm while
+#   a CPU hog (stress-ng, else shell loops) at the writers' priority
+#   keeps every core busy; runs are interleaved: run 1 quiet, run 1
+#   busy, run 2 quiet...
 #
 # Load: N writers (bench/storm.c) create, write one byte and unlink
 # files in a watched directory as fast as the kernel allows. Every file
@@ -38,7 +42,9 @@ CSV=$OUT/live.csv
 need_root
 need_cmd auditctl cc
 mkdir -p "$OUT"
-[ -s "$CSV" ] || echo "date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib" >"$CSV"
+NODES=${NODES:-quiet}
+HEADER="date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib,node,loss_events,ring_peak_kib"
+[ -s "$CSV" ] || echo "$HEADER" >"$CSV"
 
 cc -O2 -o "$T/drain" "$top_srcdir/bench/drain.c"
 cc -O2 -o "$T/storm" "$top_srcdir/bench/storm.c"
@@ -142,6 +148,7 @@ start_collector() {	# start_collector MODE DIR
 			--output="https://127.0.0.1:$RECV_PORT/ingest" \
 			--ca-file="$T/pki/ca.crt" --heartbeat-interval=0 \
 			--enrich=yes --proc-connector=yes --log-level=info \
+			--metrics-file="$d/metrics.prom" --metrics-interval=1 \
 			${PODTRAIL_ARGS:-} 2>"$d/podtrail.log" 9>&- &
 		COLLECTOR_PID=$!
 		wait_for 20 grep -q "reading audit records" "$d/podtrail.log" ||
@@ -209,6 +216,45 @@ print(len(seen))
 PY
 }
 
+# the busy node's CPU hog: one spinner per core, at the writers' nice
+HOG_PIDS=()
+start_hog() {
+	local i
+	if command -v stress-ng >/dev/null; then
+		stress-ng --cpu "$(nproc)" --cpu-method loop --quiet 9>&- &
+		HOG_PIDS=($!)
+	else
+		for i in $(seq 1 "$(nproc)"); do
+			sh -c 'while :; do :; done' 9>&- &
+			HOG_PIDS+=($!)
+		done
+	fi
+}
+stop_hog() {
+	[ "${#HOG_PIDS[@]}" -gt 0 ] || return 0
+	kill "${HOG_PIDS[@]}" 2>/dev/null
+	wait "${HOG_PIDS[@]}" 2>/dev/null
+	HOG_PIDS=()
+}
+add_cleanup stop_hog
+
+# loss_events MODE: podtrail's podtrail_loss events by cause, "cause:count;..."
+loss_events() {
+	case $1 in podtrail | unicast) ;; *) echo "-"; return ;; esac
+	"$PYTHON3" - "$RECV_STORE" <<'PY'
+import gzip, json, sys
+with open(sys.argv[1], "rb") as f:
+    opener = gzip.open if f.read(2) == b"\x1f\x8b" else open
+n = {}
+with opener(sys.argv[1], "rb") as f:
+    for line in f:
+        if b"podtrail_loss" in line:
+            ev = json.loads(line)
+            n[ev["cause"]] = n.get(ev["cause"], 0) + 1
+print(";".join("%s:%d" % kv for kv in sorted(n.items())) or "none")
+PY
+}
+
 # wait until the output stops growing (podtrail: the receiver's store)
 settle() {
 	local f=$1 last=-1 now i
@@ -220,9 +266,9 @@ settle() {
 	done
 }
 
-run_one() {	# run_one RUN MODE
-	local run=$1 mode=$2 d t0 t1 lost0 lost1 files secs exp del miss cpu rss tck
-	d=$T/$mode.$run
+run_one() {	# run_one RUN MODE NODE
+	local run=$1 mode=$2 node=${3:-quiet} d t0 t1 lost0 lost1 files secs exp del miss cpu rss tck loss ring
+	d=$T/$mode.$node.$run
 	mkdir -p "$d/w"
 	chmod 0777 "$d/w"
 	KEY=$(audit_key "live_${mode}_$run")
@@ -233,11 +279,14 @@ run_one() {	# run_one RUN MODE
 	auditctl -w "$d/w" -p wa -k "$KEY" >/dev/null
 	start_collector "$mode" "$d"
 	lost0=$(audit_status lost)
+	[ "$node" = busy ] && start_hog
 	t0=$(cpu_ticks)
 	for i in $(seq 1 "$WRITERS"); do
 		(cd "$d/w" && exec "$T/storm" "$i" "$SECS" >"$d/storm.$i" 9>&-) &
 	done
-	wait $(jobs -p | grep -v -e "^$COLLECTOR_PID\$" -e "^${RECV_PID:-x}\$" -e "^${PERF_PID:-x}\$") 2>/dev/null || true
+	wait $(jobs -p | grep -v -e "^$COLLECTOR_PID\$" -e "^${RECV_PID:-x}\$" -e "^${PERF_PID:-x}\$" \
+		$(printf -- '-e ^%s$ ' "${HOG_PIDS[@]}")) 2>/dev/null || true
+	stop_hog
 	case $mode in
 	podtrail | unicast) settle "$RECV_STORE" ;;
 	auditd) settle "$d/auditd/audit.log" ;;
@@ -246,6 +295,9 @@ run_one() {	# run_one RUN MODE
 	esac
 	t1=$(cpu_ticks)
 	rss=$(peak_rss)
+	# how far behind podtrail's loop fell: the drain's ring at its fullest
+	ring=$(sed -n 's/^podtrail_ring_peak_bytes //p' "$d/metrics.prom" 2>/dev/null || true)
+	ring=${ring:+$((ring / 1024))}
 	lost1=$(audit_status lost)
 	stop_collector
 	unlock_audit
@@ -257,27 +309,31 @@ run_one() {	# run_one RUN MODE
 	secs=$(cat "$d"/storm.* | awk '{ if ($2 > s) s = $2 } END { print s }')
 	exp=$((files * 2))
 	del=$(delivered "$mode" "$d")
+	loss=$(loss_events "$mode")
 	[ "$mode" = drain ] && note "drain: $(cat "$d/drain.out")"
 	tck=$(getconf CLK_TCK)
 	awk -v date="$(date -u +%FT%TZ)" -v run="$run" -v mode="$mode" \
 	    -v w="$WRITERS" -v s="$secs" -v files="$files" -v ex="$exp" \
 	    -v del="$del" -v lost=$((lost1 - lost0)) -v c=$((t1 - t0)) \
-	    -v tck="$tck" -v rss="$rss" 'BEGIN {
+	    -v tck="$tck" -v rss="$rss" -v node="$node" -v loss="$loss" \
+	    -v ring="${ring:--}" 'BEGIN {
 		cpu = c / tck
 		d = (del == "-") ? ex : del
-		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d\n",
+		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d,%s,%s,%s\n",
 		    date, run, mode, w, s, files, files / s, ex, del,
 		    (del == "-") ? "-" : ex - del, lost, cpu,
-		    d ? cpu * 1e6 / d : 0, rss }' | tee -a "$CSV"
+		    d ? cpu * 1e6 / d : 0, rss, node, loss, ring }' | tee -a "$CSV"
 	[ -n "${KEEP:-}" ] || rm -rf "$d"
 }
 
 START=$(date -u +%FT%TZ)
 echo "# $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r), $WRITERS writers, ${SECS}s"
-echo "date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib"
+echo "$HEADER"
 for run in $(seq 1 "$RUNS"); do
-	for mode in $MODES; do
-		run_one "$run" "$mode"
+	for node in $NODES; do
+		for mode in $MODES; do
+			run_one "$run" "$mode" "$node"
+		done
 	done
 done
 stop_receiver || true	# its status is the receiver's SIGTERM

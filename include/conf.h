@@ -29,6 +29,7 @@ struct conf {
 	int foreground;
 	/* kernel source and rules */
 	long long rcvbuf;	/* bytes, netlink socket receive buffer */
+	long long ring_bytes;	/* netlink drain thread's ring, 0 = none */
 	long long priority_boost;	/* nice decrement at start, 0 = leave */
 	char *helper_threads;	/* auto | yes | no */
 	int force;		/* unicast: take over the audit pid */

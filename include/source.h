@@ -25,6 +25,11 @@ struct source_ops {
 	 * records), without waiting for more. May be NULL.
 	 */
 	void (*drain)(void *ctx);
+	/*
+	 * Start helper threads, once privileges are final (after the uid
+	 * switch and priv_drop). 0, or -1 (logged). May be NULL.
+	 */
+	int (*start)(void *ctx);
 };
 
 struct source;
@@ -35,6 +40,8 @@ struct source *source_open(const char *spec, struct loop *loop,
 /* Is spec a known source? (for -n and option checking) */
 int source_known(const char *spec);
 void source_stats(struct source *s, cJSON *obj);
+/* Start the source's threads (privileges are final). 0, or -1 (logged). */
+int source_start(struct source *s);
 /* Take in what the input already holds before shutting down. */
 void source_drain(struct source *s);
 void source_close(struct source *s);

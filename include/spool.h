@@ -81,6 +81,33 @@ int spool_dead_add(struct spool *s, const char *data, size_t len,
  */
 int spool_requeue_dead(struct spool *s, unsigned long long *segs,
     unsigned long long *events);
+/*
+ * The batch being built, kept durable against a process crash (kill -9,
+ * the OOM killer) as it grows: lines are appended with plain writes to
+ * an open segment, STATE_DIR/spool/open-ID.ndjson (the page cache
+ * outlives the process; a power loss can still take it: no fsync).
+ *
+ * Append len bytes (whole lines) to the open segment, creating it if
+ * there is none. 0, or -1 (logged, rate-limited; the batch is still
+ * sealed and spooled as usual, only its crash copy is incomplete).
+ */
+int spool_seg_append(struct spool *s, const char *data, size_t len);
+/*
+ * The batch is sealed: close its open segment (kept until
+ * spool_seg_done) and return its id, 0 if there was none. The next
+ * append starts a new one.
+ */
+unsigned long long spool_seg_seal(struct spool *s);
+/* The sealed batch id is spooled (or reported lost): remove its open segment. */
+void spool_seg_done(struct spool *s, unsigned long long id);
+/*
+ * At start, before sending: turn open segments a crash left into
+ * plain NDJSON segments after every sealed one, oldest first, a cut
+ * last line dropped; seq(line, len) gives a line's chain seq (0 if
+ * none). Returns how many events were recovered, -1 on error (logged).
+ */
+long long spool_seg_recover(struct spool *s,
+    unsigned long long (*seq)(const char *line, size_t len));
 /* Segments and bytes currently spooled. */
 size_t spool_segments(const struct spool *s);
 unsigned long long spool_bytes(const struct spool *s);

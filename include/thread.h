@@ -11,6 +11,10 @@
  * the process if one cannot (a helper, holding no CAP_SETUID). So the
  * daemon holds helpers back (thread_hold) until its identity is final
  * (priv_drop) and then lets them start (thread_release).
+ *
+ * Hand work between threads through ring.h (a byte-bounded queue with
+ * an eventfd for the consumer's poll loop, dropping or waiting when
+ * full) rather than another hand-written mutex/condvar/eventfd trio.
  */
 #ifndef PODTRAIL_THREAD_H
 #define PODTRAIL_THREAD_H

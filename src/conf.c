@@ -64,6 +64,8 @@ static const struct conf_opt opts[] = {
 	  "log to stderr instead of syslog", 1 },
 	{ "rcvbuf", T_SIZE, O(rcvbuf), "32M", 65536, 1LL << 31,
 	  "netlink receive buffer in bytes (SO_RCVBUFFORCE when permitted); kernel memory, used only while podtrail is behind", 0 },
+	{ "ring_bytes", T_SIZE, O(ring_bytes), "64M", 0, 1LL << 34,
+	  "netlink: a drain thread empties the socket into a ring of this many bytes that the main loop reads, so a loop held up by a burst loses nothing until the ring is full (multicast: then records are dropped and reported, cause ring_full; unicast: the kernel waits); resident only while podtrail is behind; 0: no drain thread", 0 },
 	{ "priority_boost", T_INT, O(priority_boost), "10", 0, 20,
 	  "lower podtrail's nice value by this much at start (as auditd.conf's priority_boost), so busy audited processes cannot starve the multicast reader into losing records (needs CAP_SYS_NICE; 0: leave)", 0 },
 	{ "helper_threads", T_ENUM, O(helper_threads), "auto", 0, 0,

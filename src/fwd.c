@@ -85,6 +85,9 @@ struct fwd {
 	/* the batch being built */
 	struct buf batch;
 	unsigned long long batch_n, batch_first, batch_last;
+	/* bytes of it in the spool's open segment (crash copy), or -1 */
+	size_t batch_kept;
+	unsigned long long z_open;	/* the sealed batch's open segment */
 	/* the sealed batch being compressed (zraw -> zgz), then spooled */
 	struct buf zraw, zgz;
 	unsigned long long z_n, z_first, z_last;
@@ -905,6 +908,23 @@ body_built(struct fwd *f, int rc)
 
 /* ---- batching ------------------------------------------------------- */
 
+/*
+ * What the batch being built gained goes to the spool's open segment
+ * with one plain write per loop turn: a crash of the process then
+ * loses none of it (spool.h).
+ */
+static void
+keep_batch(struct fwd *f)
+{
+	if (f->batch_kept == (size_t)-1 || f->batch.len <= f->batch_kept)
+		return;
+	if (spool_seg_append(f->spool, f->batch.data + f->batch_kept,
+	    f->batch.len - f->batch_kept) == -1)
+		f->batch_kept = (size_t)-1;	/* no half lines: stop here */
+	else
+		f->batch_kept = f->batch.len;
+}
+
 /* Seal the batch being built: compressed (off the loop if it can be), then spooled. */
 static void
 seal(struct fwd *f)
@@ -915,6 +935,9 @@ seal(struct fwd *f)
 	/* one job at a time, and batches reach the spool in order */
 	while (f->job != JOB_NONE)
 		collect_job(f, 1);
+	keep_batch(f);
+	f->z_open = spool_seg_seal(f->spool);
+	f->batch_kept = 0;
 	swap_buf(&f->zraw, &f->batch);
 	buf_reset(&f->batch);
 	f->z_n = f->batch_n;
@@ -940,6 +963,9 @@ seal_done(struct fwd *f, int rc)
 	/* a batch that cannot be kept is in f->loss, reported by flush */
 	kept = spool_append(f->spool, seg->data, seg->len, f->z_first,
 	    f->z_last, f->z_n, &f->loss) == 0;
+	/* spooled (or reported lost): its crash copy has done its job */
+	spool_seg_done(f->spool, f->z_open);
+	f->z_open = 0;
 	if (kept && f->z_report)
 		f->report_seq = f->z_last;
 	/*
@@ -997,6 +1023,7 @@ fwd_flush(void *ctx)
 	cJSON *ev;
 	char seq[24];
 
+	keep_batch(f);
 	if (l.events == 0 && l.segments == 0)
 		return;
 	memset(&f->loss, 0, sizeof(f->loss));
@@ -1445,6 +1472,9 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 	}
 	if ((f->spool = spool_open(c->state_dir, c->spool_max_bytes,
 	    c->spool_min_free)) == NULL)
+		goto err;
+	/* a batch a crash cut short is sent before anything new */
+	if (spool_seg_recover(f->spool, line_seq) == -1)
 		goto err;
 	/* what an earlier run left behind goes first */
 	kick(f);

@@ -287,7 +287,8 @@ main(int argc, char **argv)
 	if (priv_drop(&c) == -1)
 		goto out;
 	thread_release();
-	if (pipeline_start_helpers(cx.pl, &c) == -1)
+	if (pipeline_start_helpers(cx.pl, &c) == -1 ||
+	    source_start(cx.src) == -1)
 		goto out;
 	if (loop_add_before_sleep(cx.loop, signal_hook, &cx) == -1) {
 		log_warn("loop hook");

@@ -33,6 +33,7 @@ static const struct {
 } loss_causes[] = {
 	{ "kernel_lost", "kernel" },		/* audit backlog overflow */
 	{ "serials_missing", "netlink_overrun" },	/* ENOBUFS on our socket */
+	{ "ring_lost_serials", "ring_full" },	/* drain thread's ring full */
 	{ "fwd_lost_events", "spool_full" },	/* spool cap or disk floor */
 	{ "fwd_dead_events", "rejected" },	/* 4xx, set aside */
 	/* the nats:// output's (one output runs: never both) */

@@ -73,6 +73,12 @@ source_stats(struct source *s, cJSON *obj)
 		s->ops->stats(s->ctx, obj);
 }
 
+int
+source_start(struct source *s)
+{
+	return s && s->ops->start ? s->ops->start(s->ctx) : 0;
+}
+
 void
 source_drain(struct source *s)
 {

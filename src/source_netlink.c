@@ -11,6 +11,16 @@
  * is reported as podtrail_loss events: ENOBUFS on the socket, serials
  * that never arrived (gaps.h), and growth of the kernel's lost counter,
  * polled with AUDIT_GET on a separate libaudit socket.
+ *
+ * With ring_bytes set (the default), a drain thread empties the socket
+ * into a ring (ring.h) that the loop reads: a loop held up by parsing,
+ * enrichment or a slow disk no longer leaves records in the socket,
+ * where each costs ~1 KiB of skb, but in the ring at their length. The
+ * drain never waits in multicast: what does not fit is dropped and the
+ * loop is told exactly what (a loss record in the ring, in stream
+ * order: cause ring_full with its serial range). As the audit daemon
+ * it waits for room instead, and the kernel makes audited processes
+ * wait (backlog_wait_time): nothing is dropped here.
  */
 #include "config.h"
 
@@ -19,11 +29,16 @@
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -34,8 +49,10 @@
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "ring.h"
 #include "source.h"
 #include "source_netlink.h"
+#include "thread.h"
 
 /* A record is at most MAX_AUDIT_MESSAGE_LENGTH (8970) plus headers. */
 #define NL_BUFSIZE (16 * 1024)
@@ -53,11 +70,21 @@
  * them. The socket's buffer holds seconds of a storm; 1 ms is nothing.
  */
 #define NL_NAP_US 1000
+/* The drain naps only with a receive buffer this large (NL_NAP_US) */
+#define DRAIN_NAP_RCVBUF (4 << 20)
 /* How long a serial may be overtaken before it counts as missing. */
 #define GAP_TICK_MS 1000
 /* A syscall event without its EOE this long lost it (eoe.h). */
 #define EOE_AGE_MS 500
 #define EOE_TICK_MS 100
+
+/* what the drain thread puts in the ring */
+enum { TAG_DGRAM, TAG_TRUNC, TAG_LOSS };
+
+/* Records the drain could not keep (ring full) and ENOBUFS it saw. */
+struct drain_loss {
+	unsigned long long records, first, last, enobufs;
+};
 
 struct nlsrc {
 	struct loop *loop;
@@ -89,7 +116,18 @@ struct nlsrc {
 	/* counters */
 	unsigned long long messages, records, bytes, enobufs, other;
 	unsigned long long missing, gap_reports, kernel_lost, truncated;
+	unsigned long long ring_lost, ring_lost_serials, ring_reports;
 	unsigned int backlog;
+	/* the drain thread (ring_bytes > 0), started by nlsrc_start */
+	size_t ring_bytes;
+	struct ring *ring;
+	pthread_t drain;
+	int drain_running;
+	int stop_efd;
+	int stop;		/* __atomic: the drain is to return */
+	struct drain_loss pend;	/* drain thread only */
+	long stall_ms;		/* test hook: PODTRAIL_TEST_STALL_MS */
+	int rcvbuf;		/* what the kernel granted */
 };
 
 int
@@ -362,8 +400,8 @@ one_datagram(struct nlsrc *ns, const char *buf, size_t len,
 
 	if (len > NL_BUFSIZE) {
 		ns->truncated++;
-		log_warnx_rl(&rl, "audit netlink: %zu byte message truncated",
-		    len);
+		log_warnx_rl(&rl, "audit netlink: %zu byte message truncated "
+		    "to %d", len, NL_BUFSIZE);
 		len = NL_BUFSIZE;
 	}
 	ns->bytes += (unsigned long long)len;
@@ -378,6 +416,22 @@ one_datagram(struct nlsrc *ns, const char *buf, size_t len,
 	    len - NLMSG_HDRLEN, r);
 }
 
+/* Up to NL_BATCH datagrams into rbuf (never waits). recvmmsg's answer. */
+static int
+recv_batch(struct nlsrc *ns)
+{
+	for (int i = 0; i < NL_BATCH; i++) {
+		ns->iov[i].iov_base = ns->rbuf + (size_t)i * NL_BUFSIZE;
+		ns->iov[i].iov_len = NL_BUFSIZE;
+		memset(&ns->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
+		ns->msgs[i].msg_hdr.msg_iov = &ns->iov[i];
+		ns->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* MSG_TRUNC: netlink reports a datagram's full length */
+	return recvmmsg(ns->fd, ns->msgs, NL_BATCH, MSG_TRUNC | MSG_DONTWAIT,
+	    NULL);
+}
+
 static void
 nl_readable(int fd, short revents, void *arg)
 {
@@ -390,17 +444,8 @@ nl_readable(int fd, short revents, void *arg)
 	ns->now_ms = loop_now_ms();
 	ns->drained = 0;
 	while (got < NL_BURST) {
-		int m;
+		int m = recv_batch(ns);
 
-		for (int i = 0; i < NL_BATCH; i++) {
-			ns->iov[i].iov_base = ns->rbuf + (size_t)i * NL_BUFSIZE;
-			ns->iov[i].iov_len = NL_BUFSIZE;
-			memset(&ns->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
-			ns->msgs[i].msg_hdr.msg_iov = &ns->iov[i];
-			ns->msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		/* MSG_TRUNC: netlink reports a datagram's full length */
-		m = recvmmsg(fd, ns->msgs, NL_BATCH, MSG_TRUNC, NULL);
 		if (m == -1) {
 			if (errno == EAGAIN) {
 				ns->drained = 1;
@@ -436,6 +481,270 @@ nl_readable(int fd, short revents, void *arg)
 	emit_gap(ns, &r);
 	if (ns->compact && pipeline_compact(ns->pl) != 0)
 		ns->compact = 0;
+}
+
+/* ---- the drain thread ---------------------------------------------- */
+
+static int
+drain_put(struct nlsrc *ns, unsigned int tag, const void *data, size_t len)
+{
+	/* as the audit daemon, wait: the kernel then makes writers wait */
+	return ns->unicast ? ring_put_wait(ns->ring, tag, data, len) :
+	    ring_put(ns->ring, tag, data, len);
+}
+
+/* Tell the loop what was dropped, in stream order, once there is room. */
+static int
+drain_report(struct nlsrc *ns, int wait)
+{
+	if (ns->pend.records == 0 && ns->pend.enobufs == 0)
+		return 0;
+	if ((wait ? ring_put_wait(ns->ring, TAG_LOSS, &ns->pend,
+	    sizeof(ns->pend)) : drain_put(ns, TAG_LOSS, &ns->pend,
+	    sizeof(ns->pend))) == -1)
+		return -1;
+	memset(&ns->pend, 0, sizeof(ns->pend));
+	return 0;
+}
+
+/* One datagram into the ring, or counted as dropped (ring full). */
+static void
+drain_stash(struct nlsrc *ns, const char *buf, size_t len)
+{
+	unsigned int tag = TAG_DGRAM;
+	unsigned long long serial = 0;
+
+	if (len > NL_BUFSIZE) {
+		tag = TAG_TRUNC;
+		len = NL_BUFSIZE;
+	}
+	/* a loss not yet told goes first: a record must not overtake it */
+	if (drain_report(ns, 0) == 0 && drain_put(ns, tag, buf, len) == 0)
+		return;
+	if (len > NLMSG_HDRLEN)
+		serial = nlsrc_serial(buf + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
+	ns->pend.records++;
+	if (serial && (ns->pend.first == 0 || serial < ns->pend.first))
+		ns->pend.first = serial;
+	if (serial > ns->pend.last)
+		ns->pend.last = serial;
+}
+
+static int
+drain_stopping(struct nlsrc *ns)
+{
+	return __atomic_load_n(&ns->stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Read the socket until told to stop. Never parses, never waits for
+ * the loop (multicast): the socket's skbs become ring bytes at once.
+ */
+static void *
+drain_main(void *arg)
+{
+	struct nlsrc *ns = arg;
+	struct pollfd p[2] = { { ns->stop_efd, POLLIN, 0 }, { ns->fd, POLLIN,
+	    0 } };
+	static struct log_rl rl;
+
+	while (!drain_stopping(ns)) {
+		int m = recv_batch(ns), wait = -1;
+
+		if (m > 0) {
+			for (int i = 0; i < m; i++)
+				drain_stash(ns, ns->rbuf + (size_t)i *
+				    NL_BUFSIZE, ns->msgs[i].msg_len);
+			if (m == NL_BATCH)
+				continue;
+			/*
+			 * A short batch: under a storm most reads get one
+			 * event's records, each read a wake-up; 1 ms
+			 * gathers a batch and is nothing to a socket that
+			 * holds seconds (a small one would overflow).
+			 */
+			if (ns->rcvbuf >= DRAIN_NAP_RCVBUF)
+				wait = NL_NAP_US / 1000;
+		} else if (m == -1 && errno == ENOBUFS) {
+			ns->pend.enobufs++;
+			continue;
+		} else if (m == -1 && errno == EINTR) {
+			continue;
+		} else if (m == -1 && errno != EAGAIN) {
+			log_warnx_rl(&rl, "audit netlink recv: %s",
+			    strerror(errno));
+			wait = 100;
+		}
+		/* the socket is empty for now: a good moment to tell */
+		(void)drain_report(ns, 0);
+		/* a nap watches only the stop fd; otherwise the socket too */
+		if (poll(p, wait > 0 ? 1 : 2, wait) == -1 && errno != EINTR)
+			break;
+	}
+	/* the loop consumes until we are joined: this cannot stay stuck */
+	(void)drain_report(ns, 1);
+	return NULL;
+}
+
+/* A loss record the loop took from the ring. */
+static void
+ring_loss(struct nlsrc *ns, const struct drain_loss *l, struct gaps_report *r)
+{
+	cJSON *ev;
+
+	if (l->enobufs) {
+		ns->enobufs += l->enobufs;
+		emit_enobufs(ns, l->enobufs);
+	}
+	if (l->records == 0)
+		return;
+	ns->ring_lost += l->records;
+	ns->ring_reports++;
+	if (l->first)
+		ns->ring_lost_serials += l->last - l->first + 1;
+	log_warnx("ring full (ring_bytes %zu): %llu records dropped, serials "
+	    "%llu..%llu (raise ring_bytes, or run as the audit daemon)",
+	    ring_size(ns->ring), l->records, l->first, l->last);
+	/* told here: these serials are not a serial_gap as well */
+	for (unsigned long long s = l->first; s && s <= l->last; s++)
+		gaps_seen(ns->gaps, s, r);
+	if ((ev = event_new_internal("podtrail_loss",
+	    pipeline_node(ns->pl))) == NULL)
+		return;
+	cJSON_AddStringToObject(ev, "cause", "ring_full");
+	cJSON_AddNumberToObject(ev, "count", (double)l->records);
+	cJSON_AddNumberToObject(ev, "lost_records", (double)l->records);
+	cJSON_AddNumberToObject(ev, "first_missing", (double)l->first);
+	cJSON_AddNumberToObject(ev, "last_missing", (double)l->last);
+	cJSON_AddNumberToObject(ev, "ring_bytes", (double)ring_size(ns->ring));
+	cJSON_AddNumberToObject(ev, "ring_lost_total", (double)ns->ring_lost);
+	pipeline_emit(ns->pl, ev);
+}
+
+/* Test hook: hold the loop up once, as a slow disk or parse would. */
+static void
+stall_once(struct nlsrc *ns)
+{
+	struct timespec ts = { ns->stall_ms / 1000,
+	    ns->stall_ms % 1000 * 1000000 };
+
+	log_info("test hook: the loop stalls for %ld ms", ns->stall_ms);
+	ns->stall_ms = 0;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	log_info("test hook: the loop goes on");
+}
+
+/* Take up to max records from the ring. 1 if it was emptied. */
+static int
+ring_take(struct nlsrc *ns, int max, struct gaps_report *r)
+{
+	unsigned int tag;
+	const char *d;
+	size_t len;
+
+	for (int got = 0; got < max; got++) {
+		if (ring_get(ns->ring, &tag, &d, &len) == 0)
+			return 1;
+		if (tag == TAG_LOSS) {
+			struct drain_loss l;
+
+			memcpy(&l, d, sizeof(l));
+			ring_done(ns->ring);
+			ring_loss(ns, &l, r);
+			continue;
+		}
+		/* a truncated one: its full length only says it was cut */
+		one_datagram(ns, d, tag == TAG_TRUNC ? NL_BUFSIZE + 1 : len, r);
+		ring_done(ns->ring);
+	}
+	return 0;
+}
+
+static void
+ring_readable(int fd, short revents, void *arg)
+{
+	struct nlsrc *ns = arg;
+	struct gaps_report r = { 0 };
+
+	ns->now_ms = loop_now_ms();
+	if (ns->stall_ms > 0)
+		stall_once(ns);
+	ns->drained = ring_take(ns, NL_BURST, &r);
+	/* a thin wake-up: gather more first (see NL_NAP_US) */
+	if (ns->drained)
+		loop_nap(ns->loop, NL_NAP_US);
+	emit_gap(ns, &r);
+	if (ns->compact && pipeline_compact(ns->pl) != 0)
+		ns->compact = 0;
+}
+
+/* Stop and join the drain, taking in everything it read. */
+static void
+drain_stop(struct nlsrc *ns)
+{
+	struct gaps_report r = { 0 };
+	struct pollfd p = { -1, POLLIN, 0 };
+	uint64_t one = 1;
+
+	if (!ns->drain_running)
+		return;
+	__atomic_store_n(&ns->stop, 1, __ATOMIC_RELEASE);
+	(void)!write(ns->stop_efd, &one, sizeof(one));
+	p.fd = ring_fd(ns->ring);
+	/* a drain waiting for room (unicast) needs us to consume */
+	while (pthread_tryjoin_np(ns->drain, NULL) == EBUSY) {
+		if (ring_take(ns, 1 << 30, &r))
+			(void)poll(&p, 1, 10);
+	}
+	ns->drain_running = 0;
+	(void)ring_take(ns, 1 << 30, &r);
+	emit_gap(ns, &r);
+}
+
+/*
+ * After privileges are final (capabilities are per thread, and a
+ * thread alive during a uid switch is a hazard): the drain takes the
+ * socket over from the loop.
+ */
+static int
+nlsrc_start(void *arg)
+{
+	struct nlsrc *ns = arg;
+
+	if (ns->ring_bytes == 0)
+		return 0;
+	if ((ns->ring = ring_new(ns->ring_bytes)) == NULL ||
+	    (ns->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		log_warn("netlink ring of %zu bytes", ns->ring_bytes);
+		return -1;
+	}
+	loop_fd_del(ns->loop, ns->fd);
+	if (loop_fd_add(ns->loop, ring_fd(ns->ring), POLLIN, ring_readable,
+	    ns) == -1) {
+		log_warn("watch netlink ring");
+		return -1;
+	}
+	/* until the drain runs, the socket holds what arrives */
+	if (thread_start(&ns->drain, drain_main, ns, "netlink drain") == -1)
+		return -1;
+	ns->drain_running = 1;
+	log_info("netlink drain thread started (ring_bytes %zu)",
+	    ring_size(ns->ring));
+	return 0;
+}
+
+/* SIGTERM: take in what the drain and the socket still hold. */
+static void
+nlsrc_drain(void *arg)
+{
+	struct nlsrc *ns = arg;
+
+	drain_stop(ns);
+	ns->drained = 0;
+	/* the socket's remainder, read on this thread now */
+	for (int i = 0; i < 64 && !ns->drained; i++)
+		nl_readable(ns->fd, POLLIN, ns);
 }
 
 /* The kernel's audit status (start-up only: waits for the reply). */
@@ -591,6 +900,7 @@ nlsrc_close(void *arg)
 
 	if (ns == NULL)
 		return;
+	drain_stop(ns);
 	if (ns->gaps && ns->gap_timer) {
 		struct gaps_report r = { 0 };
 
@@ -610,6 +920,12 @@ nlsrc_close(void *arg)
 	}
 	if (ns->fd >= 0)
 		loop_fd_del(ns->loop, ns->fd);
+	if (ns->ring) {
+		loop_fd_del(ns->loop, ring_fd(ns->ring));
+		ring_free(ns->ring);
+	}
+	if (ns->stop_efd >= 0)
+		close(ns->stop_efd);
 	if (ns->afd >= 0) {
 		loop_fd_del(ns->loop, ns->afd);
 		audit_close(ns->afd);
@@ -628,7 +944,7 @@ nlsrc_close(void *arg)
 }
 
 static int
-set_rcvbuf(int fd, long long want)
+set_rcvbuf(int fd, long long want, int *got)
 {
 	int v = (int)want;
 	socklen_t len = sizeof(v);
@@ -639,8 +955,10 @@ set_rcvbuf(int fd, long long want)
 		log_warn("netlink receive buffer");
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0) {
 		log_debug("netlink receive buffer: %d bytes", v);
+		*got = v;
+	}
 	return 0;
 }
 
@@ -649,14 +967,18 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
     struct pipeline *pl, const struct conf *c)
 {
 	struct nlsrc *ns = calloc(1, sizeof(*ns));
+	const char *stall;
 	int err;
 
 	if (ns == NULL) {
 		log_warn("source");
 		return NULL;
 	}
-	ns->fd = ns->afd = -1;
+	ns->fd = ns->afd = ns->stop_efd = -1;
 	ns->loop = loop;
+	ns->ring_bytes = (size_t)c->ring_bytes;
+	if ((stall = getenv("PODTRAIL_TEST_STALL_MS")) != NULL)
+		ns->stall_ms = strtol(stall, NULL, 10);
 	ns->pl = pl;
 	ns->unicast = unicast;
 	ns->status_ms = (long)c->status_interval * 1000;
@@ -681,7 +1003,7 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 		goto err;
 	}
 	ns->fd = nl_socket_get_fd(ns->sk);
-	if (set_rcvbuf(ns->fd, c->rcvbuf) == -1)
+	if (set_rcvbuf(ns->fd, c->rcvbuf, &ns->rcvbuf) == -1)
 		goto err;
 	if ((ns->afd = audit_open()) < 0) {
 		log_warn("audit_open");
@@ -759,6 +1081,16 @@ nlsrc_stats(void *arg, cJSON *obj)
 	    (double)eoe_closed(ns->eoe));
 	if (ns->unicast)
 		cJSON_AddNumberToObject(obj, "backlog", (double)ns->backlog);
+	if (ns->ring) {
+		cJSON_AddNumberToObject(obj, "ring_bytes_used",
+		    (double)ring_used(ns->ring));
+		cJSON_AddNumberToObject(obj, "ring_peak_bytes",
+		    (double)ring_peak(ns->ring));
+		cJSON_AddNumberToObject(obj, "ring_lost_records",
+		    (double)ns->ring_lost);
+		cJSON_AddNumberToObject(obj, "ring_lost_serials",
+		    (double)ns->ring_lost_serials);
+	}
 }
 
 const struct source_ops source_netlink_ops = {
@@ -766,6 +1098,8 @@ const struct source_ops source_netlink_ops = {
 	.open = multicast_open,
 	.close = nlsrc_close,
 	.stats = nlsrc_stats,
+	.start = nlsrc_start,
+	.drain = nlsrc_drain,
 };
 
 const struct source_ops source_netlink_unicast_ops = {
@@ -773,4 +1107,6 @@ const struct source_ops source_netlink_unicast_ops = {
 	.open = unicast_open,
 	.close = nlsrc_close,
 	.stats = nlsrc_stats,
+	.start = nlsrc_start,
+	.drain = nlsrc_drain,
 };

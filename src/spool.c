@@ -20,6 +20,7 @@
 #include "spool.h"
 
 #define SEG_FMT "%020llu-%llu-%llu-%llu.seg"
+#define OPEN_FMT "open-%020llu.ndjson"
 
 struct spool {
 	char dir[4096], dead[4096];
@@ -28,6 +29,8 @@ struct spool {
 	size_t n, cap;
 	unsigned long long bytes, next_id;
 	unsigned long long pinned;	/* id being sent, 0 for none */
+	int open_fd;			/* the open segment, -1 for none */
+	unsigned long long open_id;	/* its id; ids of open ones only grow */
 };
 
 static void
@@ -90,6 +93,12 @@ spool_index(struct spool *s)
 		struct stat st;
 		int end = 0;
 
+		unsigned long long oid;
+
+		/* a new open segment must never reuse a crash's leftover */
+		if (sscanf(de->d_name, "open-%llu.ndjson", &oid) == 1 &&
+		    oid > s->open_id)
+			s->open_id = oid;
 		if (sscanf(de->d_name, "%llu-%llu-%llu-%llu.seg%n", &g.id,
 		    &g.first_seq, &g.last_seq, &g.events, &end) != 4 ||
 		    de->d_name[end] != '\0') {
@@ -126,6 +135,7 @@ spool_open(const char *state_dir, long long max_bytes, long long min_free)
 	}
 	s->max_bytes = max_bytes;
 	s->min_free = min_free;
+	s->open_fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s/spool", state_dir);
 	snprintf(s->dead, sizeof(s->dead), "%s/dead", state_dir);
 	if (mkdir_0700(state_dir) == -1 || mkdir_0700(s->dir) == -1 ||
@@ -463,11 +473,197 @@ spool_bytes(const struct spool *s)
 	return s->bytes;
 }
 
+static void
+open_path(const struct spool *s, unsigned long long id, char *out,
+    size_t outlen)
+{
+	snprintf(out, outlen, "%s/" OPEN_FMT, s->dir, id);
+}
+
+int
+spool_seg_append(struct spool *s, const char *data, size_t len)
+{
+	static struct log_rl rl;
+	char path[4400];
+
+	if (len == 0)
+		return 0;
+	if (s->open_fd == -1) {
+		s->open_id++;
+		open_path(s, s->open_id, path, sizeof(path));
+		s->open_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_APPEND | O_CLOEXEC, 0600);
+		if (s->open_fd == -1)
+			goto err;
+	}
+	/* no fsync: this copy is for a crash of the process only */
+	if (fd_write_all(s->open_fd, data, len) == -1)
+		goto err;
+	return 0;
+err:
+	open_path(s, s->open_id, path, sizeof(path));
+	log_warnx_rl(&rl, "spool %s: %s; a crash now would lose the batch "
+	    "being built", path, strerror(errno));
+	return -1;
+}
+
+unsigned long long
+spool_seg_seal(struct spool *s)
+{
+	if (s->open_fd == -1)
+		return 0;
+	close(s->open_fd);
+	s->open_fd = -1;
+	return s->open_id;
+}
+
+void
+spool_seg_done(struct spool *s, unsigned long long id)
+{
+	char path[4400];
+
+	if (id == 0)
+		return;
+	open_path(s, id, path, sizeof(path));
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+}
+
+static int
+ull_cmp(const void *a, const void *b)
+{
+	const unsigned long long *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/* One open segment left by a crash becomes a plain segment. */
+static long long
+recover_one(struct spool *s, unsigned long long oid,
+    unsigned long long (*seq)(const char *, size_t))
+{
+	char from[4400], to[4400];
+	struct buf b = BUF_INIT;
+	struct spool_seg g = { 0 };
+	size_t end, start = 0;
+	long long rc = -1;
+	int fd;
+
+	open_path(s, oid, from, sizeof(from));
+	if ((fd = open(from, O_RDWR | O_CLOEXEC)) == -1)
+		goto io;
+	for (;;) {
+		char chunk[65536];
+		ssize_t got = read(fd, chunk, sizeof(chunk));
+
+		if (got == 0)
+			break;
+		if (got == -1 || buf_add(&b, chunk, (size_t)got) == -1)
+			goto io;
+	}
+	/* a line cut by the crash is not an event: drop it */
+	for (end = b.len; end > 0 && b.data[end - 1] != '\n'; end--)
+		;
+	while (start < end) {
+		const char *nl = memchr(b.data + start, '\n', end - start);
+		size_t l = (size_t)(nl - (b.data + start));
+		unsigned long long q = seq(b.data + start, l);
+
+		if (q && g.first_seq == 0)
+			g.first_seq = q;
+		if (q)
+			g.last_seq = q;
+		g.events++;
+		start += l + 1;
+	}
+	if (g.events == 0) {
+		close(fd);
+		fd = -1;
+		unlink(from);
+		rc = 0;
+		goto out;
+	}
+	if ((end < b.len && ftruncate(fd, (off_t)end) == -1) || fsync(fd) == -1)
+		goto io;
+	g.id = s->next_id;
+	g.bytes = end;
+	seg_path(s, s->dir, &g, to, sizeof(to));
+	if (rename(from, to) == -1)
+		goto io;
+	if (seg_push(s, &g) == -1) {
+		log_warn("spool index");
+		goto out;
+	}
+	log_info("spool: %llu events of a batch being built when podtrail "
+	    "stopped (seq %llu..%llu) recovered from %s", g.events,
+	    g.first_seq, g.last_seq, from);
+	rc = (long long)g.events;
+	goto out;
+io:
+	log_warn("spool %s", from);
+out:
+	if (fd != -1)
+		close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+long long
+spool_seg_recover(struct spool *s,
+    unsigned long long (*seq)(const char *, size_t))
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	unsigned long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	long long total = 0, r;
+
+	if (d == NULL) {
+		log_warn("%s", s->dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		unsigned long long id;
+		int end = 0;
+
+		if (sscanf(de->d_name, "open-%llu.ndjson%n", &id, &end) != 1 ||
+		    de->d_name[end] != '\0')
+			continue;
+		if (n == cap) {
+			unsigned long long *p;
+
+			cap = cap ? cap * 2 : 8;
+			if ((p = realloc(ids, cap * sizeof(*p))) == NULL) {
+				log_warn("spool recover");
+				total = -1;
+				goto out;
+			}
+			ids = p;
+		}
+		ids[n++] = id;
+	}
+	if (n)
+		qsort(ids, n, sizeof(*ids), ull_cmp);
+	/* in the order they were built, after every sealed segment */
+	for (size_t i = 0; i < n; i++) {
+		if ((r = recover_one(s, ids[i], seq)) == -1)
+			total = -1;
+		else if (total != -1)
+			total += r;
+	}
+out:
+	closedir(d);
+	free(ids);
+	return total;
+}
+
 void
 spool_close(struct spool *s)
 {
 	if (s == NULL)
 		return;
+	if (s->open_fd != -1)
+		close(s->open_fd);
 	free(s->segs);
 	free(s);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -40,6 +41,7 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 {
 	struct start *s;
 	sigset_t all, old;
+	char name[16];
 	int rc;
 
 	if (held) {
@@ -65,6 +67,16 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
 		log_warn("%s thread", what);
 		return -1;
 	}
+	/*
+	 * Named for top -H and perf: the kernel keeps 15 bytes, and a
+	 * space would shift the fields of /proc/PID/task/TID/stat for
+	 * every naive reader.
+	 */
+	snprintf(name, sizeof(name), "%s", what);
+	for (char *c = name; *c; c++)
+		if (*c == ' ')
+			*c = '-';
+	(void)pthread_setname_np(*t, name);
 	return 0;
 }
 

@@ -176,6 +176,118 @@ START_TEST(dead_letters_requeue)
 }
 END_TEST
 
+/* "N:" at the start of a line is its seq, as fwd's line_seq reads "seq" */
+static unsigned long long
+test_seq(const char *line, size_t len)
+{
+	return len && line[0] >= '0' && line[0] <= '9' ?
+	    strtoull(line, NULL, 10) : 0;
+}
+
+static int
+open_files(void)
+{
+	char cmd[160];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/spool | grep -c '^open-'", tmpdir);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* The batch being built: appended, sealed, removed once spooled. */
+START_TEST(open_segment_lifecycle)
+{
+	struct spool_loss l = { 0 };
+	struct spool *s = spool_open(tmpdir, 1 << 20, 0);
+	unsigned long long a, b;
+
+	ck_assert_uint_eq(spool_seg_seal(s), 0);	/* nothing open */
+	ck_assert_int_eq(spool_seg_append(s, "1:a\n", 4), 0);
+	ck_assert_int_eq(spool_seg_append(s, "2:b\n", 4), 0);
+	a = spool_seg_seal(s);
+	ck_assert_uint_ne(a, 0);
+	/* the next batch opens its own while the first is being spooled */
+	ck_assert_int_eq(spool_seg_append(s, "3:c\n", 4), 0);
+	ck_assert_int_eq(open_files(), 2);
+	put(s, "1:a\n2:b\n", 1, 2, &l);
+	spool_seg_done(s, a);
+	ck_assert_int_eq(open_files(), 1);
+	b = spool_seg_seal(s);
+	ck_assert_uint_gt(b, a);
+	spool_seg_done(s, b);
+	ck_assert_int_eq(open_files(), 0);
+	spool_seg_done(s, 0);
+	spool_close(s);
+}
+END_TEST
+
+/* A crash left two open segments: they come back in order, after the sealed ones, cut line dropped. */
+START_TEST(open_segments_recovered_after_crash)
+{
+	struct spool_loss l = { 0 };
+	struct spool_seg g;
+	struct buf b = BUF_INIT;
+	struct spool *s = spool_open(tmpdir, 1 << 20, 0);
+
+	put(s, "1:a\n", 1, 1, &l);
+	ck_assert_int_eq(spool_seg_append(s, "2:b\n3:c\n", 8), 0);
+	(void)spool_seg_seal(s);		/* sealed, not yet spooled */
+	ck_assert_int_eq(spool_seg_append(s, "4:d\n5:e\n6:cut-by-the-cr",
+	    22), 0);
+	ck_assert_int_eq(spool_seg_append(s, "", 0), 0);
+	/* kill -9 here: nothing more happens; a new process opens it */
+	spool_close(s);
+	s = spool_open(tmpdir, 1 << 20, 0);
+	ck_assert_uint_eq(spool_segments(s), 1);
+	ck_assert_int_eq(spool_seg_recover(s, test_seq), 4);
+	ck_assert_int_eq(open_files(), 0);
+	ck_assert_uint_eq(spool_segments(s), 3);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "1:a\n");
+	spool_remove(s, g.id);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "2:b\n3:c\n");
+	ck_assert_uint_eq(g.first_seq, 2);
+	ck_assert_uint_eq(g.last_seq, 3);
+	ck_assert_uint_eq(g.events, 2);
+	spool_remove(s, g.id);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "4:d\n5:e\n");
+	ck_assert_uint_eq(g.first_seq, 4);
+	ck_assert_uint_eq(g.last_seq, 5);
+	spool_remove(s, g.id);
+	/* a new open segment never reuses a recovered one's id or file */
+	ck_assert_int_eq(spool_seg_append(s, "7:f\n", 4), 0);
+	ck_assert_int_eq(open_files(), 1);
+	spool_close(s);
+	s = spool_open(tmpdir, 1 << 20, 0);
+	ck_assert_int_eq(spool_seg_recover(s, test_seq), 1);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_str_eq(b.data, "7:f\n");
+	spool_close(s);
+	buf_free(&b);
+}
+END_TEST
+
+/* An open segment holding only a cut line is no event: removed. */
+START_TEST(open_segment_with_only_a_cut_line)
+{
+	struct spool *s = spool_open(tmpdir, 1 << 20, 0);
+
+	ck_assert_int_eq(spool_seg_append(s, "1:cut", 5), 0);
+	spool_close(s);
+	s = spool_open(tmpdir, 1 << 20, 0);
+	ck_assert_int_eq(spool_seg_recover(s, test_seq), 0);
+	ck_assert_uint_eq(spool_segments(s), 0);
+	ck_assert_int_eq(open_files(), 0);
+	spool_close(s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -188,6 +300,9 @@ main(void)
 	tcase_add_test(tc, cap_drops_oldest_but_not_the_pinned);
 	tcase_add_test(tc, pin_oldest_without_reading);
 	tcase_add_test(tc, dead_letters_requeue);
+	tcase_add_test(tc, open_segment_lifecycle);
+	tcase_add_test(tc, open_segments_recovered_after_crash);
+	tcase_add_test(tc, open_segment_with_only_a_cut_line);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

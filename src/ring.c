@@ -1,0 +1,279 @@
+/*
+ * ring.c - a byte-bounded single-producer single-consumer record queue.
+ *
+ * One mutex guards the offsets and the producer's copy (a lock and a
+ * 300-byte copy cost tens of ns; a record costs microseconds to parse);
+ * the consumer reads a record outside it, since the records between
+ * head and tail are the consumer's until ring_done. A record that does
+ * not fit before the end starts again at offset 0 (wrap marks where
+ * the older records end). A backlog that never quite empties cycles
+ * through the whole bound, so all of it can become resident. The eventfd is written only when the consumer
+ * has found the ring empty, so a busy consumer costs the producer no
+ * syscall.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+#define HDR 8
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+struct hdr {
+	uint32_t len;
+	uint32_t tag;
+};
+
+struct ring {
+	char *mem;
+	size_t cap;
+	pthread_mutex_t mu;
+	pthread_cond_t room;		/* a producer waits for room */
+	size_t head, tail, used;	/* under mu; used: record bytes */
+	size_t wrap;			/* older records end here, 0: none */
+	size_t peak, touched;		/* under mu */
+	size_t held;			/* bytes of the record out (consumer) */
+	int waiting;			/* consumer found it empty (under mu) */
+	int wants_room;			/* producer waits (under mu) */
+	int shut;			/* under mu */
+	int efd;
+};
+
+struct ring *
+ring_new(size_t bytes)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (r == NULL)
+		return NULL;
+	if (bytes < 65536)
+		bytes = 65536;
+	r->cap = (bytes + (size_t)pg - 1) & ~((size_t)pg - 1);
+	r->efd = -1;
+	r->mem = mmap(NULL, r->cap, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->mem == MAP_FAILED) {
+		r->mem = NULL;
+		goto err;
+	}
+	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		goto err;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->room, NULL);
+	r->waiting = 1;
+	return r;
+err:
+	ring_free(r);
+	return NULL;
+}
+
+void
+ring_free(struct ring *r)
+{
+	int e = errno;
+
+	if (r == NULL)
+		return;
+	if (r->efd != -1) {
+		close(r->efd);
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->room);
+	}
+	if (r->mem)
+		munmap(r->mem, r->cap);
+	free(r);
+	errno = e;
+}
+
+/* Where a record of need bytes goes, or -1 if there is no room (mu held). */
+static ssize_t
+place(struct ring *r, size_t need)
+{
+	if (r->used == 0)
+		r->head = r->tail = r->wrap = 0;
+	if (r->wrap)	/* records in [head, wrap) and [0, tail) */
+		return r->head - r->tail >= need ? (ssize_t)r->tail : -1;
+	/*
+	 * Records in [head, tail): the end, else the front. (Going back to
+	 * the front early, to keep fewer pages resident, capped the ring
+	 * at the front's free room: records lost at 4 MiB. Not done.)
+	 */
+	if (r->cap - r->tail >= need)
+		return (ssize_t)r->tail;
+	if (r->head < need)
+		return -1;
+	r->wrap = r->tail;
+	r->tail = 0;
+	return 0;
+}
+
+static int
+put(struct ring *r, unsigned int tag, const void *data, size_t len, int wait)
+{
+	size_t need = HDR + ALIGN8(len);
+	struct hdr h = { (uint32_t)len, tag };
+	ssize_t at = -1;
+	int wake;
+
+	if (tag >= RING_TAG_MAX || need > r->cap / 2 || len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	pthread_mutex_lock(&r->mu);
+	while (!r->shut && (at = place(r, need)) == -1) {
+		if (!wait) {
+			pthread_mutex_unlock(&r->mu);
+			errno = EAGAIN;
+			return -1;
+		}
+		r->wants_room = 1;
+		pthread_cond_wait(&r->room, &r->mu);
+	}
+	if (r->shut) {
+		pthread_mutex_unlock(&r->mu);
+		errno = EPIPE;
+		return -1;
+	}
+	/* copied under the lock: an empty ring may be reset or trimmed */
+	memcpy(r->mem + at, &h, sizeof(h));
+	memcpy(r->mem + at + HDR, data, len);
+	r->tail = (size_t)at + need;
+	r->used += need;
+	if (r->used > r->peak)
+		r->peak = r->used;
+	if (r->tail > r->touched)
+		r->touched = r->tail;
+	wake = r->waiting;
+	r->waiting = 0;
+	pthread_mutex_unlock(&r->mu);
+	if (wake) {
+		uint64_t one = 1;
+
+		/* cannot fail short of a counter overflow */
+		(void)!write(r->efd, &one, sizeof(one));
+	}
+	return 0;
+}
+
+int
+ring_put(struct ring *r, unsigned int tag, const void *data, size_t len)
+{
+	return put(r, tag, data, len, 0);
+}
+
+int
+ring_put_wait(struct ring *r, unsigned int tag, const void *data, size_t len)
+{
+	return put(r, tag, data, len, 1);
+}
+
+void
+ring_shutdown(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->shut = 1;
+	pthread_cond_broadcast(&r->room);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The ring is empty: arm the eventfd, give back a backlog's pages (mu held). */
+static void
+went_empty(struct ring *r)
+{
+	uint64_t v;
+
+	(void)!read(r->efd, &v, sizeof(v));
+	r->waiting = 1;
+	r->head = r->tail = r->wrap = 0;
+	if (r->touched > RING_KEEP) {
+		/* nothing is held: the pages above RING_KEEP are free */
+		(void)madvise(r->mem + RING_KEEP, r->touched - RING_KEEP,
+		    MADV_DONTNEED);
+		r->touched = RING_KEEP;
+	}
+}
+
+int
+ring_get(struct ring *r, unsigned int *tag, const char **data, size_t *len)
+{
+	struct hdr h;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->used == 0) {
+		went_empty(r);
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	/* head is the consumer's: ring_done moved it past any wrap */
+	memcpy(&h, r->mem + r->head, sizeof(h));
+	*tag = h.tag;
+	*len = h.len;
+	*data = r->mem + r->head + HDR;
+	r->held = HDR + ALIGN8((size_t)h.len);
+	return 1;
+}
+
+void
+ring_done(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->head += r->held;
+	r->used -= r->held;
+	r->held = 0;
+	if (r->wrap && r->head == r->wrap) {
+		/* the older records are done: the rest starts at the front */
+		r->head = 0;
+		r->wrap = 0;
+	}
+	if (r->wants_room) {
+		r->wants_room = 0;
+		pthread_cond_signal(&r->room);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+int
+ring_fd(const struct ring *r)
+{
+	return r->efd;
+}
+
+/* One of the counters, read under the lock. */
+static size_t
+read_locked(struct ring *r, const size_t *v)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->mu);
+	n = *v;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+size_t
+ring_used(struct ring *r)
+{
+	return read_locked(r, &r->used);
+}
+
+size_t
+ring_peak(struct ring *r)
+{
+	return read_locked(r, &r->peak);
+}
+
+size_t
+ring_size(const struct ring *r)
+{
+	return r->cap;
+}
