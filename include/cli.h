@@ -7,10 +7,13 @@
 
 struct conf;
 
+#define CLI_PRINT_KEY 2
+
 /*
  * Load the config file (-c FILE or the default), then apply the flags
  * over it. -h, -V and --man-options print and exit(0). Sets *check_only
- * for -n. 0, or -1 with the message (ready to print) in err.
+ * to 1 for -n, to CLI_PRINT_KEY for --print-key. 0, or -1 with the
+ * message (ready to print) in err.
  */
 int cli_parse(int argc, char **argv, struct conf *c, int *check_only,
     char *err, size_t errlen);

@@ -25,5 +25,7 @@ enum fwd_verdict fwd_classify(CURLcode res, long status);
  * exponential from 250 ms to 30 s with jitter (half to full).
  */
 long fwd_backoff_ms(unsigned failures);
+/* Is url https, or http to loopback when allowed? 0 or -1 (logged). */
+int fwd_check_url(const char *url, int allow_http);
 
 #endif

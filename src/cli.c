@@ -27,6 +27,8 @@ cli_usage(FILE *fp)
 	    "\n"
 	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
 	    "  -n             check the configuration and exit\n"
+	    "  --print-key    print the node's public signing key (PEM, to\n"
+	    "                 pin with podtrail-verify --trust) and exit\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version\n"
 	    "\n"
@@ -81,6 +83,10 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 		}
 		if (!strcmp(a, "-n")) {
 			*check_only = 1;
+			continue;
+		}
+		if (!strcmp(a, "--print-key")) {
+			*check_only = CLI_PRINT_KEY;
 			continue;
 		}
 		if (!strcmp(a, "-c")) {
@@ -149,6 +155,14 @@ cli_check(const struct conf *c, char *err, size_t errlen)
 	if (!source_known(c->source)) {
 		snprintf(err, errlen, "podtrail: source: unknown source '%s' (use "
 		    "stdin, file:PATH, netlink or netlink-unicast)", c->source);
+		return -1;
+	}
+	if (*c->checkpoint_output &&
+	    strncmp(c->checkpoint_output, "file:", 5) != 0 &&
+	    strncmp(c->checkpoint_output, "https://", 8) != 0 &&
+	    strncmp(c->checkpoint_output, "http://", 7) != 0) {
+		snprintf(err, errlen, "podtrail: checkpoint_output: '%s' is not "
+		    "file:PATH or an https:// URL", c->checkpoint_output);
 		return -1;
 	}
 	return 0;

@@ -1009,6 +1009,12 @@ cleanup:
 	return rc;
 }
 
+int
+fwd_check_url(const char *url, int allow_http)
+{
+	return check_url(url, allow_http);
+}
+
 /* A private key must not be readable by group or others. */
 static int
 check_private(const char *path)

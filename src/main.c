@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "cli.h"
 #include "conf.h"
 #include "event.h"
@@ -209,6 +210,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		conf_free(&c);
 		return EXIT_USAGE;
+	}
+	if (check_only == CLI_PRINT_KEY) {
+		rc = ckpt_print_key(&c, pipeline_node_name(&c, err,
+		    sizeof(err)), stdout) == 0 ? 0 : 1;
+		conf_free(&c);
+		return rc;
 	}
 	if (check_only) {
 		printf("configuration OK\n");
