@@ -631,12 +631,17 @@ key_event(struct verify *v, struct stream *st, const struct item *e,
 			goto fail;
 	} else {
 		ckpt_node_of(st->name, node, sizeof(node));
-		if (v->trust && !trust_check(v->trust, node, k)) {
-			why = "key is not pinned for this node (--trust)";
-			goto fail;
-		}
 		st->anchored = 1;
 		st->pinned = v->trust != NULL;
+		if (v->trust && !trust_check(v->trust, node, k)) {
+			/* kept, so what it signs is still checked, but failed */
+			st->pinned = 0;
+			st->key = k;
+			st->epoch = in->epoch;
+			sig_fail(v, st, e, "key is not pinned for this node "
+			    "(--trust)");
+			return 0;
+		}
 	}
 	sign_free(st->key);
 	st->key = k;
@@ -1271,7 +1276,8 @@ verify_report(struct verify *v, FILE *out, int json)
 	}
 	all_ok &= nstore > 0;
 	/* a stable order, whatever order streams came in */
-	qsort(v->st, v->nst, sizeof(*v->st), name_cmp);
+	if (v->nst)
+		qsort(v->st, v->nst, sizeof(*v->st), name_cmp);
 	free(v->tab);
 	v->tab = NULL;
 	v->tabcap = 0;
