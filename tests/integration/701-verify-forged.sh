@@ -54,10 +54,11 @@ podtrail --state-dir="$T/b" --node=node-b --print-key |
 "$V" "$T/b.ndjson" >/dev/null || fail "B's stream is not even self-consistent"
 expect_fail "key is not pinned for this node" --trust "$T/trust" "$T/b.ndjson"
 
-# forge.py MODE STORE [KEY]: rewrite seq 30's file name and rehash the
-# chain after it, as anyone holding only public keys can; "replay" also
-# appends the first (epoch 0) checkpoint as a new seq; "stolen" re-signs
-# the checkpoint after seq 30 with the given (earlier epoch's) key
+# forge.py MODE STORE [KEY...]: rewrite the file name of an audit event
+# past seq 30 and rehash the chain after it, as anyone holding only
+# public keys can; "replay" also appends the first (epoch 0) checkpoint
+# as a new seq; "stolen" re-signs the checkpoint after the rewritten
+# event with the given (earlier epoch's) key
 cat >"$T/forge.py" <<'PY'
 import base64, hashlib, json, subprocess, sys
 
@@ -80,7 +81,7 @@ def mth(leaves):	# RFC 6962
         k *= 2
     return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 
-i = next(j for j, e in enumerate(evs) if e["seq"] == 30)
+i = next(j for j, e in enumerate(evs) if e["seq"] >= 30 and e["type"] == "audit")
 evs[i]["paths"][0]["name"] = "/etc/forged"
 rehash(i)
 if mode == "replay":
