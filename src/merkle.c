@@ -23,12 +23,16 @@ static int
 sha(const void *a, size_t alen, const void *b, size_t blen, const void *c,
     size_t clen, unsigned char *out)
 {
+	static EVP_MD *md;
 	static EVP_MD_CTX *ctx;
 	unsigned int n = 0;
 
+	/* fetched once: OpenSSL 3 fetches on every init otherwise */
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
 	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
 	    (blen && EVP_DigestUpdate(ctx, b, blen) != 1) ||
 	    (clen && EVP_DigestUpdate(ctx, c, clen) != 1) ||
