@@ -8,8 +8,9 @@
  * (prev == hash of seq - 1), every seq must be present or declared
  * skipped by a signed restart, copies must agree, and each signed
  * checkpoint must match the Merkle root of the events since the last
- * one, under the stream's current key. A heap that outgrows its share
- * of the window is drained by force: what is then absent is a gap.
+ * one, under the stream's current key. When more than the window is
+ * held, the streams holding the most are checked as far as they can
+ * be, by force: what is then absent is a gap.
  */
 #include "config.h"
 
@@ -34,8 +35,6 @@
 /* items listed per kind in the report; all are counted */
 #define LIST_MAX 50
 #define WINDOW_DEFAULT 262144
-/* a stream may always hold this many, however many streams there are */
-#define HOLD_MIN 4096
 /* recent seqs per stream whose hash a late copy is compared with */
 #define RECENT 1024
 #define MAX_KEYS 16
@@ -800,7 +799,8 @@ copy_of(struct verify *v, struct stream *st, const struct item *e,
 	if (ref_hash == NULL) {
 		st->late++;
 		note(v, st, L_LATE, where(v, e), "late copy of seq %llu at %s "
-		    "not compared (arrived long after its seq was checked)",
+		    "not compared (arrived after its seq was checked or given "
+		    "up; --window holds more)",
 		    e->seq, file_line(v, e, a, sizeof(a)));
 		return;
 	}
@@ -941,16 +941,35 @@ consume_top(struct verify *v, struct stream *st)
 	free(rep.text);
 }
 
+/*
+ * Over the window: check the streams holding the most as far as they
+ * can be, until a tenth of the window is free again (so this runs once
+ * per many lines, not per line).
+ */
+static void
+shed(struct verify *v)
+{
+	while (v->held > v->window - v->window / 10) {
+		struct stream *big = NULL;
+
+		for (size_t i = 0; i < v->nst; i++)
+			if (big == NULL || v->st[i]->nheap > big->nheap)
+				big = v->st[i];
+		if (big == NULL || big->nheap == 0)
+			return;
+		consume_top(v, big);
+		while (big->nheap && big->heap[0].seq <= big->next)
+			consume_top(v, big);
+	}
+}
+
 static void
 drain(struct verify *v, struct stream *st, int force)
 {
-	size_t share = v->window / (v->nst ? v->nst : 1);
-
-	if (share < HOLD_MIN)
-		share = HOLD_MIN;
-	while (st->nheap && (st->heap[0].seq <= st->next || force ||
-	    st->nheap > share || v->held > v->window))
+	while (st->nheap && (st->heap[0].seq <= st->next || force))
 		consume_top(v, st);
+	if (v->held > v->window)
+		shed(v);
 }
 
 /* ---- lines --------------------------------------------------------------- */
