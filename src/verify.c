@@ -86,6 +86,7 @@ struct stream {
 	unsigned long long ckpts, last_ckpt_seq;
 	long long last_ckpt_time;
 	int stale_told;
+	int judged;		/* 0 not yet, 1 passed, 2 failed */
 	/* witnessed checkpoints, by seq */
 	struct wit *wit;
 	size_t nwit, capwit, witi;
@@ -1441,6 +1442,8 @@ verify_tick(struct verify *v, long long now)
 	}
 }
 
+static int stream_judge(struct verify *v, struct stream *st, int ok);
+
 /* What fails a stream; its readable reasons go to notes. */
 static int
 stream_ok(struct verify *v, struct stream *st)
@@ -1448,6 +1451,20 @@ stream_ok(struct verify *v, struct stream *st)
 	int ok = st->missing == 0 && st->conflicts == 0 && st->breaks == 0 &&
 	    st->badhash == 0 && st->sigfail == 0 && st->witfail == 0;
 
+	/* a second report says the same, without noting it all again */
+	if (st->judged)
+		return ok && st->judged == 1;
+	st->judged = 2;
+	ok = stream_judge(v, st, ok);
+	if (ok)
+		st->judged = 1;
+	return ok;
+}
+
+/* The stream-wide verdicts, noted. */
+static int
+stream_judge(struct verify *v, struct stream *st, int ok)
+{
 	if (!st->in_store) {
 		note(v, st, L_WITNESS, NULL, "stream missing from the store "
 		    "(witnessed up to seq %llu)", st->wit[st->nwit - 1].seq);
@@ -1508,24 +1525,24 @@ stream_json(const struct verify *v, struct stream *st, int ok)
 	cJSON_AddNumberToObject(o, "first_seq", (double)st->first);
 	cJSON_AddNumberToObject(o, "last_seq", (double)st->last);
 	cJSON_AddNumberToObject(o, "missing", (double)st->missing);
-	cJSON_AddItemToObject(o, "gaps", st->list[L_GAP]);
+	cJSON_AddItemReferenceToObject(o, "gaps", st->list[L_GAP]);
 	cJSON_AddNumberToObject(o, "explained", (double)st->explained);
-	cJSON_AddItemToObject(o, "explained_gaps", st->list[L_EXPLAINED]);
+	cJSON_AddItemReferenceToObject(o, "explained_gaps", st->list[L_EXPLAINED]);
 	cJSON_AddNumberToObject(o, "duplicates", (double)st->dups);
 	cJSON_AddNumberToObject(o, "conflicts", (double)st->conflicts);
-	cJSON_AddItemToObject(o, "conflict_at", st->list[L_CONFLICT]);
+	cJSON_AddItemReferenceToObject(o, "conflict_at", st->list[L_CONFLICT]);
 	cJSON_AddNumberToObject(o, "broken_links", (double)st->breaks);
-	cJSON_AddItemToObject(o, "broken_at", st->list[L_BREAK]);
+	cJSON_AddItemReferenceToObject(o, "broken_at", st->list[L_BREAK]);
 	cJSON_AddNumberToObject(o, v->nkeys ? "hmac_failures" :
 	    "hash_failures", (double)st->badhash);
-	cJSON_AddItemToObject(o, "hash_failed_at", st->list[L_BADHASH]);
+	cJSON_AddItemReferenceToObject(o, "hash_failed_at", st->list[L_BADHASH]);
 	cJSON_AddNumberToObject(o, "checkpoints", (double)st->ckpts);
 	cJSON_AddNumberToObject(o, "signature_failures", (double)st->sigfail);
-	cJSON_AddItemToObject(o, "signature_failed_at", st->list[L_SIG]);
+	cJSON_AddItemReferenceToObject(o, "signature_failed_at", st->list[L_SIG]);
 	cJSON_AddNumberToObject(o, "witness_failures", (double)st->witfail);
-	cJSON_AddItemToObject(o, "witness_failed_at", st->list[L_WITNESS]);
+	cJSON_AddItemReferenceToObject(o, "witness_failed_at", st->list[L_WITNESS]);
 	cJSON_AddNumberToObject(o, "late_copies", (double)st->late);
-	cJSON_AddItemToObject(o, "late_at", st->list[L_LATE]);
+	cJSON_AddItemReferenceToObject(o, "late_at", st->list[L_LATE]);
 	cJSON_AddNumberToObject(o, "unsigned_tail", (double)st->since_ckpt);
 	cJSON_AddNumberToObject(o, "uncovered", (double)st->uncovered);
 	if (st->key) {
@@ -1536,11 +1553,8 @@ stream_json(const struct verify *v, struct stream *st, int ok)
 	if (st->ckpts)
 		cJSON_AddNumberToObject(o, "last_checkpoint_time",
 		    (double)st->last_ckpt_time);
-	cJSON_AddItemToObject(o, "findings", st->notes);
+	cJSON_AddItemReferenceToObject(o, "findings", st->notes);
 	cJSON_AddBoolToObject(o, "ok", ok);
-	/* owned by o now */
-	memset(st->list, 0, sizeof(st->list));
-	st->notes = NULL;
 	return o;
 }
 
