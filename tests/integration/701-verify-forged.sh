@@ -81,7 +81,12 @@ def mth(leaves):	# RFC 6962
         k *= 2
     return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 
-i = next(j for j, e in enumerate(evs) if e["seq"] >= 30 and e["type"] == "audit")
+if mode == "stolen":	# an event of a later epoch than the stolen key's
+    k = next(j for j, e in enumerate(evs)
+             if e["type"] == "podtrail_key" and e["signed"]["epoch"] >= 1)
+    i = next(j for j in range(k, len(evs)) if evs[j]["type"] == "audit")
+else:
+    i = next(j for j, e in enumerate(evs) if e["seq"] >= 30 and e["type"] == "audit")
 evs[i]["paths"][0]["name"] = "/etc/forged"
 rehash(i)
 if mode == "replay":
