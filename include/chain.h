@@ -91,6 +91,15 @@ int chain_apply(struct chain *ch, cJSON *ev);
  * and release. 0, or -1 if the state could not be saved.
  */
 int chain_close(struct chain *ch);
+/* The seq the next submitted event gets. */
+unsigned long long chain_next_seq(const struct chain *ch);
+/*
+ * Hash of the last event handed to the sink (CHAIN_GENESIS before the
+ * first): the head, once chain_sync() returned. Owned by ch.
+ */
+const char *chain_head(const struct chain *ch);
+/* 1 if the previous run stopped cleanly (or there was none), else 0. */
+int chain_clean_start(const struct chain *ch);
 /* "NODE/ID" of this chain; owned by ch. */
 const char *chain_stream(const struct chain *ch);
 /* Add counters to obj. */

@@ -7,13 +7,17 @@
 
 struct conf;
 
+/* what *check_only says besides -n (1) */
+#define CLI_REQUEUE_DEAD 2
+#define CLI_PRINT_KEY 3
+
 /*
  * Load the config file (-c FILE or the default), then apply the flags
  * over it. -h, -V and --man-options print and exit(0). Sets *check_only
- * to 1 for -n, CLI_REQUEUE_DEAD for --requeue-dead. 0, or -1 with the
+ * to 1 for -n, CLI_REQUEUE_DEAD for --requeue-dead, CLI_PRINT_KEY for
+ * --print-key. 0, or -1 with the
  * message (ready to print) in err.
  */
-#define CLI_REQUEUE_DEAD 2
 int cli_parse(int argc, char **argv, struct conf *c, int *check_only,
     char *err, size_t errlen);
 /*

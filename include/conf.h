@@ -72,6 +72,9 @@ struct conf {
 	char *api_key_file;
 	struct conf_list header;	/* "Name: value", repeatable */
 	char *hmac_key_file;
+	long long checkpoint_interval;	/* s between signed checkpoints */
+	char *checkpoint_output;	/* witness: file:PATH | https://... */
+	long long key_epoch;	/* s between signing keys, 0 = never */
 	int allow_http;
 	long long timeout_ms;
 	long long spool_max_bytes;

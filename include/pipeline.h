@@ -48,6 +48,8 @@ typedef void (*pipeline_tap_cb)(const cJSON *ev, void *arg);
 void pipeline_set_tap(struct pipeline *pl, pipeline_tap_cb cb, void *arg);
 /* Host name used in events. */
 const char *pipeline_node(const struct pipeline *pl);
+/* The node name events carry (c->node, or the host name) into buf; returns buf. */
+const char *pipeline_node_name(const struct conf *c, char *buf, size_t len);
 /* Apply live settings (batching, timeouts) to the output. */
 void pipeline_reconfigure(struct pipeline *pl, const struct conf *c);
 /* Add the pipeline's counters to obj (heartbeats, metrics). */

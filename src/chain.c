@@ -97,6 +97,7 @@ struct chain {
 	struct sealer *sl;	/* NULL until the first chain_submit() */
 	int efd;		/* the sealer signals it; -1: no sealer wanted */
 	int started, delivering;
+	int unclean;		/* the previous run did not stop cleanly */
 };
 
 /* ---- canonical JSON --------------------------------------------------- */
@@ -605,6 +606,7 @@ chain_load(struct chain *ch)
 	 */
 	if (!clean)
 		next++;
+	ch->unclean = !clean;
 	ch->seq = next - 1;
 	ch->limit = next - 1;
 	if (!clean)
@@ -1167,6 +1169,24 @@ chain_apply(struct chain *ch, cJSON *ev)
 		return -1;
 	}
 	return 0;
+}
+
+unsigned long long
+chain_next_seq(const struct chain *ch)
+{
+	return ch->seq + 1;
+}
+
+const char *
+chain_head(const struct chain *ch)
+{
+	return ch->prev;
+}
+
+int
+chain_clean_start(const struct chain *ch)
+{
+	return !ch->unclean;
 }
 
 const char *

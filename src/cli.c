@@ -31,6 +31,8 @@ cli_usage(FILE *fp)
 	    "  -c FILE        read FILE instead of " CONF_DEFAULT_FILE "\n"
 	    "  -n             check the configuration and exit\n"
 	    "  --requeue-dead move STATE_DIR/dead back into the spool and exit\n"
+	    "  --print-key    print the node's public signing key (PEM, to\n"
+	    "                 pin with podtrail-verify --trust) and exit\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version\n"
 	    "\n"
@@ -89,6 +91,10 @@ cli_parse(int argc, char **argv, struct conf *c, int *check_only,
 		}
 		if (!strcmp(a, "--requeue-dead")) {
 			*check_only = CLI_REQUEUE_DEAD;
+			continue;
+		}
+		if (!strcmp(a, "--print-key")) {
+			*check_only = CLI_PRINT_KEY;
 			continue;
 		}
 		if (!strcmp(a, "-c")) {
@@ -179,6 +185,16 @@ cli_check(const struct conf *c, const struct conf *running, char *err,
 		if (p == NULL)
 			return -1;
 		policy_free(p);
+	}
+	if (*c->checkpoint_output &&
+	    strncmp(c->checkpoint_output, "file:", 5) != 0 &&
+	    strncmp(c->checkpoint_output, "https://", 8) != 0 &&
+	    strncmp(c->checkpoint_output, "http://", 7) != 0) {
+		snprintf(err, errlen, "%scheckpoint_output: '%s' is not "
+		    "file:PATH or an https:// URL", conf_where(c,
+		    "checkpoint_output", where, sizeof(where)),
+		    c->checkpoint_output);
+		return -1;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "cli.h"
 #include "conf.h"
 #include "enrich.h"
@@ -246,6 +247,12 @@ main(int argc, char **argv)
 	if (check_only == CLI_REQUEUE_DEAD) {
 		/* the operator fixed what made the aggregator refuse them */
 		rc = fwd_requeue_dead(c.state_dir) == 0 ? 0 : 1;
+		conf_free(&c);
+		return rc;
+	}
+	if (check_only == CLI_PRINT_KEY) {
+		rc = ckpt_print_key(&c, pipeline_node_name(&c, err,
+		    sizeof(err)), stdout) == 0 ? 0 : 1;
 		conf_free(&c);
 		return rc;
 	}

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "chain.h"
+#include "ckpt.h"
 #include "conf.h"
 #include "context.h"
 #include "disk.h"
@@ -19,6 +20,7 @@
 #include "output.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "sign.h"
 
 /* How often to look for events that will never see their EOE. */
 #define AGE_TICK_MS 250
@@ -46,6 +48,9 @@ struct pipeline {
 	struct context *ctx;		/* podtrail_container */
 	int in_hooks;			/* their own events come from in there */
 	struct loop_timer *age_timer;
+	struct ckpt *ckpt;
+	struct loop_timer *ckpt_timer;
+	long ckpt_ms;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
 	pipeline_tap_cb tap;
@@ -86,6 +91,8 @@ sealed(const char *line, size_t len, void *arg)
 {
 	struct pipeline *pl = arg;
 
+	if (line && pl->ckpt)
+		ckpt_leaf(pl->ckpt, line, len);
 	if (line == NULL || output_write(pl->out, line, len) == -1)
 		pl->write_errors++;
 	else
@@ -226,21 +233,81 @@ output_emitted(cJSON *ev, void *arg)
 	chain_sync(pl->chain);
 }
 
+/*
+ * podtrail's signed events (key announcements, checkpoints) are chained
+ * at once, so the lines they sign for are the ones before them, and
+ * their own lines also go to the witness.
+ */
+static void
+emit_signed(struct pipeline *pl, cJSON *ev)
+{
+	if (ev == NULL)
+		return;
+	ckpt_witness_next(pl->ckpt, 1);
+	emit_event(pl, ev, 1);
+	chain_sync(pl->chain);
+	ckpt_witness_next(pl->ckpt, 0);
+}
+
+/* A checkpoint over what was chained since the last; then a new key if due. */
+static void
+checkpoint(struct pipeline *pl)
+{
+	long long now = ckpt_now_ms();
+
+	parse_sync(pl->parse);
+	chain_sync(pl->chain);
+	emit_signed(pl, ckpt_make(pl->ckpt, pl->node,
+	    chain_next_seq(pl->chain), chain_head(pl->chain), now));
+	if (ckpt_epoch_due(pl->ckpt, now))
+		emit_signed(pl, ckpt_rotate(pl->ckpt, pl->node,
+		    chain_next_seq(pl->chain), now));
+}
+
+static void
+checkpoint_tick(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	checkpoint(pl);
+	loop_timer_arm(pl->ckpt_timer, pl->ckpt_ms);
+}
+
 static int
 open_chain(struct pipeline *pl, const struct conf *c)
 {
 	unsigned char *key = NULL;
 	size_t keylen = 0;
+	char hmac_id[SIGN_ID_HEX + 1];
 
 	if (c->hmac_key_file && *c->hmac_key_file &&
 	    (key = chain_read_secret(c->hmac_key_file, &keylen)) == NULL)
 		return -1;
+	if (key)
+		ckpt_hmac_key_id(key, keylen, hmac_id);
 	pl->chain = chain_open(c->state_dir, pl->node, key, keylen);
 	if (key) {
 		memset(key, 0, keylen);
 		free(key);
 	}
-	return pl->chain ? 0 : -1;
+	if (pl->chain == NULL)
+		return -1;
+	pl->ckpt = ckpt_open(c, chain_stream(pl->chain),
+	    chain_clean_start(pl->chain), chain_next_seq(pl->chain),
+	    key ? hmac_id : NULL);
+	return pl->ckpt ? 0 : -1;
+}
+
+const char *
+pipeline_node_name(const struct conf *c, char *buf, size_t len)
+{
+	if (c->node && *c->node)
+		snprintf(buf, len, "%s", c->node);
+	else if (gethostname(buf, len - 1) == -1)
+		snprintf(buf, len, "unknown");
+	else
+		buf[len - 1] = '\0';
+	return buf;
 }
 
 struct pipeline *
@@ -254,10 +321,7 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		return NULL;
 	}
 	pl->loop = loop;
-	if (c->node && *c->node)
-		snprintf(pl->node, sizeof(pl->node), "%s", c->node);
-	else if (gethostname(pl->node, sizeof(pl->node) - 1) == -1)
-		snprintf(pl->node, sizeof(pl->node), "unknown");
+	pipeline_node_name(c, pl->node, sizeof(pl->node));
 	pl->parse = parse_new(pl->node, (long)c->eoe_timeout, emit, pl);
 	if (pl->parse == NULL)
 		goto err;
@@ -296,6 +360,16 @@ pipeline_new(const struct conf *c, struct loop *loop)
 		log_warn("loop hook");
 		goto err;
 	}
+	if ((pl->ckpt_timer = loop_timer_new(loop, checkpoint_tick, pl))
+	    == NULL) {
+		log_warn("timer");
+		goto err;
+	}
+	pl->ckpt_ms = (long)c->checkpoint_interval * 1000;
+	loop_timer_arm(pl->ckpt_timer, pl->ckpt_ms);
+	/* the run opens with its key (and what an unclean stop skipped) */
+	emit_signed(pl, ckpt_start_event(pl->ckpt, pl->node,
+	    chain_next_seq(pl->chain), ckpt_now_ms()));
 	return pl;
 err:
 	pipeline_close(pl);
@@ -405,6 +479,7 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 		context_stats(pl->ctx, obj);
 	output_stats(pl->out, obj);
 	chain_stats(pl->chain, obj);
+	ckpt_stats(pl->ckpt, obj);
 }
 
 void
@@ -430,6 +505,9 @@ pipeline_close(struct pipeline *pl)
 	if (pl->parse && pl->out && pl->chain) {
 		parse_flush(pl->parse);
 		chain_sync(pl->chain);
+		/* a clean stop ends with a checkpoint: the tail is signed */
+		if (pl->ckpt)
+			checkpoint(pl);
 	}
 	context_close(pl->ctx);
 	disk_close(pl->disk);
@@ -444,6 +522,9 @@ pipeline_close(struct pipeline *pl)
 		loop_fd_del(pl->loop, parse_notify_fd(pl->parse));
 	if (chain_close(pl->chain) == -1)
 		rc = -1;
+	if (ckpt_close(pl->ckpt) == -1)
+		rc = -1;
+	loop_timer_free(pl->ckpt_timer);
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);
 	free(pl);

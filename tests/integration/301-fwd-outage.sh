@@ -24,7 +24,10 @@ stop_podtrail
 # delivered oldest first: seqs arrive in increasing order
 "$PYTHON3" - "$RECV_STORE" <<'PY' || fail "batches arrived out of order"
 import json, sys
-seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
-assert seqs == sorted(seqs) and len(set(seqs)) == 500, seqs[:20]
+evs = [json.loads(l) for l in open(sys.argv[1])]
+seqs = [e["seq"] for e in evs]
+# besides the 500 events: the run's podtrail_key and its checkpoints
+assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs[:20]
+assert sum(e["type"] == "audit" for e in evs) == 500, len(evs)
 PY
 note "delivered $(recv_count) events; verify OK"

@@ -32,7 +32,9 @@ stop_podtrail
 verify_json
 [ "$(vq 's["broken_links"] + s["conflicts"] + s["hash_failures"]')" = 0 ] ||
 	fail "verify found tampering"
-[ "$(vq 's["gaps"]')" = "[[1, 20]]" ] || fail "expected the 20 dead-lettered events as the gap: $(vq 's["gaps"]')"
+# (the first batch also holds the run's podtrail_key, and maybe a checkpoint)
+[ "$(vq 's["gaps"]')" = "[[1, $(dead_events)]]" ] && [ "$(dead_events)" -ge 20 ] ||
+	fail "expected the $(dead_events) dead-lettered events as the gap: $(vq 's["gaps"]')"
 # the dead letters (gzip'd, as spooled) complete the chain
 "$PODTRAIL_VERIFY" "$RECV_STORE" "$T"/state/dead/*.seg ||
 	fail "store + dead letters do not verify"

@@ -21,9 +21,9 @@ expect_fail() {	# FILE PATTERN: verify fails and the report matches
 "$V" "$T/shuf.ndjson" >"$T/out" || { cat "$T/out"; fail "shuffled copy failed"; }
 grep -q "5 duplicates" "$T/out" || fail "duplicates not counted"
 
-# an edited field
-sed '7s#/etc/file7"#/etc/fileX"#' "$T/a.ndjson" >"$T/edit.ndjson"
-expect_fail "$T/edit.ndjson" "hash mismatch (edited): seq 7 at .*edit.ndjson:7"
+# an edited field (each run opens with its podtrail_key event: file7 is seq 8)
+sed '8s#/etc/file7"#/etc/fileX"#' "$T/a.ndjson" >"$T/edit.ndjson"
+expect_fail "$T/edit.ndjson" "hash mismatch (edited): seq 8 at .*edit.ndjson:8"
 
 # an edited field with the hash recomputed (no key): the link breaks
 "$PYTHON3" - "$T/a.ndjson" >"$T/rehash.ndjson" <<'PY'

@@ -38,4 +38,6 @@ wait_for 30 sh -c "[ \$(grep -c '\"legacy\"' '$RECV_STORE') = 2 ]" ||
 [ -f "$old/dead/00000000000000000002-902-902-1.seg" ] ||
 	fail "the damaged segment was not dead-lettered"
 grep -q "not a valid batch" "$T/podtrail.log" || fail "the damaged segment was not logged"
-[ -z "$(ls "$old/spool")" ] || fail "spool not empty: $(ls "$old/spool")"
+# what is left is this run's own podtrail_key and closing checkpoint
+left=$(ls "$old/spool" | grep -v -- '-1-2-2\.seg$' || true)
+[ -z "$left" ] || fail "spool not empty: $left"
