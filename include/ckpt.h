@@ -72,6 +72,8 @@ cJSON *ckpt_rotate(struct ckpt *ck, const char *node, unsigned long long seq,
  */
 void ckpt_leaf(struct ckpt *ck, const char *line, size_t len);
 void ckpt_witness_next(struct ckpt *ck, int on);
+/* Start the witness's sender (witness_start). 0, or -1 (logged). */
+int ckpt_start(struct ckpt *ck);
 void ckpt_stats(struct ckpt *ck, cJSON *obj);
 /* Release (the key is cleansed). 0, or -1 if witness lines were lost. */
 int ckpt_close(struct ckpt *ck);

@@ -19,6 +19,12 @@ struct witness;
 struct witness *witness_open(const struct conf *c);
 /* Hand over one line (copied; no newline). 0, or -1 (logged, counted). */
 int witness_write(struct witness *w, const char *line, size_t len);
+/*
+ * Start the https sender thread (after the identity switch, thread.h);
+ * lines written before wait for it. 0 (also for a file or none), or -1
+ * (logged).
+ */
+int witness_start(struct witness *w);
 /* Add counters to obj. */
 void witness_stats(struct witness *w, cJSON *obj);
 /*

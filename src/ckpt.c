@@ -561,6 +561,12 @@ ckpt_leaf(struct ckpt *ck, const char *line, size_t len)
 		(void)witness_write(ck->w, line, len);
 }
 
+int
+ckpt_start(struct ckpt *ck)
+{
+	return witness_start(ck->w);
+}
+
 void
 ckpt_witness_next(struct ckpt *ck, int on)
 {

@@ -385,7 +385,10 @@ pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
 	 * parsed here. With the parser off this thread the chain hashes
 	 * here too (cheaper than handing lines on: fewer switches on two
 	 * CPUs, bench/README.md); otherwise its sealer takes the hashing.
+	 * The witness's sender runs whatever helper_threads says.
 	 */
+	if (ckpt_start(pl->ckpt) == -1)
+		return -1;
 	if (conf_helper_threads(c) != 1)
 		return 0;
 	if (strncmp(c->source, "netlink", 7) != 0 &&

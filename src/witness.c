@@ -153,6 +153,15 @@ open_https(struct witness *w, const struct conf *c)
 		curl_easy_setopt(w->easy, CURLOPT_SSLCERT, c->client_cert);
 		curl_easy_setopt(w->easy, CURLOPT_SSLKEY, c->client_key);
 	}
+	/* the sender starts with witness_start, once identity is final */
+	return 0;
+}
+
+int
+witness_start(struct witness *w)
+{
+	if (w == NULL || w->easy == NULL || w->started)
+		return 0;
 	if (thread_start(&w->thread, sender, w, "witness") == -1)
 		return -1;
 	w->started = 1;

@@ -16,8 +16,9 @@ recv_mode ok
 start_podtrail --batch-age-ms=600000 --batch-events=40 --checkpoint-interval=3600
 feed 1 220
 wait_for 30 spool_has 200 || fail "batches were not spooled"
-emitted_220() { kill -USR1 "$PT_PID"; grep -q '"emitted":220' "$T/podtrail.log"; }
-wait_for 30 emitted_220 || fail "podtrail did not take the last 20 events"
+# 221: the run's podtrail_key and the 220 events
+emitted_221() { kill -USR1 "$PT_PID"; grep -q '"emitted":221' "$T/podtrail.log"; }
+wait_for 30 emitted_221 || fail "podtrail did not take the last 20 events"
 kill9_podtrail
 ls "$T/state/spool" | grep -q '^open-.*\.ndjson$' || fail "no open segment for the batch being built"
 note "killed with $(spool_events) events spooled, 21 in the batch being built"

@@ -8,9 +8,10 @@
 . "$top_srcdir/tests/integration/https.sh"
 
 V=$PODTRAIL_VERIFY
-RECV_PORT=1	# unused: the output is a file
 W=$T/witness.ndjson
 S=$T/store.ndjson
+# no receiver: the output is a file
+PT_OUTPUT_ARGS=--output=file:$S
 mkdir -p "$T/trust"
 # the key exists (and can be pinned) before the first start
 podtrail --state-dir="$T/state" --node=node-a --print-key >"$T/trust/a.pem"

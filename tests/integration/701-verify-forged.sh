@@ -10,9 +10,10 @@
 need_cmd openssl
 
 V=$PODTRAIL_VERIFY
-RECV_PORT=1	# unused: the output is a file
 W=$T/witness.ndjson
 S=$T/store.ndjson
+# no receiver: the output is a file
+PT_OUTPUT_ARGS=--output=file:$S
 mkdir -p "$T/trust"
 podtrail --state-dir="$T/state" --node=node-a --print-key >"$T/trust/a.pem"
 # what an intruder copies from node A before the first epoch ends

@@ -201,6 +201,20 @@ check_stream(struct line *ls, int n, long long first_seq)
 	}
 }
 
+/*
+ * The lines of a run without the signing events around them: the first
+ * is the run's podtrail_key, the last the checkpoint of a clean stop.
+ */
+static int
+unsigned_lines(struct line *ls, int n)
+{
+	ck_assert_int_ge(n, 2);
+	ck_assert_str_eq(ls[0].type, "podtrail_key");
+	ck_assert_str_eq(ls[n - 1].type, "podtrail_checkpoint");
+	memmove(ls, ls + 1, (size_t)(n - 2) * sizeof(*ls));
+	return n - 2;
+}
+
 START_TEST(events_in_order_with_own_events_chained)
 {
 	static const size_t chunks[] = { 1, 7, 100, 4096 };
@@ -209,41 +223,42 @@ START_TEST(events_in_order_with_own_events_chained)
 	/* after the first event's EOE line */
 	size_t emit_after = (size_t)(strstr(AUDIT_TEXT, ":296): \n") -
 	    AUDIT_TEXT) + 8;
-	struct line ls[8];
+	struct line ls[10];
 	int tapped = 0, n;
 	char *text;
 
 	text = run(helpers, chunk, emit_after, &tapped);
-	n = lines_of(text, ls, 8);
+	n = lines_of(text, ls, 10);
 	free(text);
-	ck_assert_int_eq(n, 4);
 	check_stream(ls, n, 1);
+	n = unsigned_lines(ls, n);
+	ck_assert_int_eq(n, 4);
 	ck_assert_int_eq(ls[0].serial, 296);
 	ck_assert_str_eq(ls[1].type, "podtrail_test");
 	ck_assert_int_eq(ls[2].serial, 297);
 	/* the last event had no EOE: it leaves at end of input */
 	ck_assert_int_eq(ls[3].serial, 298);
 	/* the tap sees every event, podtrail's own included */
-	ck_assert_int_eq(tapped, 4);
+	ck_assert_int_ge(tapped, 4);
 }
 END_TEST
 
 START_TEST(restart_continues_the_stream)
 {
-	struct line a[8], b[8];
+	struct line a[10], b[10];
 	int tapped = 0, na, nb;
 	char *t1, *t2;
 
 	t1 = run("no", 4096, 0, &tapped);
 	t2 = run("no", 333, 0, &tapped);
-	na = lines_of(t1, a, 8);
-	nb = lines_of(t2, b, 8);
-	ck_assert_int_eq(na, 3);
-	ck_assert_int_eq(nb, 3);
+	na = lines_of(t1, a, 10);
+	nb = lines_of(t2, b, 10);
 	/* same stream, seq and prev continue across a clean restart */
 	ck_assert_str_eq(a[0].stream, b[0].stream);
 	ck_assert_int_eq(b[0].seq, a[na - 1].seq + 1);
 	ck_assert_str_eq(b[0].prev, a[na - 1].hash);
+	ck_assert_int_eq(unsigned_lines(a, na), 3);
+	ck_assert_int_eq(unsigned_lines(b, nb), 3);
 	free(t1);
 	free(t2);
 }
