@@ -1467,8 +1467,14 @@ static int
 stream_judge(struct verify *v, struct stream *st, int ok)
 {
 	if (!st->in_store) {
-		note(v, st, L_WITNESS, NULL, "stream missing from the store "
-		    "(witnessed up to seq %llu)", st->wit[st->nwit - 1].seq);
+		/* known from a witness (or, in hostile input, from nothing) */
+		if (st->nwit)
+			note(v, st, L_WITNESS, NULL, "stream missing from the "
+			    "store (witnessed up to seq %llu)",
+			    st->wit[st->nwit - 1].seq);
+		else
+			note(v, st, L_WITNESS, NULL, "stream missing from the "
+			    "store");
 		return 0;
 	}
 	if (v->trust && !st->pinned) {
