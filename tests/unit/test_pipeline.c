@@ -51,17 +51,13 @@ static const char AUDIT_TEXT[] =
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_pipeline.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_pipeline");
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_rmtree(dir);
 }
 
 static void

@@ -51,4 +51,22 @@ unit_capture_end(struct unit_capture *c, char *out, size_t len)
 	fclose(c->file);
 }
 
+/* A fresh directory /tmp/NAME.XXXXXX into dir (len bytes). */
+static inline void
+unit_tmpdir(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/%s.XXXXXX", name);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* Remove dir and everything in it. */
+static inline void
+unit_rmtree(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 #endif
