@@ -17,14 +17,16 @@ mkdir -p "$T/textfile"
 prom=$T/textfile/podtrail.prom
 # a config error first (held), then delivery
 recv_mode 401
-start_podtrail --batch-age-ms=100 --metrics-file="$prom" --metrics-interval=1
+# 11 events sent: the 10 and the run's podtrail_key (no checkpoint before the stop)
+start_podtrail --batch-age-ms=100 --metrics-file="$prom" --metrics-interval=1 \
+	--checkpoint-interval=3600
 feed 1 10
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 held() { [ "$(metric podtrail_fwd_held "$prom")" = 1 ]; }
 wait_for 30 held || fail "fwd_held not 1 while the aggregator answers 401: $(grep fwd_ "$prom" || true)"
 recv_mode ok
-delivered() { [ "$(metric podtrail_fwd_sent_events "$prom")" = 10 ]; }
-wait_for 60 delivered || fail "metrics do not show 10 events sent: $(grep fwd_sent "$prom" || true)"
+delivered() { [ "$(metric podtrail_fwd_sent_events "$prom")" = 11 ]; }
+wait_for 60 delivered || fail "metrics do not show 11 events sent: $(grep fwd_sent "$prom" || true)"
 
 port=$(free_port)
 "$NODE_EXPORTER" --collector.disable-defaults --collector.textfile \
@@ -34,8 +36,8 @@ NE_PID=$!
 add_cleanup "kill $NE_PID 2>/dev/null; wait $NE_PID 2>/dev/null || true"
 wait_for 20 port_open "$port" || fail "node_exporter did not start: $(tail -3 "$T/node_exporter.log")"
 scrape() { "$PYTHON3" -c 'import sys,urllib.request as u; sys.stdout.write(u.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$port" >"$T/scrape.txt"; }
-has_podtrail() { scrape && grep -q '^podtrail_fwd_sent_events 10$' "$T/scrape.txt"; }
-wait_for 20 has_podtrail || fail "the scrape has no podtrail_fwd_sent_events 10: $(grep -c podtrail_ "$T/scrape.txt" || true) podtrail lines"
+has_podtrail() { scrape && grep -q '^podtrail_fwd_sent_events 11$' "$T/scrape.txt"; }
+wait_for 20 has_podtrail || fail "the scrape has no podtrail_fwd_sent_events 11: $(grep -c podtrail_ "$T/scrape.txt" || true) podtrail lines"
 [ "$(metric node_textfile_scrape_error "$T/scrape.txt")" = 0 ] ||
 	fail "node_exporter could not read the textfile: $(grep textfile "$T/scrape.txt")"
 for m in podtrail_fwd_config_errors podtrail_fwd_held podtrail_spool_bytes podtrail_events; do

@@ -12,10 +12,13 @@ make_certs
 # seq 3: 429 once (rejected execution), seq 5: 400 (mapping) every time
 recv_mode items 3:429,5:400
 start_receiver --kind elasticsearch --data-stream
+# seq 1 is the run's podtrail_key, the 10 events are seqs 2..11, the
+# stop's checkpoint seq 12 (none before it)
 start_podtrail --format=elasticsearch --es-index=logs-podtrail-test \
-	--batch-age-ms=1000 --output="https://127.0.0.1:$RECV_PORT/_bulk"
+	--batch-age-ms=1000 --output="https://127.0.0.1:$RECV_PORT/_bulk" \
+	--checkpoint-interval=3600
 feed 1 10
-wait_for 30 recv_has 9 || fail "$(recv_count) of 9 documents stored"
+wait_for 30 recv_has 10 || fail "$(recv_count) of 10 documents stored"
 wait_for 30 spool_empty || fail "spool not empty: $(ls "$T/state/spool")"
 stop_podtrail
 grep -q "_bulk: 1 of [0-9]* items must be retried" "$T/podtrail.log" ||
@@ -23,7 +26,7 @@ grep -q "_bulk: 1 of [0-9]* items must be retried" "$T/podtrail.log" ||
 grep -q "_bulk: 1 of [0-9]* items refused: mapper_parsing_exception" "$T/podtrail.log" ||
 	fail "the refused item is not logged: $(grep _bulk "$T/podtrail.log")"
 # each document once: the resend stored nothing twice
-[ "$(recv_count)" = 9 ] || fail "$(recv_count) documents stored for 9 events (duplicates)"
+[ "$(recv_count)" = 11 ] || fail "$(recv_count) documents stored for 11 events (duplicates)"
 dups=$("$PYTHON3" -c 'import json,sys,collections; c=collections.Counter(json.loads(l)["seq"] for l in open(sys.argv[1])); print(sum(v > 1 for v in c.values()))' "$RECV_STORE")
 [ "$dups" = 0 ] || fail "$dups seqs stored twice"
 grep -q '^200 ' "$RECV_LOG" || fail "no _bulk request answered"
