@@ -49,14 +49,17 @@ note "stream holds $before messages"
 cp -a "$T/saved/." "$T/state/spool/"
 rm -f "$T/podtrail.prom"
 start_podtrail --batch-events=50 --batch-age-ms=100 --heartbeat-interval=0 \
-	--metrics-file="$T/podtrail.prom" --metrics-interval=1
+	--metrics-file="$T/podtrail.prom" --metrics-interval=1 --checkpoint-interval=3600
 wait_for 60 acked_has 300 || fail "re-spooled batches not published again"
 wait_for 30 spool_empty || fail "re-spooled segments not removed"
 wait_for 10 test "$(metric nats_duplicates)" -ge "$nsaved" ||
 	fail "server reported $(metric nats_duplicates) duplicates, expected $nsaved"
 stop_podtrail
 after=$(nats_stream_msgs PODTRAIL)
-[ "$after" = "$before" ] || fail "stream grew from $before to $after messages on a retry"
+# the retried batches store nothing; the restart's own podtrail_key and
+# its closing checkpoint are new events, at most two new messages
+[ "$after" -ge "$before" ] && [ "$after" -le $((before + 2)) ] ||
+	fail "stream grew from $before to $after messages on a retry"
 nats_dump PODTRAIL "$T/stream.ndjson"
 exactly_once "$T/stream.ndjson" 1 300 || fail "not exactly once"
 "$PODTRAIL_VERIFY" --json "$NATS_URL/PODTRAIL" >"$T/verify.json" || fail "verify failed"
