@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ckpt.h"
 #include "cli.h"
 #include "conf.h"
@@ -218,6 +220,13 @@ main(int argc, char **argv)
 	char err[1024];
 	int check_only = 0, rc = 1;
 
+	/*
+	 * Before any library initializes OpenSSL: no clean-up of it at exit.
+	 * A libnats thread still retrying a TLS handshake when podtrail exits
+	 * made OpenSSL's atexit clean-up crash under it (903); the process's
+	 * end frees that memory anyway.
+	 */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	/*
 	 * First thing: handlers only set flags, and the signals stay blocked
 	 * except while the loop waits (ppoll), so one that arrives during

@@ -374,6 +374,9 @@ main(int argc, char **argv)
 	char *colon = NULL;
 	unsigned long long prove_seq = 0;
 
+	/* as podtrail does: no OpenSSL clean-up at exit under libnats threads */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+
 	log_init(1, LOG_LVL_WARN, "podtrail-verify");
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
