@@ -68,6 +68,12 @@ runtime_init(const char *comm)
 	static const char *const names[] = { "runc", "crun", "youki",
 	    "conmon", "containerd-shim", "runsc" };
 
+	/*
+	 * runc re-executes itself through /proc/self/exe: its comm is "exe"
+	 * until it execs the container's program
+	 */
+	if (comm && strcmp(comm, "exe") == 0)
+		return 1;
 	for (size_t i = 0; comm && i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(comm, names[i], strlen(names[i])) == 0)
 			return 1;
