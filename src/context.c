@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "conf.h"
@@ -61,23 +62,54 @@ hash_id(const char *s)
 	return evf_hash(s, EVF_HASH_INIT) % CTX_BUCKETS;
 }
 
-/* The runtime's own processes, before the container's program runs. */
 static int
-runtime_init(const char *comm)
+runtime_name(const char *s)
 {
 	static const char *const names[] = { "runc", "crun", "youki",
 	    "conmon", "containerd-shim", "runsc" };
 
-	/*
-	 * runc re-executes itself through /proc/self/exe: its comm is "exe"
-	 * until it execs the container's program
-	 */
-	if (comm && strcmp(comm, "exe") == 0)
-		return 1;
-	for (size_t i = 0; comm && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strncmp(comm, names[i], strlen(names[i])) == 0)
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(s, names[i], strlen(names[i])) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * The runtime's own processes, before the container's program runs.
+ * comm "exe" is anything re-executed through /proc/self/exe: runc's
+ * parent does it, and so does busybox for its applets (a container's
+ * program); the executable tells them apart (runc's may be a memfd
+ * copy, "memfd:runc_cloned:/proc/self/exe (deleted)").
+ */
+static int
+runtime_init(const char *comm, const char *exe)
+{
+	const char *base;
+
+	if (runtime_name(comm))
+		return 1;
+	if (comm == NULL || strcmp(comm, "exe") != 0 || exe == NULL)
+		return 0;
+	if (strncmp(exe, "memfd:", 6) == 0)
+		return runtime_name(exe + 6);
+	base = strrchr(exe, '/');
+	return runtime_name(base ? base + 1 : exe);
+}
+
+/* runtime_init() for a live process: its executable from /proc */
+static int
+runtime_proc(struct context *cx, pid_t pid, const char *comm)
+{
+	char path[256], exe[256];
+	ssize_t n;
+
+	if (comm == NULL || strcmp(comm, "exe") != 0)
+		return runtime_name(comm);
+	snprintf(path, sizeof(path), "%s/%d/exe", cx->proc_root, (int)pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) < 0)
+		return 1;	/* gone or hidden: not known to be the program */
+	exe[n] = '\0';
+	return runtime_init(comm, exe);
 }
 
 static void
@@ -250,11 +282,11 @@ read_ctx(struct context *cx, const char *id, pid_t pid, pid_t ppid,
     int only_status, struct sctx *c)
 {
 	if (sctx_read(cx->proc_root, pid, &cx->host, only_status, c) == 0 &&
-	    !runtime_init(c->comm))
+	    !runtime_proc(cx, pid, c->comm))
 		return pid;
 	if (ppid > 1 && in_container(cx, ppid, id) &&
 	    sctx_read(cx->proc_root, ppid, &cx->host, only_status, c) == 0 &&
-	    !runtime_init(c->comm))
+	    !runtime_proc(cx, ppid, c->comm))
 		return ppid;
 	return -1;
 }
@@ -278,7 +310,8 @@ context_event(struct context *cx, const cJSON *ev)
 	if ((e = find(cx, id, 1)) == NULL)
 		return;
 	pid = (pid_t)evf_int(proc, "pid", -1);
-	if (pid <= 0 || runtime_init(evf_str(proc, "comm")))
+	if (pid <= 0 || runtime_init(evf_str(proc, "comm"),
+	    evf_str(proc, "exe")))
 		return;
 	t = loop_now_ms();
 	e->seen_ms = t;

@@ -25,7 +25,12 @@ _run_cleanups() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}"
 	done
-	rm -rf "$T"
+	# PODTRAIL_KEEP_TMP=1 keeps a failed test's directory for a look
+	if [ $rc -ne 0 ] && [ -n "${PODTRAIL_KEEP_TMP:-}" ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
 	exit $rc
 }
 trap _run_cleanups EXIT

@@ -1,0 +1,70 @@
+/*
+ * worker.h - the one way work crosses to a helper thread and back: a
+ * bounded queue of jobs run in order by one helper, and a completion
+ * eventfd the owner's poll loop watches to collect finished jobs, in
+ * the order they were submitted.
+ *
+ * The code that does the work (parsing, sealing, building a body) is a
+ * plain function on a job and knows nothing about threads. Whether a
+ * helper runs it is decided once, when the worker is made: without one
+ * (threads off, or helpers not yet allowed, see thread.h) worker_submit
+ * runs the job at once on the caller's thread and it is collected the
+ * same way, so callers have one code path.
+ *
+ * Single owner: submit, collect, sync and free are called from one
+ * thread (the loop's). Jobs belong to the owner; the worker only holds
+ * the pointer from submit until the owner collects it.
+ */
+#ifndef PODTRAIL_WORKER_H
+#define PODTRAIL_WORKER_H
+
+#include <stddef.h>
+
+struct worker;
+
+/* run one job on the helper (or inline); arg is worker_new's */
+typedef void worker_run_fn(void *job, void *arg);
+
+/*
+ * A worker for name (in logs) holding at most depth jobs between
+ * submit and collect. threads: 1 to use a helper thread when
+ * thread_allowed(), 0 to always run inline. NULL on failure (logged).
+ * The helper starts on the first submit, not here.
+ */
+struct worker *worker_new(const char *name, size_t depth, int threads,
+    worker_run_fn *run, void *arg);
+
+/*
+ * Queue job. When depth jobs are outstanding: wait for the oldest to
+ * finish if wait is set (backpressure), else -1 with errno EAGAIN.
+ * 0 on success. A job run inline is finished when this returns.
+ */
+int worker_submit(struct worker *w, void *job, int wait);
+
+/*
+ * The oldest finished job, or NULL when the oldest is still running or
+ * none is outstanding. Collect until NULL after worker_fd polls
+ * readable (it is reset here).
+ */
+void *worker_collect(struct worker *w);
+
+/* Wait until every submitted job has finished (not collected). */
+void worker_sync(struct worker *w);
+
+/* Jobs submitted and not yet collected. */
+size_t worker_pending(const struct worker *w);
+
+/* Readable when a finished job waits to be collected. */
+int worker_fd(const struct worker *w);
+
+/* 1 if jobs run on a helper thread now, 0 if inline. */
+int worker_threaded(const struct worker *w);
+
+/*
+ * Finish the jobs in flight, stop and join the helper, close the fd.
+ * Jobs not collected are passed to drop (if not NULL) in order. NULL
+ * is fine.
+ */
+void worker_free(struct worker *w, void (*drop)(void *job, void *arg));
+
+#endif
