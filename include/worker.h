@@ -35,11 +35,14 @@ struct worker *worker_new(const char *name, size_t depth, int threads,
     worker_run_fn *run, void *arg);
 
 /*
- * Queue job. When depth jobs are outstanding: wait for the oldest to
- * finish if wait is set (backpressure), else -1 with errno EAGAIN.
- * 0 on success. A job run inline is finished when this returns.
+ * Queue job: 0, or -1 with errno EAGAIN when depth jobs are outstanding
+ * (submitted, not collected). A job run inline is finished when this
+ * returns. Backpressure: on EAGAIN, worker_wait, collect, submit again.
  */
-int worker_submit(struct worker *w, void *job, int wait);
+int worker_submit(struct worker *w, void *job);
+
+/* Wait until the oldest outstanding job has finished (none: at once). */
+void worker_wait(struct worker *w);
 
 /*
  * The oldest finished job, or NULL when the oldest is still running or
