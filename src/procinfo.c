@@ -100,7 +100,7 @@ struct pinfo {
 	void *ns_hook_arg;
 	size_t nentries, nns;
 	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
-	    connector_hits, unknown, ambiguous, reused, expired, moved,
+	    connector_hits, unknown, ambiguous, reused, expired, exits_missed, moved,
 	    listed_gone;
 };
 
@@ -717,14 +717,38 @@ pinfo_set_ns_hook(struct pinfo *pi,
 	pi->ns_hook_arg = arg;
 }
 
+/*
+ * A missed exit (the connector dropped it, or a process left in a way it
+ * does not report) would keep a namespace known forever: its processes
+ * not seen to exit are looked up in /proc, and those gone are ended now.
+ */
+static void
+ns_confirm(struct pinfo *pi, const struct ns *n, long long now_ms)
+{
+	unsigned long long ticks;
+
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct entry *e = pi->b[i]; e; e = e->next) {
+			if (e->ns != n || e->end_ms != ALIVE)
+				continue;
+			if (read_start(pi, e->pid, &ticks) == -1 ||
+			    (e->start_ticks && ticks != e->start_ticks)) {
+				e->end_ms = now_ms;
+				pi->exits_missed++;
+			}
+		}
+}
+
 int
 pinfo_ns_known(void *arg, unsigned long long mntns)
 {
-	const struct pinfo *pi = arg;
+	struct pinfo *pi = arg;
 
 	for (const struct ns *n = pi->nss; n; n = n->next)
-		if (n->ino == mntns)
+		if (n->ino == mntns) {
+			ns_confirm(pi, n, pinfo_now_ms());
 			return 1;
+		}
 	return 0;
 }
 
@@ -757,6 +781,7 @@ pinfo_stats(struct pinfo *pi, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "proc_inherited", (double)pi->inherited);
 	cJSON_AddNumberToObject(obj, "proc_moved_unknown", (double)pi->moved);
 	cJSON_AddNumberToObject(obj, "proc_exits", (double)pi->exits);
+	cJSON_AddNumberToObject(obj, "proc_exits_missed", (double)pi->exits_missed);
 	cJSON_AddNumberToObject(obj, "lookup_proc", (double)pi->proc_hits);
 	cJSON_AddNumberToObject(obj, "lookup_cache", (double)pi->cache_hits);
 	cJSON_AddNumberToObject(obj, "lookup_connector", (double)pi->connector_hits);

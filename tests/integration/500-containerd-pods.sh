@@ -123,8 +123,12 @@ wait_for 30 done_writing "$T/out2.ndjson" || note "not every write event arrived
 
 # gone with the last container that mounts them (after the 30 s grace)
 for id in "$A1" "$A2" "$SA" "$B1" "$B2" "$SB" "$C1" "$C2" "$SC"; do ctrd_rm "$id"; done
-wait_for 90 sh -c "! auditctl -l | grep -q podtrail_hostpath" ||
-	{ auditctl -l; fail "hostPath watches outlived their containers"; }
+wait_for 90 sh -c "! auditctl -l | grep -q podtrail_hostpath" || {
+	auditctl -l
+	grep -i 'hostpath\|connector\|lost' "$T/err1" | tail -n 20
+	ps -eo pid,ppid,comm,args | grep -v ' ps ' | tail -n 40
+	fail "hostPath watches outlived their containers"
+}
 note "ok: hostPath watches removed after the containers went"
 kill "$P1" "$P2"
 wait "$P1" || true

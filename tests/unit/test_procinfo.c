@@ -221,6 +221,29 @@ START_TEST(test_fork_inherits_parent)
 }
 END_TEST
 
+START_TEST(test_missed_exit_ends_namespace)
+{
+	struct pinfo *pi = pinfo_new(root);
+	struct pinfo_view v;
+	long long now = pinfo_now_ms();
+
+	pinfo_set_tracking(pi, 1);
+	make_proc(900, 5000, ID_A, "4026532900");
+	pinfo_learn(pi, 900, 1, now - 5000, 0);
+	ck_assert_int_eq(pinfo_lookup(pi, 900, now, &v), 0);
+	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
+	/* alive: still known after any time */
+	pinfo_expire(pi, now + 120000);
+	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
+	/* it exits and the connector never says so */
+	kill_proc(900);
+	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
+	pinfo_expire(pi, pinfo_now_ms() + 60000);
+	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 0);
+	pinfo_free(pi);
+}
+END_TEST
+
 START_TEST(test_exec_after_gone_host_is_unknown)
 {
 	struct pinfo *pi = pinfo_new(root);
@@ -279,6 +302,7 @@ main(void)
 	tcase_add_test(tc, test_never_seen_is_unknown);
 	tcase_add_test(tc, test_old_events_use_a_listing);
 	tcase_add_test(tc, test_fork_inherits_parent);
+	tcase_add_test(tc, test_missed_exit_ends_namespace);
 	tcase_add_test(tc, test_host_process);
 	tcase_add_test(tc, test_exec_after_gone_host_is_unknown);
 	suite_add_tcase(s, tc);
