@@ -423,13 +423,21 @@ on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 
 /* ---- set-up thread: connect, make sure the stream exists ------------ */
 
-/* The last libnats error as text (this thread's). */
+/*
+ * The last libnats error as text (this thread's), and what the server
+ * last said on nc if anything: an authorization refusal only shows as
+ * "Connection Closed" here, its reason is the connection's.
+ */
 static void
-nats_err(natsStatus s, char *out, size_t len)
+nats_err(natsConnection *nc, natsStatus s, char *out, size_t len)
 {
-	const char *t = nats_GetLastError(NULL);
+	const char *t = nats_GetLastError(NULL), *why = NULL;
 
-	snprintf(out, len, "%s", t && *t ? t : natsStatus_GetText(s));
+	if (nc && natsConnection_GetLastError(nc, &why) == NATS_OK)
+		why = NULL;
+	snprintf(out, len, "%s%s%s%s", t && *t ? t : natsStatus_GetText(s),
+	    why && *why ? " (server: " : "", why && *why ? why : "",
+	    why && *why ? ")" : "");
 }
 
 static int
@@ -471,7 +479,7 @@ make_options(struct onats *f, char *err, size_t len)
 		s = natsOptions_SetUserCredentialsFromFiles(f->opts, f->creds,
 		    NULL);
 	if (s != NATS_OK) {
-		nats_err(s, err, len);
+		nats_err(f->nc, s, err, len);
 		return -1;
 	}
 	return 0;
@@ -485,10 +493,24 @@ connect_nats(struct onats *f, char *err, size_t len)
 
 	if (make_options(f, err, len) == -1)
 		return -1;
-	s = natsConnection_Connect(&f->nc, f->opts);
+	/*
+	 * Once without libnats's background retry: a server that answers
+	 * and refuses (authorization, TLS) fails here with its reason,
+	 * which the retry would swallow. Only when none answers is the
+	 * retrying connect left to wait for one.
+	 */
+	s = natsOptions_SetRetryOnFailedConnect(f->opts, false, NULL, NULL);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&f->nc, f->opts);
+	if (s == NATS_NO_SERVER) {
+		s = natsOptions_SetRetryOnFailedConnect(f->opts, true,
+		    on_connected, f);
+		if (s == NATS_OK)
+			s = natsConnection_Connect(&f->nc, f->opts);
+	}
 	/* not yet: libnats keeps trying in the background */
 	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-		nats_err(s, err, len);
+		nats_err(f->nc, s, err, len);
 		natsConnection_Destroy(f->nc);
 		f->nc = NULL;
 		return -1;
@@ -499,7 +521,7 @@ connect_nats(struct onats *f, char *err, size_t len)
 	jo.PublishAsync.AckHandler = on_ack;
 	jo.PublishAsync.AckHandlerClosure = f;
 	if ((s = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK) {
-		nats_err(s, err, len);
+		nats_err(f->nc, s, err, len);
 		natsConnection_Destroy(f->nc);
 		f->nc = NULL;
 		return -1;
@@ -589,7 +611,7 @@ later:
 	{
 		char why[256];
 
-		nats_err(s, why, sizeof(why));
+		nats_err(f->nc, s, why, sizeof(why));
 		snprintf(note, len, "stream %s not usable yet: %.200s (JetStream "
 		    "error %d); retrying", f->stream, why, (int)jerr);
 	}

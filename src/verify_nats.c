@@ -5,11 +5,20 @@
  * leader change or a reconnect resumes where it stopped) is fetched in
  * batches from fopencookie's read; every message is one batch podtrail
  * published (gzip'd when Content-Encoding says so), acked once its lines
- * are handed over. The read ends when the consumer has nothing pending.
+ * are handed over.
+ *
+ * The consumer's bookkeeping is not trusted for completeness: a leader
+ * change can redeliver what was read, or hold back what was delivered
+ * and not acked until its ack wait ends. So every message is taken by
+ * its stream sequence, once (a redelivery is acked and skipped), and
+ * when the consumer has nothing left to deliver, any sequence of the
+ * stream not yet taken is read directly by number. The read ends when
+ * every message the stream holds from the start point on was taken.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +54,11 @@ struct vnats {
 	size_t pos;
 	int done, failed;
 	unsigned long long msgs;
+	/* stream sequences taken, as bits from base on */
+	unsigned char *seen;
+	size_t seen_len;
+	unsigned long long base;
+	unsigned long long redelivered, direct;
 };
 
 static long long
@@ -194,6 +208,24 @@ connect_to(struct vnats *v, const char *ca, const char *cert,
 	return 0;
 }
 
+/* The ack floor of a durable that existed: where this run starts. */
+static int
+consumer_base(struct vnats *v)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	s = js_GetConsumerInfo(&ci, v->js, v->stream, v->durable, NULL, &jerr);
+	if (s != NATS_OK) {
+		nerr(v->durable, s, (int)jerr);
+		return -1;
+	}
+	v->base = ci->AckFloor.Stream + 1;
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
 /* Make (or find) the consumer and bind to it, retrying until wait_ms. */
 static int
 subscribe(struct vnats *v)
@@ -230,9 +262,11 @@ subscribe(struct vnats *v)
 		}
 		nats_Sleep(250);
 	}
-	if (ci && ci->NumPending == 0 && ci->NumAckPending == 0)
-		v->done = 1;
+	/* a durable resumed: what it acked before is an earlier run's */
+	v->base = ci ? ci->AckFloor.Stream + 1 : 1;
 	jsConsumerInfo_Destroy(ci);
+	if (ci == NULL && consumer_base(v) == -1)
+		return -1;
 	jsSubOptions_Init(&so);
 	so.Stream = v->stream;
 	so.Consumer = v->durable;
@@ -250,9 +284,9 @@ subscribe(struct vnats *v)
 	}
 }
 
-/* Is the consumer at the stream's end? 1 yes, 0 no or unknown. */
+/* Has the consumer nothing left to deliver? 1 yes, 0 no or unknown. */
 static int
-at_end(struct vnats *v)
+delivered_all(struct vnats *v)
 {
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
@@ -260,37 +294,81 @@ at_end(struct vnats *v)
 
 	if (js_GetConsumerInfo(&ci, v->js, v->stream, v->durable, NULL,
 	    &jerr) == NATS_OK) {
-		end = ci->NumPending == 0 && ci->NumAckPending == 0;
+		end = ci->NumPending == 0;
 		jsConsumerInfo_Destroy(ci);
 	}
 	return end;
 }
 
-/* One message's lines onto v->out. 0, or -1 (logged: a read error). */
+/*
+ * Mark seq taken: 1 if it is new, 0 if taken already or before this
+ * run's start, -1 on ENOMEM.
+ */
 static int
-take(struct vnats *v, natsMsg *m)
+mark(struct vnats *v, unsigned long long seq)
+{
+	unsigned long long bit;
+	size_t i;
+
+	if (seq < v->base)
+		return 0;
+	bit = seq - v->base;
+	if (bit / 8 >= SIZE_MAX / 2)
+		return -1;
+	i = (size_t)(bit / 8);
+	if (i >= v->seen_len) {
+		size_t n = v->seen_len ? v->seen_len : 4096;
+		unsigned char *p;
+
+		while (n <= i)
+			n *= 2;
+		if ((p = realloc(v->seen, n)) == NULL)
+			return -1;
+		memset(p + v->seen_len, 0, n - v->seen_len);
+		v->seen = p;
+		v->seen_len = n;
+	}
+	if (v->seen[i] & (1u << (bit % 8)))
+		return 0;
+	v->seen[i] |= (unsigned char)(1u << (bit % 8));
+	return 1;
+}
+
+static int
+taken(const struct vnats *v, unsigned long long seq)
+{
+	unsigned long long bit = seq - v->base;
+
+	return seq < v->base || (bit / 8 < v->seen_len &&
+	    (v->seen[bit / 8] & (1u << (bit % 8))));
+}
+
+/*
+ * Message seq's lines onto v->out, unless it was taken already. 0, or
+ * -1 (logged: a read error).
+ */
+static int
+take(struct vnats *v, natsMsg *m, unsigned long long seq)
 {
 	const char *enc = NULL;
 	const struct buf *lines = &v->in;
-	int len = natsMsg_GetDataLength(m);
+	int len = natsMsg_GetDataLength(m), r;
 
+	if ((r = mark(v, seq)) == -1)
+		goto nomem;
+	if (r == 0) {
+		v->redelivered++;
+		return 0;
+	}
 	buf_reset(&v->in);
 	if (len > 0 && buf_add(&v->in, natsMsg_GetData(m), (size_t)len) == -1)
 		goto nomem;
 	if (natsMsgHeader_Get(m, "Content-Encoding", &enc) == NATS_OK && enc &&
 	    strcmp(enc, "gzip") == 0) {
-		int r = gzip_decompress(v->gz, &v->in, &v->plain);
-
+		r = gzip_decompress(v->gz, &v->in, &v->plain);
 		if (r == -1)
 			goto nomem;
 		if (r == -2) {
-			jsMsgMetaData *md = NULL;
-			unsigned long long seq = 0;
-
-			if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
-				seq = md->Sequence.Stream;
-				jsMsgMetaData_Destroy(md);
-			}
 			log_warnx("%s: message %llu says gzip but is not valid "
 			    "gzip", v->stream, seq);
 			errno = EBADMSG;
@@ -309,6 +387,50 @@ nomem:
 	return -1;
 }
 
+/*
+ * The consumer delivered everything: read what it did not hand to us
+ * (held back by a leader change) directly by sequence, up to the
+ * stream's last. 0, or -1 (a read error, logged).
+ */
+static int
+take_rest(struct vnats *v)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	unsigned long long first, last;
+	natsStatus s;
+
+	if ((s = js_GetStreamInfo(&si, v->js, v->stream, NULL, &jerr)) !=
+	    NATS_OK) {
+		nerr(v->stream, s, (int)jerr);
+		return -1;
+	}
+	first = si->State.FirstSeq > v->base ? si->State.FirstSeq : v->base;
+	last = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	for (unsigned long long seq = first; seq && seq <= last; seq++) {
+		natsMsg *m = NULL;
+		int r;
+
+		if (taken(v, seq))
+			continue;
+		jerr = 0;
+		s = js_GetMsg(&m, v->js, v->stream, seq, NULL, &jerr);
+		if (s != NATS_OK && jerr == JSNoMessageFoundErr)
+			continue;	/* deleted (by age): the verifier sees it */
+		if (s != NATS_OK) {
+			nerr(v->stream, s, (int)jerr);
+			return -1;
+		}
+		r = take(v, m, seq);
+		natsMsg_Destroy(m);
+		if (r == -1)
+			return -1;
+		v->direct++;
+	}
+	return 0;
+}
+
 /* Refill v->out from the consumer. 0 (maybe done), or -1 (a read error). */
 static int
 fill(struct vnats *v)
@@ -320,33 +442,41 @@ fill(struct vnats *v)
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
 		natsStatus s;
-		int got = 0;
+		int got = 0, last = 0;
 
 		s = natsSubscription_Fetch(&list, v->sub, FETCH_BATCH,
 		    FETCH_WAIT_MS, &jerr);
 		for (int i = 0; s == NATS_OK && i < list.Count; i++) {
 			natsMsg *m = list.Msgs[i];
 			jsMsgMetaData *md = NULL;
+			int r;
 
-			if (take(v, m) == -1) {
+			if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
+				log_warnx("%s: a message without JetStream "
+				    "metadata", v->stream);
+				natsMsgList_Destroy(&list);
+				errno = EBADMSG;
+				return -1;
+			}
+			r = take(v, m, md->Sequence.Stream);
+			last = md->NumPending == 0;
+			jsMsgMetaData_Destroy(md);
+			if (r == -1) {
 				natsMsgList_Destroy(&list);
 				return -1;
 			}
 			natsMsg_Ack(m, NULL);
-			if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
-				if (md->NumPending == 0 && i == list.Count - 1)
-					v->done = at_end(v) || v->done;
-				jsMsgMetaData_Destroy(md);
-			}
 			got = 1;
 		}
 		natsMsgList_Destroy(&list);
-		if (got)
-			return 0;
-		if (s == NATS_TIMEOUT && at_end(v)) {
+		if ((last || (s == NATS_TIMEOUT && !got)) && delivered_all(v)) {
+			if (take_rest(v) == -1)
+				return -1;
 			v->done = 1;
 			break;
 		}
+		if (got)
+			return 0;
 		if (s != NATS_TIMEOUT && s != NATS_OK)
 			log_warnx_rl(&rl, "%s: %s; retrying", v->stream,
 			    natsStatus_GetText(s));
@@ -394,6 +524,10 @@ v_free(struct vnats *v)
 {
 	int rc = 0;
 
+	if (v->redelivered || v->direct)
+		log_warnx("%s: %llu messages delivered twice (skipped), %llu "
+		    "read by sequence (held back by the consumer)",
+		    v->stream, v->redelivered, v->direct);
 	natsSubscription_Destroy(v->sub);
 	if (v->made) {
 		/* a consumer made for this run goes with it */
@@ -415,6 +549,7 @@ v_free(struct vnats *v)
 	buf_free(&v->out);
 	buf_free(&v->in);
 	buf_free(&v->plain);
+	free(v->seen);
 	free(v);
 	return rc;
 }
