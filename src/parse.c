@@ -36,7 +36,7 @@ enum job_op { J_TEXT, J_LINES, J_AGE, J_COMPACT, J_FLUSH, J_DONE };
 
 struct parse_job {
 	enum job_op op;
-	struct buf data;		/* J_TEXT: any text, J_LINES: whole lines */
+	struct buf data;		/* J_TEXT: text, J_LINES: whole lines */
 	struct arena *ar;		/* the events' memory */
 	cJSON **ev;
 	size_t n, cap;
@@ -56,7 +56,7 @@ struct parse {
 	struct worker *w;
 	struct parse_job *job;		/* PARSE_JOBS + 1, used in turn */
 	unsigned long long submitted;
-	struct parse_job *cur;		/* the job running, on the worker's side */
+	struct parse_job *cur;		/* the job running (worker's side) */
 	struct log_rl nomem_rl;		/* on the worker's side too */
 	/* the caller's side */
 	struct buf batch;		/* records for the next J_LINES */

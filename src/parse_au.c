@@ -151,8 +151,8 @@ void
 parse_au_drop(struct parse_au *p, const char *why)
 {
 	p->malformed++;
-	log_warnx_rl(&p->drop_rl, "dropped an audit input line: %s (%llu so far)", why,
-	    p->malformed);
+	log_warnx_rl(&p->drop_rl, "dropped an audit input line: %s (%llu so "
+	    "far)", why, p->malformed);
 }
 
 /* ---- the events libauparse holds open --------------------------------- */
@@ -352,10 +352,10 @@ bound_record(struct parse_au *p, const struct parse_line_stamp *st, size_t n,
 			o->state = O_HELD;
 			t->held++;
 			p->trunc.events++;
-			log_warnx_rl(&p->trunc_rl, "event audit(%lld.%03u:%llu) holds "
-			    "%llu records, %llu bytes: dropping the rest of it "
-			    "(event_max_records, event_max_bytes; %llu events "
-			    "so far)", o->sec, o->ms, o->serial, o->records,
+			log_warnx_rl(&p->trunc_rl, "event audit(%lld.%03u:%llu) "
+			    "holds %llu records, %llu bytes: dropping the rest "
+			    "of it (event_max_records, event_max_bytes; %llu "
+			    "events so far)", o->sec, o->ms, o->serial, o->records,
 			    o->bytes, p->trunc.events);
 		}
 		o->drop.records++;
@@ -504,7 +504,8 @@ parse_au_text(struct parse_au *p, const char *data, size_t len)
 			return 0;
 		if (p->overlong)
 			p->overlong = 0;
-		else if (parse_au_lines(p, p->partial.data, p->partial.len) == -1)
+		else if (parse_au_lines(p, p->partial.data,
+		    p->partial.len) == -1)
 			rc = -1;
 		buf_reset(&p->partial);
 	}

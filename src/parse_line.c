@@ -70,7 +70,8 @@ stamp_read(const char *s, size_t n, struct parse_line_stamp *st,
 
 	if (n == 0 || s[0] < '0' || s[0] > '9')
 		return "not an audit record";
-	if ((k = decimal(s, n, (unsigned long long)PARSE_LINE_STAMP_MAX, &v)) == 0)
+	if ((k = decimal(s, n, (unsigned long long)PARSE_LINE_STAMP_MAX,
+	    &v)) == 0)
 		return "timestamp past the year 9999";
 	if (k == n || s[k] != '.')
 		return "not an audit record";
@@ -107,7 +108,7 @@ stamp_read(const char *s, size_t n, struct parse_line_stamp *st,
 static int
 type_flags(const char *name, size_t n)
 {
-	/* per thread: the check is used wherever libauparse runs */
+	/* per thread: lines may be checked on any thread */
 	static _Thread_local struct {
 		char name[16];
 		int flags;
