@@ -79,10 +79,11 @@ int parse_sync(struct parse *p);
  * still emitted, in input order, on the caller's thread: from
  * parse_poll() when parse_notify_fd() is readable, and from the other
  * calls here when they wait for the worker. Call before the first
- * feed. 0, or -1 (logged; the parser works on without a worker).
+ * feed. 0, or -1 (logged; the parser works on without a worker), also
+ * while helpers are held back (thread.h).
  *
  * The emit callback owns each event as before, but the event is made
- * of its batch's arena (arena.h): it must be dead when emit returns.
+ * of its job's arena (arena.h): it must be dead when emit returns.
  * libauparse keeps process-wide state: feed no other parser while a
  * worker may be parsing (podtrail has one).
  */

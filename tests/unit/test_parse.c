@@ -4,7 +4,8 @@
  * hostile names come out as escaped strings. Loop tests run twice:
  * _i = 0 parses on the caller's thread, _i = 1 on the parse worker.
  * The worker's own tests: same events in the same order, sync, the
- * notify fd, waiting for room, ageing and compaction through it.
+ * notify fd, waiting for room, ageing and compaction through it, and
+ * no worker while helpers are held back.
  */
 #include <check.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include "buf.h"
 #include "json.h"
 #include "parse.h"
+#include "thread.h"
 #include "unit.h"
 
 struct got {
@@ -66,10 +68,6 @@ new_parser(struct got *g, parse_emit_cb cb, int worker)
 	return p;
 }
 
-/*
- * Feed text in chunks of size step (0: all at once), on the worker if
- * worker is set; returns the parser.
- */
 /* Feed text in chunks of size step (0: all at once). */
 static void
 feed(struct parse *p, const char *text, size_t len, size_t step)
@@ -81,6 +79,10 @@ feed(struct parse *p, const char *text, size_t len, size_t step)
 		    len - i < step ? len - i : step), 0);
 }
 
+/*
+ * A new parser (on the worker if worker is set) fed text in chunks of
+ * size step, then flushed.
+ */
 static struct parse *
 run_on(const char *text, size_t len, size_t step, struct got *g, int worker)
 {
@@ -663,6 +665,30 @@ START_TEST(test_worker_free_with_input_queued)
 }
 END_TEST
 
+START_TEST(test_worker_refused_while_held)
+{
+	/*
+	 * Helpers held back (until privileges are dropped): no worker, so
+	 * libauparse never changes threads; the parser works on here.
+	 */
+	static const char text[] = EV("60", "") EV("61", "");
+	struct got g = { BUF_INIT, 0, NULL };
+	struct parse *p = parse_new("n0", 2, collect, &g);
+
+	ck_assert_ptr_nonnull(p);
+	thread_hold();
+	ck_assert_int_eq(parse_use_worker(p), -1);
+	thread_release();
+	ck_assert_int_eq(parse_notify_fd(p), -1);
+	feed(p, text, sizeof(text) - 1, 7);
+	parse_flush(p);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_uint_eq(parse_events(p), 2);
+	parse_free(p);
+	buf_free(&g.out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -686,6 +712,7 @@ main(void)
 	tcase_add_test(tc, test_worker_waits_for_room);
 	tcase_add_test(tc, test_worker_age_and_compact);
 	tcase_add_test(tc, test_worker_free_with_input_queued);
+	tcase_add_test(tc, test_worker_refused_while_held);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
