@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "chain.h"
 #include "ckpt.h"
+#include "jsonread.h"
 #include "log.h"
 #include "merkle.h"
 #include "proof.h"
@@ -491,7 +492,7 @@ verify_witness(struct verify *v, FILE *fp, const char *name)
 	int rc = 0;
 
 	while ((n = getline(&line, &cap, fp)) != -1) {
-		cJSON *ev = chain_parse(line, (size_t)n), *seq, *stream, *hash;
+		cJSON *ev = jsonread_parse(line, (size_t)n), *seq, *stream, *hash;
 		struct stream *st;
 		unsigned long long s;
 		char *end;
@@ -577,7 +578,7 @@ witness_check(struct verify *v, struct stream *st, const struct item *e)
 static cJSON *
 item_event(const struct item *e, struct ckpt_info *in, const char **why)
 {
-	cJSON *ev = e->text ? chain_parse(e->text, strlen(e->text)) : NULL;
+	cJSON *ev = e->text ? jsonread_parse(e->text, strlen(e->text)) : NULL;
 
 	*why = "not a valid signed event";
 	if (ev == NULL || ckpt_info_get(ev, in, why) != 1) {
@@ -1039,7 +1040,7 @@ signed_kind(const cJSON *ev)
 /*
  * A stored line is usually byte for byte what podtrail sealed: the
  * hashed canonical JSON with ,"hash":"..." before its closing brace.
- * Such a line is only scanned (validated as chain_parse() would, and
+ * Such a line is only scanned (validated as jsonread_parse() would, and
  * its top-level stream, seq and prev found), not parsed into a tree,
  * and hashed as it stands. Anything else, or a hash that does not
  * match (a store that re-serialized its lines), takes the full path.
@@ -1335,7 +1336,7 @@ verify_line(struct verify *v, const char *line, size_t len, const char *file,
 		}
 		memset(&e, 0, sizeof(e));
 	}
-	if ((ev = chain_parse(line, len)) == NULL || !cJSON_IsObject(ev)) {
+	if ((ev = jsonread_parse(line, len)) == NULL || !cJSON_IsObject(ev)) {
 		invalid(v, file, lineno, "not a JSON object");
 		cJSON_Delete(ev);
 		return 0;
