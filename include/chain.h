@@ -61,7 +61,10 @@ int chain_apply(struct chain *ch, cJSON *ev);
 int chain_close(struct chain *ch);
 /* The seq the next sealed event gets. */
 unsigned long long chain_next_seq(const struct chain *ch);
-/* Hash of the last event sealed (CHAIN_GENESIS before the first). Owned by ch. */
+/*
+ * Hash of the last event sealed (CHAIN_GENESIS before the first).
+ * Owned by ch.
+ */
 const char *chain_head(const struct chain *ch);
 /* 1 if the previous run stopped cleanly (or there was none), else 0. */
 int chain_clean_start(const struct chain *ch);
