@@ -34,7 +34,6 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
-#include "chain.h"
 #include "conf.h"
 #include "event.h"
 #include "fwd.h"
@@ -43,6 +42,7 @@
 #include "log.h"
 #include "loop.h"
 #include "output.h"
+#include "secret.h"
 #include "spool.h"
 #include "thread.h"
 
@@ -1226,7 +1226,7 @@ add_auth(struct fwd *f, const struct conf *c)
 	}
 	if (file == NULL)
 		return 0;
-	if ((sec = chain_read_secret(file, &len)) == NULL)
+	if ((sec = secret_read(file, &len)) == NULL)
 		goto cleanup;
 	if (len == 0 || memchr(sec, '\n', len) || memchr(sec, '\r', len)) {
 		log_warnx("%s: must hold one line", file);

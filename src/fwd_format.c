@@ -1,6 +1,6 @@
 /*
  * fwd_format.c - request bodies per aggregator, and the SIEM field
- * mappings. Each event line is parsed with chain_parse (numbers stay
+ * mappings. Each event line is parsed with jsonread_parse (numbers stay
  * verbatim) and written back with json_write, so integers keep every
  * digit; the line itself travels untouched inside every format.
  */
@@ -14,9 +14,9 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "chain.h"
 #include "fwd_format.h"
 #include "json.h"
+#include "jsonread.h"
 
 int
 fwd_format_init(struct fwd_format *f, const char *format, const char *schema,
@@ -557,7 +557,7 @@ fwd_format_body(const struct fwd_format *f, const char *nd, size_t len,
 				it = ni;
 				cap = nc;
 			}
-			it[n].ev = chain_parse(p, ln);
+			it[n].ev = jsonread_parse(p, ln);
 			if (it[n].ev && !cJSON_IsObject(it[n].ev)) {
 				cJSON_Delete(it[n].ev);
 				it[n].ev = NULL;

@@ -20,6 +20,7 @@
 #include "output.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "secret.h"
 #include "sign.h"
 
 /* How often to look for events that will never see their EOE. */
@@ -55,6 +56,7 @@ struct pipeline {
 	int fed;		/* input arrived since the last age tick */
 	pipeline_tap_cb tap;
 	void *tap_arg;
+	struct buf line;	/* the event being sealed and written */
 	unsigned long long emitted, write_errors;
 	/* events by their "type" (audit, podtrail_loss, ...); few kinds */
 	struct {
@@ -85,15 +87,17 @@ count_type(struct pipeline *pl, const cJSON *ev)
 	pl->types[i].n++;
 }
 
-/* Sealed lines from the chain, in seq order. */
+/* Seal ev and write its line (the witness's leaf too). */
 static void
-sealed(const char *line, size_t len, void *arg)
+seal_write(struct pipeline *pl, cJSON *ev)
 {
-	struct pipeline *pl = arg;
-
-	if (line && pl->ckpt)
-		ckpt_leaf(pl->ckpt, line, len);
-	if (line == NULL || output_write(pl->out, line, len) == -1)
+	if (chain_seal(pl->chain, ev, &pl->line) == -1) {
+		pl->write_errors++;
+		return;
+	}
+	if (pl->ckpt)
+		ckpt_leaf(pl->ckpt, pl->line.data, pl->line.len);
+	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
 		pl->write_errors++;
 	else
 		pl->emitted++;
@@ -103,9 +107,9 @@ sealed(const char *line, size_t len, void *arg)
  * Enrich, chain and write one event. A parsed event (own == 0) is made
  * of arena memory (arena.h), and so are the nodes enrichers and the
  * chain add to it: the whole tree is recycled with the arena, unless
- * something made a heap node meanwhile. Sealed lines may reach
- * sealed() from in here: output_write makes no cJSON node (outputs
- * emit only from flush), so none lands in the arena. podtrail's own
+ * something made a heap node meanwhile. The line is sealed and written
+ * from in here: output_write makes no cJSON node (outputs emit only
+ * from flush), so none lands in the arena. podtrail's own
  * events are heap trees, freed here.
  */
 static unsigned long long
@@ -136,7 +140,7 @@ emit_event(struct pipeline *pl, cJSON *ev, int own)
 		pl->in_hooks--;
 		arena_resume();
 	}
-	(void)chain_submit(pl->chain, ev);
+	seal_write(pl, ev);
 	if (own) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ev, "seq");
 
@@ -189,18 +193,6 @@ age_tick(void *arg)
 }
 
 static void
-on_sealed(int fd, short revents, void *arg)
-{
-	struct pipeline *pl = arg;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: nothing new; the poll below costs nothing */
-	}
-	chain_poll(pl->chain);
-}
-
-static void
 on_parsed(int fd, short revents, void *arg)
 {
 	struct pipeline *pl = arg;
@@ -215,8 +207,6 @@ before_sleep(void *arg)
 
 	/* records collected this round become events before we wait */
 	parse_commit(pl->parse);
-	/* lines still being hashed wake us through the chain's fd */
-	chain_poll(pl->chain);
 	output_flush(pl->out);
 }
 
@@ -230,7 +220,6 @@ output_emitted(cJSON *ev, void *arg)
 	struct pipeline *pl = arg;
 
 	(void)emit_event(pl, ev, 1);
-	chain_sync(pl->chain);
 }
 
 /*
@@ -245,7 +234,6 @@ emit_signed(struct pipeline *pl, cJSON *ev)
 		return;
 	ckpt_witness_next(pl->ckpt, 1);
 	emit_event(pl, ev, 1);
-	chain_sync(pl->chain);
 	ckpt_witness_next(pl->ckpt, 0);
 }
 
@@ -256,7 +244,6 @@ checkpoint(struct pipeline *pl)
 	long long now = ckpt_now_ms();
 
 	parse_sync(pl->parse);
-	chain_sync(pl->chain);
 	emit_signed(pl, ckpt_make(pl->ckpt, pl->node,
 	    chain_next_seq(pl->chain), chain_head(pl->chain), now));
 	if (ckpt_epoch_due(pl->ckpt, now))
@@ -281,7 +268,7 @@ open_chain(struct pipeline *pl, const struct conf *c)
 	char hmac_id[SIGN_ID_HEX + 1];
 
 	if (c->hmac_key_file && *c->hmac_key_file &&
-	    (key = chain_read_secret(c->hmac_key_file, &keylen)) == NULL)
+	    (key = secret_read(c->hmac_key_file, &keylen)) == NULL)
 		return -1;
 	if (key)
 		ckpt_hmac_key_id(key, keylen, hmac_id);
@@ -332,7 +319,6 @@ pipeline_new(const struct conf *c, struct loop *loop)
 	if ((pl->out = output_open(c->output, loop, c)) == NULL)
 		goto err;
 	output_set_emit(pl->out, output_emitted, pl);
-	chain_set_sink(pl->chain, sealed, pl);
 	for (size_t i = 0; i < NENRICH && c->enrich; i++) {
 		struct stage *st = &pl->stages[pl->nstages];
 
@@ -382,9 +368,8 @@ pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
 	/*
 	 * Helper threads: a stream of text (a replay, auditd's dispatcher)
 	 * is parsed on one; netlink records come a few at a time and are
-	 * parsed here. With the parser off this thread the chain hashes
-	 * here too (cheaper than handing lines on: fewer switches on two
-	 * CPUs, bench/README.md); otherwise its sealer takes the hashing.
+	 * parsed here. The chain hashes here either way (cheaper than
+	 * handing lines on: fewer switches on two CPUs, bench/README.md).
 	 * The witness's sender runs whatever helper_threads says.
 	 */
 	if (ckpt_start(pl->ckpt) == -1)
@@ -395,13 +380,6 @@ pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
 	    parse_use_worker(pl->parse) == 0 &&
 	    loop_fd_add(pl->loop, parse_notify_fd(pl->parse), POLLIN,
 	    on_parsed, pl) == -1) {
-		log_warn("loop fd");
-		return -1;
-	}
-	if (parse_notify_fd(pl->parse) == -1 &&
-	    chain_use_sealer(pl->chain) == 0 &&
-	    loop_fd_add(pl->loop, chain_notify_fd(pl->chain), POLLIN,
-	    on_sealed, pl) == -1) {
 		log_warn("loop fd");
 		return -1;
 	}
@@ -488,7 +466,6 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 void
 pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
 {
-	chain_sync(pl->chain);
 	output_reconfigure(pl->out, c);
 }
 
@@ -507,7 +484,6 @@ pipeline_close(struct pipeline *pl)
 		return 0;
 	if (pl->parse && pl->out && pl->chain) {
 		parse_flush(pl->parse);
-		chain_sync(pl->chain);
 		/* a clean stop ends with a checkpoint: the tail is signed */
 		if (pl->ckpt)
 			checkpoint(pl);
@@ -519,8 +495,6 @@ pipeline_close(struct pipeline *pl)
 	if (pl->out && output_close(pl->out) == -1)
 		rc = -1;
 	/* after the output: what it saved is what the chain records */
-	if (pl->chain && chain_notify_fd(pl->chain) != -1)
-		loop_fd_del(pl->loop, chain_notify_fd(pl->chain));
 	if (pl->parse && parse_notify_fd(pl->parse) != -1)
 		loop_fd_del(pl->loop, parse_notify_fd(pl->parse));
 	if (chain_close(pl->chain) == -1)
@@ -530,6 +504,7 @@ pipeline_close(struct pipeline *pl)
 	loop_timer_free(pl->ckpt_timer);
 	loop_timer_free(pl->age_timer);
 	parse_free(pl->parse);
+	buf_free(&pl->line);
 	free(pl);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "chain.h"
 #include "ckpt.h"
+#include "jsonread.h"
 #include "log.h"
 #include "merkle.h"
 #include "proof.h"
@@ -157,7 +158,7 @@ static cJSON *
 line_event(const char *line, const unsigned char *hkey, size_t hkeylen,
     unsigned char *raw, struct buf *canon)
 {
-	cJSON *ev = line ? chain_parse(line, strlen(line)) : NULL;
+	cJSON *ev = line ? jsonread_parse(line, strlen(line)) : NULL;
 	cJSON *h, *prev, *copy;
 	char calc[CHAIN_HASH_HEX + 1];
 	int ok = 0;

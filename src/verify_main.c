@@ -22,10 +22,10 @@
 #include <zlib.h>
 
 #include "buf.h"
-#include "chain.h"
 #include "ckpt.h"
 #include "log.h"
 #include "proof.h"
+#include "secret.h"
 #include "trust.h"
 #include "verify.h"
 #ifdef HAVE_NATS
@@ -468,7 +468,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (nkeys && (key = chain_read_secret(keyfiles[0], &keylen)) == NULL)
+	if (nkeys && (key = secret_read(keyfiles[0], &keylen)) == NULL)
 		goto out;
 	if ((v = verify_new(key, keylen)) == NULL)
 		goto out;
@@ -477,7 +477,7 @@ main(int argc, char **argv)
 		size_t kl;
 		int r;
 
-		if ((k = chain_read_secret(keyfiles[i], &kl)) == NULL)
+		if ((k = secret_read(keyfiles[i], &kl)) == NULL)
 			goto out;
 		r = verify_add_key(v, k, kl);
 		OPENSSL_cleanse(k, kl);

@@ -3,7 +3,7 @@
  * aggregator stored them, which anyone with write access to that
  * storage may have crafted. Every line goes through verify_line(), both
  * reports are printed (to /dev/null), and each line is checked against
- * chain_parse() + chain_canonical(): the canonical form of a parsed
+ * jsonread_parse() + chain_canonical(): the canonical form of a parsed
  * line parses again to the same canonical form (the hash input is
  * stable), and is valid UTF-8 whenever the line was.
  *
@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "chain.h"
+#include "jsonread.h"
 #include "log.h"
 #include "verify.h"
 #include "fuzz.h"
@@ -46,7 +47,7 @@ check_canonical(const char *line, size_t len)
 {
 	cJSON *a, *b;
 
-	if ((a = chain_parse(line, len)) == NULL)
+	if ((a = jsonread_parse(line, len)) == NULL)
 		return;
 	buf_reset(&c1);
 	FUZZ_ASSERT(chain_canonical(a, &c1) == 0);
@@ -54,7 +55,7 @@ check_canonical(const char *line, size_t len)
 	if (fuzz_utf8_valid((const unsigned char *)line, len))
 		FUZZ_ASSERT(fuzz_utf8_valid((const unsigned char *)c1.data,
 		    c1.len));
-	b = chain_parse(c1.data, c1.len);
+	b = jsonread_parse(c1.data, c1.len);
 	FUZZ_ASSERT(b != NULL);
 	buf_reset(&c2);
 	FUZZ_ASSERT(chain_canonical(b, &c2) == 0);

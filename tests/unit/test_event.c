@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "buf.h"
-#include "chain.h"
 #include "event.h"
 #include "json.h"
+#include "jsonread.h"
 #include "parse.h"
 #include "unit.h"
 
@@ -33,7 +33,7 @@ collect(cJSON *ev, void *arg)
 	 * raw canonical JSON: keep what a reader of the line would see.
 	 */
 	ck_assert_int_eq(json_write(&b, ev, JSON_SORTED, NULL), 0);
-	evs[nev] = chain_parse(b.data, b.len);	/* numbers stay text */
+	evs[nev] = jsonread_parse(b.data, b.len);	/* numbers stay text */
 	ck_assert_ptr_nonnull(evs[nev]);
 	lines[nev++] = b.data;
 	cJSON_Delete(ev);

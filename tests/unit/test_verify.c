@@ -1,12 +1,18 @@
 /* test_verify.c - the verifier's verdicts on made-up chains. */
-#include "../../src/verify.c"
+#include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "chain.h"
+#include "log.h"
 #include "unit.h"
+#include "verify.h"
 
 #define N 6
 
@@ -136,6 +142,9 @@ START_TEST(missing_start_is_a_gap_and_junk_is_counted)
 	int order[] = { 2, 3, -1 };
 	cJSON *r;
 	struct verify *v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
 
 	make_chain(NULL, 0);
 	ck_assert_int_eq(run(order, NULL, 0, &r), 0);
@@ -144,7 +153,14 @@ START_TEST(missing_start_is_a_gap_and_junk_is_counted)
 	v = verify_new(NULL, 0);
 	verify_line(v, "{\"type\":1}", 10, "t", 1);
 	verify_line(v, "nonsense", 8, "t", 2);
-	ck_assert_uint_eq(v->invalid, 2);
+	mem = open_memstream(&buf, &len);
+	ck_assert_int_eq(verify_report(v, mem, 1), 0);
+	fclose(mem);
+	r = cJSON_Parse(buf);
+	ck_assert_int_eq((int)cJSON_GetObjectItem(r, "invalid_lines")->valuedouble,
+	    2);
+	cJSON_Delete(r);
+	free(buf);
 	verify_free(v);
 }
 END_TEST
