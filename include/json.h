@@ -22,13 +22,6 @@
 int json_write(struct buf *out, const cJSON *item, int flags,
     const char *skip_key);
 /*
- * json_write without a skipped key, noting in *at the offset in out at
- * which mark's value was written ((size_t)-1 if mark is not in item).
- */
-int json_write_mark(struct buf *out, const cJSON *item, int flags,
-    const cJSON *mark, size_t *at);
-
-/*
  * Append s[0..n) as a JSON string, escaped as cJSON escapes it. A NUL
  * byte is written as \u0000 (cJSON would stop there). 0, or -1.
  */

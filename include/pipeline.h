@@ -21,8 +21,7 @@ struct pipeline;
 struct pipeline *pipeline_new(const struct conf *c, struct loop *loop);
 /*
  * Start the helper threads: the witness's sender, and those c asks
- * for (helper_threads): the parse worker now, the chain's sealer at its
- * first event. Only once the
+ * for (helper_threads): the parse worker. Only once the
  * process's identity is final (thread.h). 0, or -1 (logged).
  */
 int pipeline_start_helpers(struct pipeline *pl, const struct conf *c);

@@ -1,6 +1,6 @@
 /*
- * thread.h - helper threads (the chain's sealer, the forwarder's body
- * builder): CPU-only work handed off the loop's thread.
+ * thread.h - helper threads (the parse worker, the netlink drain, the
+ * forwarder's body builder): CPU-only work handed off the loop's thread.
  *
  * A helper never sees a signal (they are the loop's business) and holds
  * no capability: capabilities are per thread, so one started before

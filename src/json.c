@@ -125,8 +125,6 @@ write_number(struct buf *out, const cJSON *item)
 /* What one json_write call needs at every level. */
 struct wr {
 	int flags;
-	const cJSON *mark;	/* whose value's offset to note in at */
-	size_t at;
 };
 
 static int write_value(struct buf *, const cJSON *, struct wr *, const char *);
@@ -227,8 +225,6 @@ write_value(struct buf *out, const cJSON *item, struct wr *w, const char *skip)
 {
 	const cJSON *c;
 
-	if (item == w->mark)
-		w->at = out->len;
 	switch (item->type & 0xff) {
 	case cJSON_NULL:
 		return buf_adds(out, "null");
@@ -262,16 +258,4 @@ json_write(struct buf *out, const cJSON *item, int flags, const char *skip_key)
 	struct wr w = { .flags = flags };
 
 	return write_value(out, item, &w, skip_key);
-}
-
-int
-json_write_mark(struct buf *out, const cJSON *item, int flags,
-    const cJSON *mark, size_t *at)
-{
-	struct wr w = { .flags = flags, .mark = mark, .at = (size_t)-1 };
-
-	if (write_value(out, item, &w, NULL) == -1)
-		return -1;
-	*at = w.at;
-	return 0;
 }

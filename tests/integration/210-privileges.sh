@@ -52,8 +52,8 @@ want_ni=$((ni0 - 10 < -20 ? -20 : ni0 - 10))
 	fail "root: nice $(ps -o ni= -p $PID), want $want_ni"
 grep -q "priority_boost 10: nice $ni0 -> $want_ni" "$T/root.log" ||
 	fail "root: priority_boost not logged: $(cat "$T/root.log")"
-# the first event starts the chain's sealer thread: it holds no
-# capability at all, and runs at the boosted priority
+# helper threads (the netlink drain, the request builder) hold no
+# capability at all, and run at the boosted priority
 echo x >"$W/first"
 wait_for 20 grep -q "$W/first" "$T/root.ndjson" || fail "root: no event for $W/first"
 helpers=0
@@ -97,7 +97,7 @@ helper_tasks() {
 }
 
 # as nobody: uid and gid switched, same capabilities, events still flow;
-# the sealer thread starts after the switch
+# helper threads start after the switch
 run_one nobody --user=nobody --helper-threads=yes
 [ "$(status $PID Uid | awk '{print $1, $2, $3, $4}')" = "65534 65534 65534 65534" ] ||
 	fail "uid: $(status $PID Uid)"
