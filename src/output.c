@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "fwd.h"
 #include "output.h"
 
 struct output {

@@ -3,7 +3,15 @@
  * mappings (the chained line kept in event.original), and _bulk
  * answers read item by item.
  */
-#include "../../src/fwd_format.c"
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "fwd_format.h"
 
 #include <check.h>
 #include "unit.h"

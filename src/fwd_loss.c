@@ -1,0 +1,43 @@
+/* fwd_loss.c - what the forwarder's podtrail_loss report says. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "event.h"
+#include "fwd_loss.h"
+#include "spool.h"
+
+void
+fwd_loss_add(struct spool_loss *u, const struct spool_loss *l)
+{
+	u->events += l->events;
+	u->bytes += l->bytes;
+	u->segments += l->segments;
+	if (l->first_seq && (u->first_seq == 0 || l->first_seq < u->first_seq))
+		u->first_seq = l->first_seq;
+	if (l->last_seq > u->last_seq)
+		u->last_seq = l->last_seq;
+}
+
+cJSON *
+fwd_loss_event(const struct spool_loss *l, const char *node)
+{
+	cJSON *ev;
+	char seq[24];
+
+	if ((ev = event_new_internal("podtrail_loss", node)) == NULL)
+		return NULL;
+	/* same shape as the source's loss events: cause and count first */
+	cJSON_AddStringToObject(ev, "cause", "spool_full");
+	cJSON_AddNumberToObject(ev, "count", (double)l->events);
+	cJSON_AddNumberToObject(ev, "lost_events", (double)l->events);
+	cJSON_AddNumberToObject(ev, "lost_batches", (double)l->segments);
+	cJSON_AddNumberToObject(ev, "lost_bytes", (double)l->bytes);
+	snprintf(seq, sizeof(seq), "%llu", l->first_seq);
+	cJSON_AddRawToObject(ev, "lost_first_seq", seq);
+	snprintf(seq, sizeof(seq), "%llu", l->last_seq);
+	cJSON_AddRawToObject(ev, "lost_last_seq", seq);
+	return ev;
+}
