@@ -23,6 +23,7 @@
 #include "disk.h"
 #include "disk_int.h"
 #include "event.h"
+#include "event_record.h"
 #include "evfield.h"
 #include "log.h"
 #include "loop.h"

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "chain.h"
 #include "event.h"
+#include "event_record.h"
 #include "json.h"
 #include "parse.h"
 #include "unit.h"
