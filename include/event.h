@@ -22,7 +22,7 @@ struct event_trunc {
  * cJSON_Duplicate, before the next call. Each of "records" is a raw
  * node holding the record's canonical JSON, its ->string the record
  * type (a constant: cJSON_StringIsConst); read fields with
- * event_record_str().
+ * event_record_str() (event_record.h).
  */
 cJSON *event_build(auparse_state_t *au, const char *node,
     const struct event_trunc *t);
@@ -38,13 +38,6 @@ void event_thread_done(void);
  */
 cJSON *event_new_internal(const char *type, const char *node);
 
-/*
- * Copy the string value of field name in ev's first record of type
- * (e.g. "SYSCALL", "a0") to out. 0, or -1 if there is no such record,
- * no such string field, or it does not fit.
- */
-int event_record_str(const cJSON *ev, const char *type, const char *name,
-    char *out, size_t outlen);
 /*
  * Format sec.ms as RFC 3339 UTC with milliseconds into out (40 bytes are
  * enough); a stamp past what struct tm holds gives the epoch.

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "conf_access.h"
 #include "log.h"
 
 /*
@@ -716,123 +717,18 @@ conf_where(const struct conf *c, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-/* A file podtrail will read: there, readable now, not a directory. */
-static int
-check_read(const char *path, char *why, size_t len)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "%s: is a directory", path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-/* A key or token: readable, and by nobody else. */
-static int
-check_secret(const char *path, char *why, size_t len)
-{
-	struct stat st;
-
-	if (check_read(path, why, len) == -1)
-		return -1;
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		snprintf(why, len, "%s is readable by group or others; chmod "
-		    "600 it", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Is dir a directory podtrail may create files in? */
-static int
-check_writable_dir(const char *dir, const char *path, char *why, size_t len)
-{
-	struct stat st;
-
-	if (stat(dir, &st) == -1) {
-		snprintf(why, len, "%s: %s: %s", path, dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "%s: %s is not a directory", path, dir);
-		return -1;
-	}
-	if (access(dir, W_OK | X_OK) == -1) {
-		snprintf(why, len, "%s: %s: %s", path, dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A file podtrail writes: writable, or its directory is. */
-static int
-check_outfile(const char *path, char *why, size_t len)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(why, len, "%s: is a directory", path);
-			return -1;
-		}
-		if (access(path, W_OK) == -1) {
-			snprintf(why, len, "%s: %s", path, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	if (errno != ENOENT || strlen(path) >= sizeof(dir)) {
-		snprintf(why, len, "%s: %s", path, strerror(errno != ENOENT ?
-		    errno : ENAMETOOLONG));
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	return check_writable_dir(dirname(dir), path, why, len);
-}
-
-/* A directory podtrail creates if missing: its nearest existing part. */
-static int
-check_dir(const char *path, char *why, size_t len)
-{
-	char part[PATH_MAX];
-	struct stat st;
-
-	if (strlen(path) >= sizeof(part)) {
-		snprintf(why, len, "%s: %s", path, strerror(ENAMETOOLONG));
-		return -1;
-	}
-	snprintf(part, sizeof(part), "%s", path);
-	while (stat(part, &st) == -1 && (errno == ENOENT || errno == ENOTDIR)) {
-		const char *up = dirname(part);	/* part itself, or static */
-
-		memmove(part, up, strlen(up) + 1);
-	}
-	return check_writable_dir(part, path, why, len);
-}
-
 static int
 check_value(enum conf_type t, const char *v, char *why, size_t len)
 {
 	switch (t) {
 	case T_FILE:
-		return check_read(v, why, len);
+		return conf_access_read(v, why, len);
 	case T_SECRET:
-		return check_secret(v, why, len);
+		return conf_access_secret(v, why, len);
 	case T_OUTFILE:
-		return check_outfile(v, why, len);
+		return conf_access_outfile(v, why, len);
 	case T_DIR:
-		return check_dir(v, why, len);
+		return conf_access_dir(v, why, len);
 	case T_USER:
 		errno = 0;
 		if (getpwnam(v) != NULL)
@@ -890,3 +786,4 @@ conf_helper_threads(const struct conf *c)
 		return strncmp(c->source, "file:", 5) == 0;
 	return -1;
 }
+

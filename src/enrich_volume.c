@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "enrich.h"
 #include "event.h"
+#include "event_record.h"
 #include "hostpath.h"
 #include "log.h"
 #include "mountinfo.h"

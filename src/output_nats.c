@@ -1,5 +1,9 @@
 /*
- * output_nats.c - batches -> gzip -> spool -> NATS JetStream.
+ * output_nats.c - batches -> gzip -> spool -> NATS JetStream: the
+ * output's ops (batching, open, close, stats) and its policy (ack
+ * verdicts, subject, message id, server list). Publishing is in
+ * output_nats_pub.c, the connection and its threads in
+ * output_nats_link.c.
  *
  * Batching and loss reports follow fwd.c (issue 16 will give both one
  * batcher). Segments are read back from the spool oldest first and
@@ -41,117 +45,13 @@
 #include "loop.h"
 #include "output.h"
 #include "output_nats.h"
+#include "output_nats_int.h"
+#include "output_nats_link.h"
+#include "output_nats_pub.h"
 #include "spool.h"
 #include "thread.h"
 
-/* messages in flight at once, and their bytes */
-#define WINDOW_MSGS 32
-#define WINDOW_BYTES ((size_t)16 << 20)
-/* room for headers and protocol within the server's max_payload */
-#define HDR_ROOM 1024
 #define CLOSE_DRAIN_MS 5000
-/* between tries to reach JetStream while it has no stream or no leader */
-#define SETUP_RETRY_MS 2000
-#define MSGID_MAX 400
-#define NAME_MAX_ 256
-
-/*
- * The stream podtrail creates when it is missing; deploy/nats-stream.json
- * says the same (tests/integration/901 compares them).
- */
-#define STREAM_REPLICAS 3
-#define STREAM_MAX_AGE_S (90LL * 86400)		/* 90 days, then discarded */
-#define STREAM_DUP_WINDOW_S 3600LL		/* a retry within 1 h is stored once */
-#define NS 1000000000LL
-
-enum { EV_ACK, EV_SETUP, EV_CONNECTED, EV_DISCONNECTED, EV_RECONNECTED,
-    EV_CLOSED, EV_ERROR, EV_NOTE };
-enum { M_QUEUED, M_INFLIGHT, M_ACKED };
-
-/* From a libnats thread (or the set-up thread) to the loop. */
-struct nev {
-	struct nev *next;
-	int kind;
-	int status;		/* natsStatus */
-	int errcode;		/* jsErrCode */
-	int dup;
-	int warn;
-	char id[MSGID_MAX];
-	char text[512];
-};
-
-struct nseg;
-
-struct nmsg {
-	struct nseg *seg;
-	char id[MSGID_MAX];
-	struct buf data;
-	int gz;
-	int state;
-	unsigned tries;
-};
-
-/* A spool segment being published: its messages, oldest segment first. */
-struct nseg {
-	struct nseg *next;
-	struct spool_seg seg;
-	struct nmsg *m;
-	size_t nm, nacked;
-};
-
-struct onats {
-	struct loop *loop;
-	char **urls;
-	int nurls, tls;
-	char stream[NAME_MAX_], subject[NAME_MAX_], node[256];
-	char *ca_file, *client_cert, *client_key, *creds;
-	long batch_events;
-	size_t batch_bytes;
-	long batch_age_ms;
-	long timeout_ms;
-	long setup_ms;		/* timeout_ms for the set-up thread */
-	/* the batch being built */
-	struct buf batch, zgz, raw, plain, chunk;
-	unsigned long long batch_n, batch_first, batch_last;
-	struct gzip *gz;
-	struct spool *spool;
-	struct spool_loss loss, unreported;
-	unsigned long long report_seq;
-	int report_in_batch;
-	output_emit_cb emit;
-	void *emit_arg;
-	struct loop_timer *age_timer, *retry_timer, *start_timer;
-	/* segments read from the spool, oldest first */
-	struct nseg *head, *tail;
-	unsigned long long loaded_upto;
-	size_t inflight, inflight_bytes;
-	unsigned failures;
-	long long retry_at;
-	/* libnats: written by the set-up thread, read by the loop after it joined */
-	natsOptions *opts;
-	natsConnection *nc;
-	jsCtx *js;
-	int nats_open;
-	int max_payload;
-	/* loop thread */
-	int ready;		/* the stream was checked: publish */
-	int connected;
-	int setup_running;
-	int stopping;
-	pthread_t setup_thread;
-	/* the hand-off; everything in q is under q.mu */
-	struct {
-		pthread_mutex_t mu;
-		pthread_cond_t cv;
-		struct nev *head, *tail;
-		int lost;	/* an event could not be queued (no memory) */
-		int stop;	/* the set-up thread should give up */
-		int efd;
-	} q;
-	/* counters */
-	unsigned long long published, acked, retried, duplicates, sent_events,
-	    dead_batches, dead_events, lost_events, bytes, reconnects;
-};
 
 /* ---- policy (unit-tested) ------------------------------------------- */
 
@@ -321,847 +221,15 @@ nomem:
 	return -1;
 }
 
-/* ---- libnats threads -> loop ---------------------------------------- */
-
-static void
-push(struct onats *f, struct nev *e)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&f->q.mu);
-	if (e == NULL) {
-		f->q.lost = 1;
-	} else {
-		if (f->q.tail)
-			f->q.tail->next = e;
-		else
-			f->q.head = e;
-		f->q.tail = e;
-	}
-	pthread_mutex_unlock(&f->q.mu);
-	if (write(f->q.efd, &one, sizeof(one)) == -1) {
-		/* EAGAIN: the counter is set anyway */
-	}
-}
-
-static struct nev *
-nev_new(int kind, int status, const char *text)
-{
-	struct nev *e = calloc(1, sizeof(*e));
-
-	if (e) {
-		e->kind = kind;
-		e->status = status;
-		if (text)
-			snprintf(e->text, sizeof(e->text), "%s", text);
-	}
-	return e;
-}
-
-/* libnats thread: one publish answered (stored, refused, timed out). */
-static void
-on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
-{
-	struct onats *f = arg;
-	struct nev *e = nev_new(EV_ACK, NATS_OK, NULL);
-	const char *id = NULL;
-
-	if (e) {
-		if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id)
-			snprintf(e->id, sizeof(e->id), "%s", id);
-		if (pa) {
-			e->dup = pa->Duplicate;
-		} else if (pae) {
-			e->status = pae->Err == NATS_OK ? NATS_ERR : pae->Err;
-			e->errcode = (int)pae->ErrCode;
-			snprintf(e->text, sizeof(e->text), "%s",
-			    pae->ErrText ? pae->ErrText : "");
-		} else {
-			e->status = NATS_ERR;
-		}
-	}
-	push(f, e);
-	natsMsg_Destroy(msg);
-}
-
-static void
-on_connected(natsConnection *nc, void *arg)
-{
-	char url[256] = "";
-
-	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
-	push(arg, nev_new(EV_CONNECTED, NATS_OK, url));
-}
-
-static void
-on_disconnected(natsConnection *nc, void *arg)
-{
-	push(arg, nev_new(EV_DISCONNECTED, NATS_OK, NULL));
-}
-
-static void
-on_reconnected(natsConnection *nc, void *arg)
-{
-	char url[256] = "";
-
-	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
-	push(arg, nev_new(EV_RECONNECTED, NATS_OK, url));
-}
-
-static void
-on_closed(natsConnection *nc, void *arg)
-{
-	push(arg, nev_new(EV_CLOSED, NATS_OK, NULL));
-}
-
-static void
-on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-    void *arg)
-{
-	push(arg, nev_new(EV_ERROR, err, natsStatus_GetText(err)));
-}
-
-/* ---- set-up thread: connect, make sure the stream exists ------------ */
-
-/*
- * The last libnats error as text (this thread's), and what the server
- * last said on nc if anything: an authorization refusal only shows as
- * "Connection Closed" here, its reason is the connection's.
- */
-static void
-nats_err(natsConnection *nc, natsStatus s, char *out, size_t len)
-{
-	const char *t = nats_GetLastError(NULL), *why = NULL;
-
-	if (nc && natsConnection_GetLastError(nc, &why) == NATS_OK)
-		why = NULL;
-	snprintf(out, len, "%s%s%s%s", t && *t ? t : natsStatus_GetText(s),
-	    why && *why ? " (server: " : "", why && *why ? why : "",
-	    why && *why ? ")" : "");
-}
-
-static int
-make_options(struct onats *f, char *err, size_t len)
-{
-	natsStatus s;
-
-	natsOptions_Destroy(f->opts);	/* an earlier failed try's */
-	f->opts = NULL;
-	s = natsOptions_Create(&f->opts);
-	f->nats_open = s == NATS_OK;
-	ONATS_IFOK(s, natsOptions_SetServers(f->opts, (const char **)f->urls,
-	    f->nurls));
-	ONATS_IFOK(s, natsOptions_SetName(f->opts, "podtrail"));
-	ONATS_IFOK(s, natsOptions_SetTimeout(f->opts, f->setup_ms));
-	/* never give up: the spool holds what waits */
-	ONATS_IFOK(s, natsOptions_SetMaxReconnect(f->opts, -1));
-	ONATS_IFOK(s, natsOptions_SetReconnectWait(f->opts, 500));
-	ONATS_IFOK(s, natsOptions_SetReconnectJitter(f->opts, 250, 1000));
-	/* with a callback, the first connect does not wait for a server */
-	ONATS_IFOK(s, natsOptions_SetRetryOnFailedConnect(f->opts, true,
-	    on_connected, f));
-	/* a stalled server must not hold a write for long */
-	ONATS_IFOK(s, natsOptions_SetWriteDeadline(f->opts, f->setup_ms));
-	ONATS_IFOK(s, natsOptions_SetDisconnectedCB(f->opts, on_disconnected, f));
-	ONATS_IFOK(s, natsOptions_SetReconnectedCB(f->opts, on_reconnected, f));
-	ONATS_IFOK(s, natsOptions_SetClosedCB(f->opts, on_closed, f));
-	ONATS_IFOK(s, natsOptions_SetErrorHandler(f->opts, on_error, f));
-	if (s == NATS_OK && f->tls) {
-		s = natsOptions_SetSecure(f->opts, true);
-		if (s == NATS_OK && *f->ca_file)
-			s = natsOptions_LoadCATrustedCertificates(f->opts,
-			    f->ca_file);
-		if (s == NATS_OK && *f->client_cert)
-			s = natsOptions_LoadCertificatesChain(f->opts,
-			    f->client_cert, f->client_key);
-	}
-	if (s == NATS_OK && *f->creds)
-		s = natsOptions_SetUserCredentialsFromFiles(f->opts, f->creds,
-		    NULL);
-	if (s != NATS_OK) {
-		nats_err(f->nc, s, err, len);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-connect_nats(struct onats *f, char *err, size_t len)
-{
-	jsOptions jo;
-	natsStatus s;
-
-	if (make_options(f, err, len) == -1)
-		return -1;
-	/*
-	 * Once without libnats's background retry: a server that answers
-	 * and refuses (authorization, TLS) fails here with its reason,
-	 * which the retry would swallow. Only when none answers is the
-	 * retrying connect left to wait for one.
-	 */
-	s = natsOptions_SetRetryOnFailedConnect(f->opts, false, NULL, NULL);
-	if (s == NATS_OK)
-		s = natsConnection_Connect(&f->nc, f->opts);
-	if (s == NATS_NO_SERVER) {
-		s = natsOptions_SetRetryOnFailedConnect(f->opts, true,
-		    on_connected, f);
-		if (s == NATS_OK)
-			s = natsConnection_Connect(&f->nc, f->opts);
-	}
-	/* not yet: libnats keeps trying in the background */
-	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-		nats_err(f->nc, s, err, len);
-		natsConnection_Destroy(f->nc);
-		f->nc = NULL;
-		return -1;
-	}
-	jsOptions_Init(&jo);
-	/* API calls only: a close waits for the set-up thread */
-	jo.Wait = f->setup_ms < 5000 ? f->setup_ms : 5000;
-	jo.PublishAsync.AckHandler = on_ack;
-	jo.PublishAsync.AckHandlerClosure = f;
-	if ((s = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK) {
-		nats_err(f->nc, s, err, len);
-		natsConnection_Destroy(f->nc);
-		f->nc = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* The definition podtrail creates (deploy/nats-stream.json). */
-static void
-stream_definition(struct onats *f, jsStreamConfig *cfg, const char **subj,
-    char *pattern, size_t len)
-{
-	/* the subject's first token and everything below it */
-	snprintf(pattern, len, "%.*s.>", (int)strcspn(f->subject, "."),
-	    f->subject);
-	*subj = pattern;
-	jsStreamConfig_Init(cfg);
-	cfg->Name = f->stream;
-	cfg->Description = "podtrail audit chains: append-only (deny_delete, "
-	    "deny_purge), replicated, discarded by age only";
-	cfg->Subjects = subj;
-	cfg->SubjectsLen = 1;
-	cfg->Retention = js_LimitsPolicy;
-	cfg->Storage = js_FileStorage;
-	cfg->Replicas = STREAM_REPLICAS;
-	cfg->Discard = js_DiscardOld;
-	cfg->MaxAge = STREAM_MAX_AGE_S * NS;
-	cfg->MaxMsgs = -1;
-	cfg->MaxBytes = -1;
-	cfg->Duplicates = STREAM_DUP_WINDOW_S * NS;
-	cfg->DenyDelete = true;
-	cfg->DenyPurge = true;
-	cfg->AllowRollup = false;
-}
-
-/*
- * Use the stream as it is, or create it. 0 (note holds what to log;
- * *warn when it is a warning), or -1 (not now: note says why).
- */
-static int
-ensure_stream(struct onats *f, char *note, size_t len, int *warn)
-{
-	jsStreamInfo *si = NULL;
-	jsStreamConfig cfg;
-	jsErrCode jerr = 0;
-	const char *subj;
-	char pattern[NAME_MAX_ + 4];
-	natsStatus s;
-
-	*warn = 0;
-	s = js_GetStreamInfo(&si, f->js, f->stream, NULL, &jerr);
-	if (s == NATS_OK) {
-		const jsStreamConfig *c = si->Config;
-
-		*warn = !c->DenyDelete || !c->DenyPurge;
-		snprintf(note, len, "stream %s exists (%lld replicas%s%s); "
-		    "used as it is%s", f->stream, (long long)c->Replicas,
-		    c->DenyDelete ? ", deny_delete" : "",
-		    c->DenyPurge ? ", deny_purge" : "", *warn ?
-		    ": it lacks deny_delete/deny_purge, so its messages can "
-		    "be deleted or purged (see deploy/nats-stream.json)" : "");
-		jsStreamInfo_Destroy(si);
-		return 0;
-	}
-	if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr)
-		goto later;
-	stream_definition(f, &cfg, &subj, pattern, sizeof(pattern));
-	jerr = 0;
-	s = js_AddStream(&si, f->js, &cfg, NULL, &jerr);
-	if (s != NATS_OK && jerr == JSStreamReplicasNotSupportedErr) {
-		/* one server, not a cluster: better unreplicated than nothing */
-		cfg.Replicas = 1;
-		jerr = 0;
-		s = js_AddStream(&si, f->js, &cfg, NULL, &jerr);
-		*warn = 1;
-	}
-	if (s == NATS_OK) {
-		snprintf(note, len, "created stream %s (subjects %.100s, %lld "
-		    "replicas%s, deny_delete, deny_purge, messages kept %lld "
-		    "days)", f->stream, pattern, (long long)cfg.Replicas,
-		    *warn ? ": JetStream is not clustered, so it is NOT "
-		    "replicated" : "", STREAM_MAX_AGE_S / 86400);
-		jsStreamInfo_Destroy(si);
-		return 0;
-	}
-later:
-	{
-		char why[256];
-
-		nats_err(f->nc, s, why, sizeof(why));
-		snprintf(note, len, "stream %s not usable yet: %.200s (JetStream "
-		    "error %d); retrying", f->stream, why, (int)jerr);
-	}
-	return -1;
-}
-
-static void *
-setup_main(void *arg)
-{
-	struct onats *f = arg;
-	struct nev *e = nev_new(EV_SETUP, NATS_ERR, NULL);
-	char note[512] = "";
-	int warn = 0, fresh = 0;
-
-	for (;;) {
-		struct timespec ts;
-		int stop;
-
-		/*
-		 * A connection libnats closed for good (a TLS handshake or
-		 * an authorization it will not retry) is made anew: the
-		 * cause may be fixed on the server meanwhile.
-		 */
-		if (f->nc && natsConnection_IsClosed(f->nc)) {
-			jsCtx_Destroy(f->js);
-			natsConnection_Destroy(f->nc);
-			f->js = NULL;
-			f->nc = NULL;
-		}
-		if (f->nc == NULL && connect_nats(f, note, sizeof(note)) == 0)
-			fresh = 1;
-		if (f->nc && ensure_stream(f, note, sizeof(note), &warn) == 0)
-			break;
-		push(f, nev_new(EV_NOTE, NATS_ERR, note));
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += SETUP_RETRY_MS / 1000;
-		pthread_mutex_lock(&f->q.mu);
-		if (!f->q.stop)
-			pthread_cond_timedwait(&f->q.cv, &f->q.mu, &ts);
-		stop = f->q.stop;
-		pthread_mutex_unlock(&f->q.mu);
-		if (stop)
-			goto out;
-	}
-	if (fresh) {
-		jsPubOptions po;
-
-		/*
-		 * A publish nobody answers, so that libnats starts the
-		 * thread that delivers acks here, without capabilities, and
-		 * not on the loop's thread at its first batch.
-		 */
-		jsPubOptions_Init(&po);
-		po.MaxWait = f->setup_ms;
-		js_PublishAsync(f->js, "_PODTRAIL.probe", NULL, 0, &po);
-	}
-	f->max_payload = (int)natsConnection_GetMaxPayload(f->nc);
-	if (e)
-		e->status = NATS_OK;
-out:
-	if (e) {
-		snprintf(e->text, sizeof(e->text), "%s", note);
-		e->warn = warn;
-	}
-	push(f, e);
-	return NULL;
-}
-
-/* ---- loop side ------------------------------------------------------ */
-
-static void pump(struct onats *f);
-
-static void
-start_setup(struct onats *f)
-{
-	if (f->setup_running || f->stopping)
-		return;
-	f->ready = 0;
-	f->setup_ms = f->timeout_ms;
-	pthread_mutex_lock(&f->q.mu);
-	f->q.stop = 0;
-	pthread_mutex_unlock(&f->q.mu);
-	if (thread_start(&f->setup_thread, setup_main, f, "nats set-up") == 0)
-		f->setup_running = 1;
-	else
-		loop_timer_arm(f->start_timer, SETUP_RETRY_MS);
-}
-
-static void
-on_start_timer(void *arg)
-{
-	start_setup(arg);
-}
-
-static void
-stop_setup(struct onats *f)
-{
-	if (!f->setup_running)
-		return;
-	pthread_mutex_lock(&f->q.mu);
-	f->q.stop = 1;
-	pthread_cond_broadcast(&f->q.cv);
-	pthread_mutex_unlock(&f->q.mu);
-	pthread_join(f->setup_thread, NULL);
-	f->setup_running = 0;
-}
-
-static void
-seg_free(struct onats *f, struct nseg *g)
-{
-	for (size_t i = 0; i < g->nm; i++) {
-		if (g->m[i].state == M_INFLIGHT) {
-			f->inflight--;
-			f->inflight_bytes -= g->m[i].data.len;
-		}
-		buf_free(&g->m[i].data);
-	}
-	free(g->m);
-	free(g);
-}
-
-/* Take g out of the list and free it. */
-static void
-seg_drop(struct onats *f, struct nseg *g)
-{
-	struct nseg **pp = &f->head, *prev = NULL;
-
-	while (*pp && *pp != g) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (*pp == NULL)
-		return;
-	*pp = g->next;
-	if (f->tail == g)
-		f->tail = prev;
-	seg_free(f, g);
-}
-
-static void
-schedule_retry(struct onats *f)
-{
-	long ms;
-
-	/* a window of failures from one outage is one failure */
-	if (loop_now_ms() < f->retry_at)
-		return;
-	ms = fwd_backoff_ms(++f->failures);
-	f->retry_at = loop_now_ms() + ms;
-	loop_timer_arm(f->retry_timer, ms);
-}
-
-static void
-on_retry_timer(void *arg)
-{
-	pump(arg);
-}
-
-static int
-add_msg(struct nseg *g, const char *id, struct buf *data, int gz)
-{
-	struct nmsg *m = realloc(g->m, (g->nm + 1) * sizeof(*m));
-
-	if (m == NULL)
-		return -1;
-	g->m = m;
-	m = &g->m[g->nm++];
-	memset(m, 0, sizeof(*m));
-	m->seg = g;
-	snprintf(m->id, sizeof(m->id), "%s", id);
-	m->data = *data;	/* taken */
-	*data = (struct buf)BUF_INIT;
-	m->gz = gz;
-	return 0;
-}
-
 /* "seq" of a line: the chain's, the last top-level one. */
-static unsigned long long
-seq_of(const char *line, size_t n)
+unsigned long long
+output_nats_seq_of(const char *line, size_t n)
 {
 	const char *p = last_key(line, n, ",\"seq\":");
 
 	return p ? strtoull(p, NULL, 10) : 0;
 }
 
-/*
- * A segment larger than the server takes: messages of whole lines,
- * each within limit (gzip'd again when the segment was). 0, -1 (no
- * memory) or -2 (one line alone is too large: never deliverable).
- */
-static int
-split(struct onats *f, struct nseg *g, const struct buf *plain, int gz,
-    size_t limit)
-{
-	const char *p = plain->data, *end = plain->data + plain->len;
-
-	while (p < end) {
-		const char *q = p, *last = p, *nl1;
-		char id[MSGID_MAX];
-		struct buf *out = &f->chunk;
-
-		while (q < end) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-			const char *next = nl ? nl + 1 : end;
-
-			if ((size_t)(next - p) > limit)
-				break;
-			last = q;
-			q = next;
-		}
-		if (q == p)
-			return -2;
-		nl1 = memchr(p, '\n', (size_t)(q - p));
-		if (output_nats_msg_id(p, (size_t)(q - p), seq_of(p, nl1 ?
-		    (size_t)(nl1 - p) : (size_t)(q - p)), seq_of(last,
-		    (size_t)(q - last)), id, sizeof(id)) == -1)
-			return -2;
-		buf_reset(out);
-		if (gz) {
-			buf_reset(&f->zgz);
-			if (buf_add(&f->zgz, p, (size_t)(q - p)) == -1 ||
-			    gzip_compress(f->gz, &f->zgz, out) == -1)
-				return -1;
-		} else if (buf_add(out, p, (size_t)(q - p)) == -1) {
-			return -1;
-		}
-		if (add_msg(g, id, out, gz) == -1)
-			return -1;
-		p = q;
-	}
-	return 0;
-}
-
-/* Set a segment aside for good: it can never be delivered. */
-static void
-dead_segment(struct onats *f, const struct spool_seg *seg, const char *why)
-{
-	static struct log_rl rl;
-
-	log_warnx_rl(&rl, "spool segment %llu (%llu events, seq %llu..%llu) "
-	    "%s; moved to the dead-letter directory", seg->id, seg->events,
-	    seg->first_seq, seg->last_seq, why);
-	f->dead_batches++;
-	f->dead_events += seg->events;
-	spool_dead(f->spool, seg->id);
-}
-
-/* Read the next spooled segment into messages. 1 loaded, 0 none, -1 error. */
-static int
-load_next(struct onats *f)
-{
-	static struct log_rl rl;
-	struct spool_seg seg;
-	struct nseg *g;
-	const struct buf *plain = &f->raw;
-	size_t limit = (size_t)(f->max_payload > 0 ? f->max_payload :
-	    1 << 20);
-	unsigned long long before = f->loaded_upto;
-	int gz, r;
-	char id[MSGID_MAX];
-
-	limit = limit > 2 * HDR_ROOM ? limit - HDR_ROOM : limit / 2;
-	if ((r = spool_next(f->spool, f->loaded_upto, &f->raw, &seg)) == 0)
-		return 0;
-	if (r == -1)
-		return 1;	/* set aside; the next one may do */
-	f->loaded_upto = seg.id;
-	if ((gz = gzip_is_member(&f->raw))) {
-		if ((r = gzip_decompress(f->gz, &f->raw, &f->plain)) == -2) {
-			dead_segment(f, &seg, "is not a valid batch");
-			return 1;
-		}
-		if (r == -1)
-			goto nomem;
-		plain = &f->plain;
-	}
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		goto nomem;
-	g->seg = seg;
-	if (f->raw.len <= limit) {
-		r = output_nats_msg_id(plain->data, plain->len, seg.first_seq,
-		    seg.last_seq, id, sizeof(id)) == -1 ? -2 :
-		    add_msg(g, id, &f->raw, gz);
-	} else {
-		r = split(f, g, plain, gz, limit);
-	}
-	buf_reset(&f->plain);
-	if (r != 0) {
-		seg_free(f, g);
-		if (r == -1)
-			goto nomem;
-		dead_segment(f, &seg, f->raw.len > limit ? "holds an event "
-		    "larger than the server's max_payload" : "has lines "
-		    "without a chain stream");
-		return 1;
-	}
-	if (f->tail)
-		f->tail->next = g;
-	else
-		f->head = g;
-	f->tail = g;
-	return 1;
-nomem:
-	log_warnx_rl(&rl, "out of memory reading the spool; will retry");
-	f->loaded_upto = before;
-	return -1;
-}
-
-static struct nmsg *
-next_queued(struct onats *f)
-{
-	for (struct nseg *g = f->head; g; g = g->next)
-		for (size_t i = 0; i < g->nm; i++)
-			if (g->m[i].state == M_QUEUED)
-				return &g->m[i];
-	return NULL;
-}
-
-static int
-publish(struct onats *f, struct nmsg *m)
-{
-	static struct log_rl rl;
-	natsMsg *msg = NULL;
-	jsPubOptions po;
-	natsStatus s;
-
-	jsPubOptions_Init(&po);
-	po.MsgId = m->id;
-	po.ExpectStream = f->stream;
-	po.MaxWait = f->timeout_ms;
-	s = natsMsg_Create(&msg, f->subject, NULL, m->data.data,
-	    (int)m->data.len);
-	if (s == NATS_OK && m->gz)
-		s = natsMsgHeader_Set(msg, "Content-Encoding", "gzip");
-	if (s == NATS_OK)
-		s = js_PublishMsgAsync(f->js, &msg, &po);
-	natsMsg_Destroy(msg);
-	if (s != NATS_OK) {
-		log_warnx_rl(&rl, "publishing to NATS: %s; will retry",
-		    natsStatus_GetText(s));
-		return -1;
-	}
-	return 0;
-}
-
-/* Publish what the window has room for. */
-static void
-pump(struct onats *f)
-{
-	if (!f->ready || !f->connected || loop_now_ms() < f->retry_at)
-		return;
-	for (;;) {
-		struct nmsg *m = next_queued(f);
-
-		if (f->inflight >= WINDOW_MSGS)
-			return;
-		if (m == NULL) {
-			if (load_next(f) != 1)
-				return;
-			continue;
-		}
-		if (f->inflight && f->inflight_bytes + m->data.len >
-		    WINDOW_BYTES)
-			return;
-		if (publish(f, m) == -1) {
-			schedule_retry(f);
-			return;
-		}
-		m->state = M_INFLIGHT;
-		f->inflight++;
-		f->inflight_bytes += m->data.len;
-		f->published++;
-		f->bytes += m->data.len;
-		if (m->tries++)
-			f->retried++;
-	}
-}
-
-static struct nmsg *
-find_inflight(struct onats *f, const char *id)
-{
-	for (struct nseg *g = f->head; g; g = g->next)
-		for (size_t i = 0; i < g->nm; i++)
-			if (g->m[i].state == M_INFLIGHT &&
-			    strcmp(g->m[i].id, id) == 0)
-				return &g->m[i];
-	return NULL;
-}
-
-/* Every message of g is stored: the segment leaves the spool. */
-static void
-seg_delivered(struct onats *f, struct nseg *g)
-{
-	f->sent_events += g->seg.events;
-	/* as in fwd: only a delivered report retires the losses it told */
-	if (f->report_seq && g->seg.last_seq >= f->report_seq) {
-		memset(&f->unreported, 0, sizeof(f->unreported));
-		f->report_seq = 0;
-	}
-	spool_remove(f->spool, g->seg.id);
-	seg_drop(f, g);
-}
-
-static void
-got_ack(struct onats *f, const struct nev *e)
-{
-	static struct log_rl rl;
-	struct nmsg *m = find_inflight(f, e->id);
-	struct nseg *g;
-
-	if (m == NULL)
-		return;		/* the set-up probe, or a segment dropped */
-	g = m->seg;
-	f->inflight--;
-	f->inflight_bytes -= m->data.len;
-	switch (output_nats_classify(e->status, e->errcode)) {
-	case ONATS_DONE:
-		m->state = M_ACKED;
-		buf_free(&m->data);
-		f->acked++;
-		f->failures = 0;
-		if (e->dup)
-			f->duplicates++;
-		if (++g->nacked == g->nm)
-			seg_delivered(f, g);
-		return;
-	case ONATS_DEAD:
-		dead_segment(f, &g->seg, e->text);
-		seg_drop(f, g);
-		return;
-	case ONATS_RETRY:
-		break;
-	}
-	m->state = M_QUEUED;
-	log_warnx_rl(&rl, "NATS did not store a batch (%s%s%s, JetStream "
-	    "error %d); will retry", natsStatus_GetText(e->status),
-	    *e->text ? ": " : "", e->text, e->errcode);
-	/* the stream is gone (or never was): make it again */
-	if (e->errcode == JSStreamNotFoundErr ||
-	    e->status == NATS_NO_RESPONDERS)
-		start_setup(f);
-	schedule_retry(f);
-}
-
-/* Put every message in flight back in the queue (an ack was lost). */
-static void
-requeue_all(struct onats *f)
-{
-	for (struct nseg *g = f->head; g; g = g->next)
-		for (size_t i = 0; i < g->nm; i++)
-			if (g->m[i].state == M_INFLIGHT) {
-				g->m[i].state = M_QUEUED;
-				f->inflight--;
-				f->inflight_bytes -= g->m[i].data.len;
-			}
-}
-
-static void
-handle(struct onats *f, struct nev *e)
-{
-	static struct log_rl rl_note, rl_err;
-
-	switch (e->kind) {
-	case EV_ACK:
-		got_ack(f, e);
-		break;
-	case EV_SETUP:
-		pthread_join(f->setup_thread, NULL);
-		f->setup_running = 0;
-		if (e->status != NATS_OK) {
-			if (f->stopping)
-				break;
-			log_warnx("NATS: %s; will retry", e->text);
-			loop_timer_arm(f->start_timer, SETUP_RETRY_MS * 5);
-			break;
-		}
-		if (e->warn)
-			log_warnx("NATS: %s", e->text);
-		else
-			log_info("NATS: %s", e->text);
-		f->ready = f->connected = 1;
-		break;
-	case EV_NOTE:
-		log_warnx_rl(&rl_note, "NATS: %s", e->text);
-		break;
-	case EV_DISCONNECTED:
-		log_warnx("NATS: disconnected; reconnecting (batches wait in "
-		    "the spool)");
-		f->connected = 0;
-		break;
-	case EV_CONNECTED:
-		log_info("NATS: connected to %s", e->text);
-		f->connected = 1;
-		break;
-	case EV_RECONNECTED:
-		log_info("NATS: reconnected to %s", e->text);
-		f->connected = 1;
-		f->reconnects++;
-		break;
-	case EV_CLOSED:
-		f->connected = 0;
-		if (f->stopping || f->setup_running)
-			break;
-		/* acks will not come on it: a new connection sends again */
-		log_warnx("NATS: connection closed; connecting again");
-		requeue_all(f);
-		start_setup(f);
-		break;
-	case EV_ERROR:
-		log_warnx_rl(&rl_err, "NATS: %s", e->text);
-		break;
-	}
-}
-
-/* Everything libnats's threads queued, in order. */
-static void
-drain_queue(struct onats *f)
-{
-	struct nev *e;
-	int lost;
-
-	pthread_mutex_lock(&f->q.mu);
-	e = f->q.head;
-	f->q.head = f->q.tail = NULL;
-	lost = f->q.lost;
-	f->q.lost = 0;
-	pthread_mutex_unlock(&f->q.mu);
-	while (e) {
-		struct nev *next = e->next;
-
-		handle(f, e);
-		free(e);
-		e = next;
-	}
-	/* same ids: the server stores what it already had once */
-	if (lost)
-		requeue_all(f);
-	pump(f);
-}
-
-static void
-on_queue(int fd, short revents, void *arg)
-{
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: a spurious wake-up */
-	}
-	drain_queue(arg);
-}
 
 /* ---- batching (as fwd.c) -------------------------------------------- */
 
@@ -1188,7 +256,7 @@ seal(struct onats *f)
 	buf_reset(&f->batch);
 	buf_reset(&f->zgz);
 	f->batch_n = f->batch_first = f->batch_last = 0;
-	pump(f);
+	output_nats_pub_pump(f);
 }
 
 static void
@@ -1201,7 +269,7 @@ static int
 onats_write(void *ctx, const char *line, size_t len)
 {
 	struct onats *f = ctx;
-	unsigned long long seq = seq_of(line, len);
+	unsigned long long seq = output_nats_seq_of(line, len);
 
 	if (buf_add(&f->batch, line, len) == -1 ||
 	    buf_addc(&f->batch, '\n') == -1) {
@@ -1269,6 +337,29 @@ onats_set_emit(void *ctx, output_emit_cb cb, void *arg)
 }
 
 /* ---- set-up and teardown -------------------------------------------- */
+
+static void
+on_start_timer(void *arg)
+{
+	output_nats_link_start(arg);
+}
+
+static void
+on_retry_timer(void *arg)
+{
+	output_nats_pub_pump(arg);
+}
+
+static void
+on_queue(int fd, short revents, void *arg)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: a spurious wake-up */
+	}
+	output_nats_link_drain(arg);
+}
 
 static int
 onats_match(const char *spec)
@@ -1402,7 +493,8 @@ drain(struct onats *f, long long deadline)
 		uint64_t n;
 
 		if (f->ready && f->connected && f->inflight == 0 &&
-		    next_queued(f) == NULL && spool_segments(f->spool) == 0)
+		    output_nats_pub_next_queued(f) == NULL &&
+		    spool_segments(f->spool) == 0)
 			break;
 		if (!f->setup_running && !f->ready)
 			break;	/* never reached the stream */
@@ -1410,7 +502,7 @@ drain(struct onats *f, long long deadline)
 		    read(f->q.efd, &n, sizeof(n)) == -1) {
 			/* EAGAIN */
 		}
-		drain_queue(f);
+		output_nats_link_drain(f);
 		/* stop at the first failure: the rest stays spooled */
 		if (f->failures)
 			break;
@@ -1436,7 +528,7 @@ onats_close(void *ctx)
 	if (f->spool) {
 		seal(f);
 		f->retry_at = 0;
-		pump(f);
+		output_nats_pub_pump(f);
 		if (f->setup_running || f->ready)
 			drain(f, loop_now_ms() + CLOSE_DRAIN_MS);
 		if (spool_segments(f->spool))
@@ -1447,7 +539,7 @@ onats_close(void *ctx)
 			rc = -1;
 	}
 	f->stopping = 1;
-	stop_setup(f);
+	output_nats_link_stop(f);
 	if (f->nc)
 		natsConnection_Close(f->nc);
 	jsCtx_Destroy(f->js);
@@ -1469,7 +561,7 @@ onats_close(void *ctx)
 		close(f->q.efd);
 	}
 	while (f->head)
-		seg_drop(f, f->head);
+		output_nats_pub_seg_drop(f, f->head);
 	pthread_cond_destroy(&f->q.cv);
 	pthread_mutex_destroy(&f->q.mu);
 	loop_timer_free(f->age_timer);
@@ -1537,3 +629,4 @@ const struct output_ops output_nats_ops = {
 	.set_emit = onats_set_emit,
 	.reconfigure = onats_reconfigure,
 };
+

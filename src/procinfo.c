@@ -25,8 +25,9 @@
 #include "log.h"
 #include "mountinfo.h"
 #include "procinfo.h"
+#include "procinfo_int.h"
+#include "procinfo_proc.h"
 
-#define NBUCKETS 4096
 /* Clock ticks are 10 ms and audit stamps are ms: allow for both. */
 #define SLACK_MS 30
 /*
@@ -35,8 +36,6 @@
  */
 #define LIST_AGE_MS 1000
 #define LIST_EVERY_MS 1000
-/* pids recently found absent from /proc (direct-mapped, see pinfo_lookup) */
-#define NGONE 1024
 /* How long an exited process still answers for its late events. */
 #define GRACE_MS 30000
 /* Re-read a live namespace's table when older than this. */
@@ -50,59 +49,6 @@
  */
 #define CG_MAX_AGE_MS 1000
 #define ALIVE LLONG_MAX
-
-struct ns {
-	struct ns *next;
-	unsigned long long ino;
-	struct mi_table *t;
-	long long read_ms;
-	int stale;
-	int announced;		/* ns_hook saw this table */
-	int refs;
-};
-
-struct entry {
-	struct entry *next;
-	pid_t pid;
-	unsigned long long start_ticks;	/* 0: not read (inherited) */
-	long long born_ms;
-	long long end_ms;	/* exit, last seen alive, or ALIVE (tracked) */
-	int from_connector;
-	int have_cg;		/* cg was read (or inherited) */
-	int moved;		/* may have moved since cg was known */
-	long long cg_read_ms;	/* when cg and ns were read from /proc */
-	int in_container;
-	struct cg_info cg;
-	struct ns *ns;
-};
-
-/* A pid whose /proc directory was absent at at_ms (realtime, just before). */
-struct gone {
-	pid_t pid;
-	long long at_ms;
-};
-
-struct pinfo {
-	char proc[64];
-	struct entry *b[NBUCKETS];
-	struct gone gone[NGONE];
-	pid_t *listed;		/* pids in /proc at listed_ms, sorted */
-	size_t nlisted, listcap;
-	long long listed_ms, list_tried_ms;
-	struct ns *nss;
-	struct mi_table *host;
-	unsigned long long host_ino;
-	long long host_read_ms;
-	long ticks_per_s;
-	int tracking;
-	void (*ns_hook)(void *, const struct cg_info *, unsigned long long,
-	    const struct mi_table *, const struct mi_table *);
-	void *ns_hook_arg;
-	size_t nentries, nns;
-	unsigned long long learned, inherited, exits, proc_hits, cache_hits,
-	    connector_hits, unknown, ambiguous, reused, expired, exits_missed, moved,
-	    listed_gone;
-};
 
 long long
 pinfo_now_ms(void)
@@ -128,100 +74,6 @@ pinfo_host_root(void)
 			snprintf(root, sizeof(root), "/proc/1/root");
 	}
 	return root;
-}
-
-/* Realtime ms of the boot, to place stat start times on the same clock. */
-static long long
-boot_ms(void)
-{
-	struct timespec bt;
-
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	return pinfo_now_ms() - ((long long)bt.tv_sec * 1000 +
-	    bt.tv_nsec / 1000000);
-}
-
-/* Read a small /proc file into buf (NUL-terminated). Length, or -1. */
-static ssize_t
-read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, got = 0;
-
-	if (fd == -1)
-		return -1;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - (size_t)got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got > 0 ? got : -1;
-}
-
-/* Field 22 of /proc/<pid>/stat. 0, or -1 if the process is gone. */
-static int
-read_start(struct pinfo *pi, pid_t pid, unsigned long long *ticks)
-{
-	char path[96], buf[1024];
-	const char *p;
-	int field;
-
-	snprintf(path, sizeof(path), "%s/%d/stat", pi->proc, (int)pid);
-	if (read_small(path, buf, sizeof(buf)) == -1)
-		return -1;
-	/* comm may hold spaces and ')': fields restart after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field != 22)
-		return -1;
-	*ticks = strtoull(p, NULL, 10);
-	return 0;
-}
-
-static long long
-ticks_to_ms(struct pinfo *pi, unsigned long long ticks)
-{
-	return boot_ms() + (long long)(ticks * 1000 / (unsigned long long)pi->ticks_per_s);
-}
-
-static int
-read_cgroup(struct pinfo *pi, pid_t pid, struct cg_info *cg, int *in_ctr)
-{
-	char path[96], buf[4096];
-	ssize_t n;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%d/cgroup", pi->proc, (int)pid);
-	if ((n = read_small(path, buf, sizeof(buf))) == -1)
-		return -1;
-	if ((rc = cg_parse(buf, (size_t)n, cg)) == -1)
-		return -1;
-	*in_ctr = rc;
-	return 0;
-}
-
-static unsigned long long
-read_ns_ino(struct pinfo *pi, const char *who)
-{
-	char path[96], link[64];
-	ssize_t n;
-	const char *p;
-
-	snprintf(path, sizeof(path), "%s/%s/ns/mnt", pi->proc, who);
-	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
-		return 0;
-	link[n] = '\0';
-	if ((p = strchr(link, '[')) == NULL)
-		return 0;
-	return strtoull(p + 1, NULL, 10);
 }
 
 const struct mi_table *
@@ -264,7 +116,7 @@ ns_of(struct pinfo *pi, pid_t pid, int force)
 	long long now = pinfo_now_ms();
 
 	snprintf(who, sizeof(who), "%d", (int)pid);
-	if ((ino = read_ns_ino(pi, who)) == 0)
+	if ((ino = procinfo_proc_read_ns_ino(pi, who)) == 0)
 		return NULL;
 	for (n = pi->nss; n; n = n->next)
 		if (n->ino == ino)
@@ -427,7 +279,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	if (!from_connector && !is_exec && fresh(pi, e, now))
 		return e;
 	e->cg_read_ms = now;
-	if (read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
+	if (procinfo_proc_read_cgroup(pi, pid, &cg, &in_ctr) == 0) {
 		e->cg = cg;
 		e->in_container = in_ctr;
 		e->have_cg = 1;
@@ -452,9 +304,10 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 	struct entry *e, *pe;
 
 	e = NULL;
-	if (read_start(pi, pid, &ticks) == 0 &&
-	    (e = refresh_live(pi, pid, ticks, ticks_to_ms(pi, ticks), 1,
-	    is_exec)) != NULL && e->have_cg && e->ns) {
+	if (procinfo_proc_read_start(pi, pid, &ticks) == 0 &&
+	    (e = refresh_live(pi, pid, ticks,
+	    procinfo_proc_ticks_to_ms(pi, ticks), 1, is_exec)) != NULL &&
+	    e->have_cg && e->ns) {
 		pi->learned++;
 		return;
 	}
@@ -476,9 +329,9 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 	if ((pe = current(pi, parent)) == NULL) {
 		unsigned long long pt;
 
-		if (read_start(pi, parent, &pt) == -1 ||
-		    (pe = refresh_live(pi, parent, pt, ticks_to_ms(pi, pt), 1,
-		    0)) == NULL)
+		if (procinfo_proc_read_start(pi, parent, &pt) == -1 ||
+		    (pe = refresh_live(pi, parent, pt,
+		    procinfo_proc_ticks_to_ms(pi, pt), 1, 0)) == NULL)
 			return;
 	}
 	if (pe == e || !pe->have_cg)
@@ -649,8 +502,8 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 		goto cache;	/* which still knows processes that exited */
 	before = pinfo_now_ms();
 	errno = 0;
-	if (read_start(pi, pid, &ticks) == 0) {
-		long long born = ticks_to_ms(pi, ticks);
+	if (procinfo_proc_read_start(pi, pid, &ticks) == 0) {
+		long long born = procinfo_proc_ticks_to_ms(pi, ticks);
 
 		/* alive now and born before the event: it is the one */
 		if (born <= t_ms + SLACK_MS) {
@@ -731,7 +584,7 @@ ns_confirm(struct pinfo *pi, const struct ns *n, long long now_ms)
 		for (struct entry *e = pi->b[i]; e; e = e->next) {
 			if (e->ns != n || e->end_ms != ALIVE)
 				continue;
-			if (read_start(pi, e->pid, &ticks) == -1 ||
+			if (procinfo_proc_read_start(pi, e->pid, &ticks) == -1 ||
 			    (e->start_ticks && ticks != e->start_ticks)) {
 				e->end_ms = now_ms;
 				pi->exits_missed++;
@@ -803,8 +656,8 @@ pinfo_new(const char *proc_root)
 	snprintf(pi->proc, sizeof(pi->proc), "%s", proc_root);
 	if ((pi->ticks_per_s = sysconf(_SC_CLK_TCK)) <= 0)
 		pi->ticks_per_s = 100;
-	if ((pi->host_ino = read_ns_ino(pi, "1")) == 0)
-		pi->host_ino = read_ns_ino(pi, "self");
+	if ((pi->host_ino = procinfo_proc_read_ns_ino(pi, "1")) == 0)
+		pi->host_ino = procinfo_proc_read_ns_ino(pi, "self");
 	pinfo_host_mounts(pi, 1);
 	return pi;
 }
@@ -828,3 +681,4 @@ pinfo_free(struct pinfo *pi)
 	free(pi->listed);
 	free(pi);
 }
+

@@ -5,7 +5,16 @@
  * and their shares, the window reset by a report, the cap on tracked
  * files, the ENOSPC link and the bounded per-volume metrics.
  */
-#include "../src/disk.c"
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "disk.h"
+#include "disk_int.h"
 
 #include <check.h>
 
@@ -218,7 +227,7 @@ START_TEST(top_writers)
 	write_bytes(b1, 1 * MIB, 1);
 	disk_sample(d);
 	ck_assert_int_eq(nemitted, 1);	/* the floor was reported already */
-	report(d, fs_by_dev(d, d->lru_head->dev), "threshold");
+	disk_report(d, disk_fs_by_dev(d, d->lru_head->dev), "threshold");
 	ck_assert_int_eq(nemitted, 2);
 	r = emitted[1];
 	ck_assert_int_eq(num(r, "previous_report_seq"), 101);

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "event_record.h"
 #include "json.h"
 #include "jsonread.h"
 #include "parse.h"
