@@ -29,7 +29,7 @@ extern const struct enrich_ops enrich_volume_ops;
  * logged); release() frees them with the last user.
  */
 struct enrich_procs;
-struct pinfo_view;
+struct procinfo_view;
 struct enrich_procs *enrich_procs_acquire(const struct conf *c,
     struct loop *loop);
 void enrich_procs_release(struct enrich_procs *ep);
@@ -38,9 +38,9 @@ void enrich_procs_release(struct enrich_procs *ep);
  * and remembered for the next stage. 0, or -1 if unknown (v cleared).
  */
 int enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev,
-    struct pinfo_view *v);
+    struct procinfo_view *v);
 /* The shared cache (for the host mount table and namespace updates). */
-struct pinfo *enrich_procs_cache(struct enrich_procs *ep);
+struct procinfo *enrich_procs_cache(struct enrich_procs *ep);
 /* The runtimes' state (config.json annotations) the stages share. */
 struct rt_cache *enrich_procs_runtime(struct enrich_procs *ep);
 /* hostPath directories found in containers' mount tables, or NULL (off). */

@@ -14,7 +14,7 @@
 #include "cgroup.h"
 
 struct conf;
-struct mi_table;
+struct mountinfo_table;
 struct rt_cache;
 struct hostpaths;
 
@@ -41,8 +41,8 @@ void hp_set_watcher(struct hostpaths *hp, const struct hp_watch_ops *ops,
  * process's namespace, which mounts nothing for any container.
  */
 void hp_scan(struct hostpaths *hp, const struct cg_info *cg,
-    unsigned long long mntns, const struct mi_table *t,
-    const struct mi_table *host);
+    unsigned long long mntns, const struct mountinfo_table *t,
+    const struct mountinfo_table *host);
 /* Forget namespaces for which alive(arg, mntns) is 0; drop unused dirs. */
 void hp_sweep(struct hostpaths *hp,
     int (*alive)(void *arg, unsigned long long mntns), void *arg);

@@ -14,36 +14,37 @@
 
 #include "buf.h"
 
-struct mi_table;
+struct mountinfo_table;
 
 /*
  * Parse mountinfo text (octal escapes such as \040 decoded). Lines that
  * do not parse are skipped and counted. Returns a new table the caller
- * frees with mi_free(), or NULL (ENOMEM, or no line parsed; errno EINVAL).
+ * frees with mountinfo_free(), or NULL (ENOMEM, or no line parsed: EINVAL).
  */
-struct mi_table *mi_parse(const char *text, size_t len);
+struct mountinfo_table *mountinfo_parse(const char *text, size_t len);
 /* Read and parse a file such as /proc/<pid>/mountinfo. NULL on failure (errno set, not logged). */
-struct mi_table *mi_load(const char *path);
-void mi_free(struct mi_table *t);
+struct mountinfo_table *mountinfo_load(const char *path);
+void mountinfo_free(struct mountinfo_table *t);
 /* Number of mounts, and lines skipped as malformed. */
-size_t mi_count(const struct mi_table *t);
-size_t mi_skipped(const struct mi_table *t);
-/* The i-th mount of t in table order (0 <= i < mi_count). */
-struct mi_entry {
+size_t mountinfo_count(const struct mountinfo_table *t);
+size_t mountinfo_skipped(const struct mountinfo_table *t);
+/* The i-th mount of t in table order (0 <= i < mountinfo_count). */
+struct mountinfo_entry {
 	unsigned long major, minor;	/* its device */
 	const char *point;	/* mount point */
 	const char *root;	/* its root within the file system */
 	const char *fstype;
 };
-/* Fill m (pointers into t, valid until mi_free). 0, or -1 past the end. */
-int mi_mount_at(const struct mi_table *t, size_t i, struct mi_entry *m);
+/* Fill m (pointers into t, valid until mountinfo_free). 0, or -1 past end. */
+int mountinfo_mount_at(const struct mountinfo_table *t, size_t i,
+    struct mountinfo_entry *m);
 
 /*
  * Normalize path lexically (collapse "//", ".", ".."; never above "/")
  * and, when it is relative, resolve it against cwd. Appends to out.
  * 0, or -1 (ENOMEM, or relative path without cwd: EINVAL).
  */
-int mi_normalize(struct buf *out, const char *cwd, const char *path);
+int mountinfo_normalize(struct buf *out, const char *cwd, const char *path);
 
 /*
  * Translate an absolute normalized path seen in namespace t to the host
@@ -51,14 +52,15 @@ int mi_normalize(struct buf *out, const char *cwd, const char *path);
  * the path's mount has no counterpart among the host's mounts (EXDEV)
  * or on ENOMEM. t == host gives the path back unchanged.
  */
-int mi_translate(const struct mi_table *t, const struct mi_table *host,
+int mountinfo_translate(const struct mountinfo_table *t,
+    const struct mountinfo_table *host,
     const char *path, struct buf *out);
 
 /*
  * Find the mount holding path in t: its mount point and root are
- * returned as pointers into t (valid until mi_free). 0, or -1.
+ * returned as pointers into t (valid until mountinfo_free). 0, or -1.
  */
-int mi_lookup(const struct mi_table *t, const char *path,
+int mountinfo_lookup(const struct mountinfo_table *t, const char *path,
     const char **mount_point, const char **root, const char **fstype);
 
 #endif

@@ -8,18 +8,18 @@
 #include <cjson/cJSON.h>
 
 struct loop;
-struct pinfo;
-struct pconn;
+struct procinfo;
+struct proc_conn;
 
 /*
  * Subscribe and register the socket with loop; notifications update pi.
  * NULL when the connector cannot be used (no CAP_NET_ADMIN, no
  * CONFIG_PROC_EVENTS): logged once, callers fall back to /proc reads.
  */
-struct pconn *pconn_open(struct loop *loop, struct pinfo *pi);
+struct proc_conn *proc_conn_open(struct loop *loop, struct procinfo *pi);
 /* Read every notification already queued (before resolving an event). */
-void pconn_drain(struct pconn *pc);
-void pconn_close(struct pconn *pc);
-void pconn_stats(struct pconn *pc, cJSON *obj);
+void proc_conn_drain(struct proc_conn *pc);
+void proc_conn_close(struct proc_conn *pc);
+void proc_conn_stats(struct proc_conn *pc, cJSON *obj);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * procinfo_int.h - what the files of the process cache share, and
- * nothing else includes: its state (struct pinfo and its entries).
+ * nothing else includes: its state (struct procinfo and its entries).
  * procinfo.c is the cache, procinfo_proc.c what it reads from /proc.
  */
 #ifndef PODTRAIL_PROCINFO_INT_H
@@ -13,13 +13,13 @@
 #include "mountinfo.h"
 
 #define NBUCKETS 4096
-/* pids recently found absent from /proc (direct-mapped, see pinfo_lookup) */
+/* pids recently found absent from /proc (direct-mapped, see procinfo_lookup) */
 #define NGONE 1024
 
 struct ns {
 	struct ns *next;
 	unsigned long long ino;
-	struct mi_table *t;
+	struct mountinfo_table *t;
 	long long read_ms;
 	int stale;
 	int announced;		/* ns_hook saw this table */
@@ -47,7 +47,7 @@ struct gone {
 	long long at_ms;
 };
 
-struct pinfo {
+struct procinfo {
 	char proc[64];
 	struct entry *b[NBUCKETS];
 	struct gone gone[NGONE];
@@ -55,13 +55,13 @@ struct pinfo {
 	size_t nlisted, listcap;
 	long long listed_ms, list_tried_ms;
 	struct ns *nss;
-	struct mi_table *host;
+	struct mountinfo_table *host;
 	unsigned long long host_ino;
 	long long host_read_ms;
 	long ticks_per_s;
 	int tracking;
 	void (*ns_hook)(void *, const struct cg_info *, unsigned long long,
-	    const struct mi_table *, const struct mi_table *);
+	    const struct mountinfo_table *, const struct mountinfo_table *);
 	void *ns_hook_arg;
 	size_t nentries, nns;
 	unsigned long long learned, inherited, exits, proc_hits, cache_hits,

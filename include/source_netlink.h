@@ -15,9 +15,9 @@
  * into the line auditd would write, "type=NAME msg=audit(...): ...",
  * appended to out. 0, or -1 (ENOMEM).
  */
-int nlsrc_format_record(struct buf *out, int type, const char *payload,
+int source_netlink_format_record(struct buf *out, int type, const char *payload,
     size_t len);
 /* The serial in "audit(S.MS:N): ...", or 0 if there is none. */
-unsigned long long nlsrc_serial(const char *payload, size_t len);
+unsigned long long source_netlink_serial(const char *payload, size_t len);
 
 #endif

@@ -15,6 +15,6 @@
  */
 int source_netlink_drain_start(void *arg);
 /* Stop and join the drain, taking in everything it read (no-op if none). */
-void source_netlink_drain_stop(struct nlsrc *ns);
+void source_netlink_drain_stop(struct source_netlink *ns);
 
 #endif

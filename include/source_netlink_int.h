@@ -1,6 +1,6 @@
 /*
  * source_netlink_int.h - what the files of the netlink source share,
- * and nothing else includes: its state (struct nlsrc, the loop's but
+ * and nothing else includes: its state (struct source_netlink, the loop's but
  * for pend and the socket, which the drain thread owns while it runs)
  * and the read path's functions the drain calls. source_netlink.c
  * reads and formats records and opens the source,
@@ -41,7 +41,7 @@ struct drain_loss {
 	unsigned long long records, first, last, enobufs;
 };
 
-struct nlsrc {
+struct source_netlink {
 	struct loop *loop;
 	struct pipeline *pl;
 	int unicast;
@@ -86,15 +86,17 @@ struct nlsrc {
 };
 
 /* Up to NL_BATCH datagrams into ns->rbuf (never waits): recvmmsg's answer. */
-int nlsrc_recv_batch(struct nlsrc *ns);
+int source_netlink_recv_batch(struct source_netlink *ns);
 /* One datagram read from the socket (len its full length) to the parser. */
-void nlsrc_one_datagram(struct nlsrc *ns, const char *buf, size_t len,
-    struct gaps_report *r);
+void source_netlink_one_datagram(struct source_netlink *ns, const char *buf,
+    size_t len, struct gaps_report *r);
 /* Log and emit a serial_gap loss event for r (nothing if r is empty). */
-void nlsrc_emit_gap(struct nlsrc *ns, const struct gaps_report *r);
+void source_netlink_emit_gap(struct source_netlink *ns,
+    const struct gaps_report *r);
 /* Log and emit an enobufs loss event for n overflows. */
-void nlsrc_emit_enobufs(struct nlsrc *ns, unsigned long long n);
+void source_netlink_emit_enobufs(struct source_netlink *ns,
+    unsigned long long n);
 /* The socket is readable: read up to NL_BURST messages (a loop fd callback). */
-void nlsrc_nl_readable(int fd, short revents, void *arg);
+void source_netlink_nl_readable(int fd, short revents, void *arg);
 
 #endif

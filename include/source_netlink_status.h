@@ -18,14 +18,14 @@ void source_netlink_status_tick(void *arg);
  * Unicast: raise the kernel's backlog_limit and lower its
  * backlog_wait_time as c says (failures are logged, not fatal).
  */
-void source_netlink_status_apply_backlog(struct nlsrc *ns,
+void source_netlink_status_apply_backlog(struct source_netlink *ns,
     const struct conf *c);
 /* Put back what apply_backlog changed, unless someone changed it since. */
-void source_netlink_status_restore_backlog(struct nlsrc *ns);
+void source_netlink_status_restore_backlog(struct source_netlink *ns);
 /*
  * Register ns's receive socket as the audit daemon (AUDIT_SET pid),
  * unless a live one is registered and !force. 0, or -1 (logged).
  */
-int source_netlink_status_register_pid(struct nlsrc *ns, int force);
+int source_netlink_status_register_pid(struct source_netlink *ns, int force);
 
 #endif

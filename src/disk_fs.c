@@ -75,16 +75,17 @@ fs_keep(struct disk *d, struct dfs *next, size_t *n, dev_t dev,
 
 /* The mount holding dir: its index in t, or -1. */
 static long
-holder(const struct mi_table *t, const char *dir)
+holder(const struct mountinfo_table *t, const char *dir)
 {
-	size_t best = 0, n = mi_count(t);
+	size_t best = 0, n = mountinfo_count(t);
 	long idx = -1;
 
 	for (size_t i = 0; i < n; i++) {
-		struct mi_entry m;
+		struct mountinfo_entry m;
 		size_t l;
 
-		if (mi_mount_at(t, i, &m) == -1 || !disk_fs_under(m.point, dir))
+		if (mountinfo_mount_at(t, i, &m) == -1 ||
+		    !disk_fs_under(m.point, dir))
 			continue;
 		/* the later of two mounts on one point is the visible one */
 		if ((l = strlen(m.point)) >= best) {
@@ -96,12 +97,12 @@ holder(const struct mi_table *t, const char *dir)
 }
 
 static void
-keep_at(struct disk *d, const struct mi_table *t, long i, struct dfs *next,
-    size_t *n)
+keep_at(struct disk *d, const struct mountinfo_table *t, long i,
+    struct dfs *next, size_t *n)
 {
-	struct mi_entry m;
+	struct mountinfo_entry m;
 
-	if (i >= 0 && mi_mount_at(t, (size_t)i, &m) == 0)
+	if (i >= 0 && mountinfo_mount_at(t, (size_t)i, &m) == 0)
 		fs_keep(d, next, n, makedev(m.major, m.minor), m.point,
 		    m.fstype);
 }
@@ -111,7 +112,7 @@ void
 disk_fs_scan(struct disk *d)
 {
 	static struct log_rl rl;
-	struct mi_table *t = mi_load("/proc/self/mountinfo");
+	struct mountinfo_table *t = mountinfo_load("/proc/self/mountinfo");
 	struct dfs *next;
 	size_t n = 0, cnt;
 
@@ -121,19 +122,19 @@ disk_fs_scan(struct disk *d)
 		return;
 	}
 	if ((next = calloc(FS_MAX, sizeof(*next))) == NULL) {
-		mi_free(t);
+		mountinfo_free(t);
 		return;
 	}
-	cnt = mi_count(t);
+	cnt = mountinfo_count(t);
 	keep_at(d, t, holder(t, d->pods), next, &n);
 	for (int h = 0; h < d->nhost; h++)
 		keep_at(d, t, holder(t, d->hostpaths[h]), next, &n);
 	for (size_t i = 0; i < cnt; i++) {
-		struct mi_entry m;
+		struct mountinfo_entry m;
 		const char *pt;
 		int want = 0;
 
-		if (mi_mount_at(t, i, &m) == -1)
+		if (mountinfo_mount_at(t, i, &m) == -1)
 			continue;
 		pt = m.point;
 		/* memory-backed emptyDirs; secrets and projections are not written by pods */
@@ -149,7 +150,7 @@ disk_fs_scan(struct disk *d)
 	memcpy(d->fs, next, n * sizeof(*next));
 	d->nfs = n;
 	free(next);
-	mi_free(t);
+	mountinfo_free(t);
 }
 
 int

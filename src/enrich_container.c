@@ -137,7 +137,7 @@ read_names(struct ctr_stage *st, struct pod_names *n)
 static const struct pod_names *
 names_of(struct ctr_stage *st, const struct cg_info *cg)
 {
-	long long now = pinfo_now_ms();
+	long long now = procinfo_now_ms();
 	struct pod_names *n;
 
 	for (n = st->names; n; n = n->next) {
@@ -179,7 +179,7 @@ static void
 ctr_event(void *arg, cJSON *ev)
 {
 	struct ctr_stage *st = arg;
-	struct pinfo_view v;
+	struct procinfo_view v;
 	cJSON *c;
 	const char *how;
 

@@ -34,8 +34,8 @@
 struct enrich_procs {
 	int refs;
 	struct loop *loop;
-	struct pinfo *pi;
-	struct pconn *pc;
+	struct procinfo *pi;
+	struct proc_conn *pc;
 	struct rt_cache *rt;
 	struct hostpaths *hp;
 	struct loop_timer *expire;
@@ -43,7 +43,7 @@ struct enrich_procs {
 	const cJSON *last_ev;
 	long long last_serial;
 	int last_rc;
-	struct pinfo_view last;
+	struct procinfo_view last;
 	/* realtime ms just before the last connector drain that emptied it */
 	long long drained_ms;
 	/* event_ms's last whole second: most events share it */
@@ -58,17 +58,17 @@ expire_tick(void *arg)
 {
 	struct enrich_procs *ep = arg;
 
-	ep->drained_ms = pinfo_now_ms();
-	pconn_drain(ep->pc);
-	pinfo_expire(ep->pi, ep->drained_ms);
-	hp_sweep(ep->hp, pinfo_ns_known, ep->pi);
+	ep->drained_ms = procinfo_now_ms();
+	proc_conn_drain(ep->pc);
+	procinfo_expire(ep->pi, ep->drained_ms);
+	hp_sweep(ep->hp, procinfo_ns_known, ep->pi);
 	loop_timer_arm(ep->expire, EXPIRE_TICK_MS);
 }
 
 /* A container's mount table was read: which host dirs does it bind in? */
 static void
 ns_read(void *arg, const struct cg_info *cg, unsigned long long mntns,
-    const struct mi_table *t, const struct mi_table *host)
+    const struct mountinfo_table *t, const struct mountinfo_table *host)
 {
 	struct enrich_procs *ep = arg;
 
@@ -123,18 +123,18 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 	}
 	ep->loop = loop;
 	host_cgroupns();
-	if ((ep->pi = pinfo_new("/proc")) == NULL ||
+	if ((ep->pi = procinfo_new("/proc")) == NULL ||
 	    (ep->rt = rt_new(c->runtime_state_dirs.v,
 	    c->runtime_state_dirs.n)) == NULL)
 		goto err;
 	if (c->hostpath_discovery_max > 0) {
 		if ((ep->hp = hp_new(c, ep->rt)) == NULL)
 			goto err;
-		pinfo_set_ns_hook(ep->pi, ns_read, ep);
+		procinfo_set_ns_hook(ep->pi, ns_read, ep);
 	}
 	/* without it, exited processes are unknown: degrade, do not fail */
 	if (c->proc_connector)
-		ep->pc = pconn_open(loop, ep->pi);
+		ep->pc = proc_conn_open(loop, ep->pi);
 	if (loop) {
 		if ((ep->expire = loop_timer_new(loop, expire_tick, ep)) == NULL) {
 			log_warn("timer");
@@ -148,7 +148,7 @@ enrich_procs_acquire(const struct conf *c, struct loop *loop)
 err:
 	hp_free(ep->hp);
 	rt_free(ep->rt);
-	pinfo_free(ep->pi);
+	procinfo_free(ep->pi);
 	free(ep);
 	return NULL;
 }
@@ -159,10 +159,10 @@ enrich_procs_release(struct enrich_procs *ep)
 	if (ep == NULL || --ep->refs > 0)
 		return;
 	loop_timer_free(ep->expire);
-	pconn_close(ep->pc);
+	proc_conn_close(ep->pc);
 	hp_free(ep->hp);
 	rt_free(ep->rt);
-	pinfo_free(ep->pi);
+	procinfo_free(ep->pi);
 	free(ep);
 	shared = NULL;
 }
@@ -189,13 +189,13 @@ enrich_procs_hostpaths(struct enrich_procs *ep)
 void
 enrich_procs_stats(struct enrich_procs *ep, cJSON *obj)
 {
-	pinfo_stats(ep->pi, obj);
-	pconn_stats(ep->pc, obj);
+	procinfo_stats(ep->pi, obj);
+	proc_conn_stats(ep->pc, obj);
 	rt_stats(ep->rt, obj);
 	hp_stats(ep->hp, obj);
 }
 
-struct pinfo *
+struct procinfo *
 enrich_procs_cache(struct enrich_procs *ep)
 {
 	return ep->pi;
@@ -254,7 +254,7 @@ json_ll(const cJSON *it, long long *out)
 }
 
 int
-enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct pinfo_view *v)
+enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct procinfo_view *v)
 {
 	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(proc, "pid");
@@ -278,10 +278,10 @@ enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct pinfo_view *v)
 		 * needs no drain (one syscall per event was ~3% under load).
 		 */
 		if (ep->pc && t + STAMP_SLACK_MS >= ep->drained_ms) {
-			ep->drained_ms = pinfo_now_ms();
-			pconn_drain(ep->pc);
+			ep->drained_ms = procinfo_now_ms();
+			proc_conn_drain(ep->pc);
 		}
-		ep->last_rc = pinfo_lookup(ep->pi, (pid_t)p, t, v);
+		ep->last_rc = procinfo_lookup(ep->pi, (pid_t)p, t, v);
 	}
 	ep->last_ev = ev;
 	ep->last_serial = sn;

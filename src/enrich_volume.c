@@ -139,8 +139,8 @@ host_lstat(const struct vol_stage *st, const char *hp, struct stat *sb,
  * none, -1 if it cannot be known (a loop, an unreadable directory).
  */
 static int
-resolve(struct vol_stage *st, const struct mi_table *t,
-    const struct mi_table *host, const char *path, int follow_last,
+resolve(struct vol_stage *st, const struct mountinfo_table *t,
+    const struct mountinfo_table *host, const char *path, int follow_last,
     struct buf *out)
 {
 	struct buf todo = BUF_INIT, cur = BUF_INIT, h = BUF_INIT,
@@ -172,7 +172,7 @@ restart:
 		if (e[strspn(e, "/")] == '\0' && !follow_last)
 			break;
 		buf_reset(&h);
-		if (mi_translate(t, host, cur.data, &h) == -1)
+		if (mountinfo_translate(t, host, cur.data, &h) == -1)
 			goto out;
 		if (host_lstat(st, h.data, &sb, link, sizeof(link), &ln) == -1) {
 			/* nothing there now: the rest can only be taken as written */
@@ -198,14 +198,14 @@ restart:
 		    buf_adds(&next, p) == -1)
 			goto out;
 		buf_reset(&todo);
-		if (mi_normalize(&todo, NULL, next.data) == -1)
+		if (mountinfo_normalize(&todo, NULL, next.data) == -1)
 			goto out;
 		p = todo.data;
 		goto restart;
 	}
 	while (cur.len > 1 && cur.data[cur.len - 1] == '/')
 		cur.data[--cur.len] = '\0';
-	if (mi_translate(t, host, cur.len ? cur.data : "/", out) == -1)
+	if (mountinfo_translate(t, host, cur.len ? cur.data : "/", out) == -1)
 		goto out;
 	rc = links > 0;
 out:
@@ -263,23 +263,23 @@ same_object(const struct vol_stage *st, const cJSON *item, const char *hp,
  * Symlinks on the way are followed as the kernel did (resolve).
  */
 static int
-host_path(struct vol_stage *st, const struct pinfo_view *v, const char *cwd,
+host_path(struct vol_stage *st, const struct procinfo_view *v, const char *cwd,
     const char *name, int rel_ok, int follow_last, struct buf *out)
 {
 	struct buf norm = BUF_INIT;
-	const struct mi_table *host;
+	const struct mountinfo_table *host;
 	size_t base = out->len;
 	int rc = -1;
 
 	if (v->mounts == NULL || (name[0] != '/' && !rel_ok))
 		return -1;
-	if (mi_normalize(&norm, cwd, name) == -1)
+	if (mountinfo_normalize(&norm, cwd, name) == -1)
 		goto out;
 	if (v->host_ns) {
 		rc = buf_adds(out, norm.data);
 		goto out;
 	}
-	host = pinfo_host_mounts(enrich_procs_cache(st->ep), 0);
+	host = procinfo_host_mounts(enrich_procs_cache(st->ep), 0);
 	if (host == NULL)
 		goto out;
 	if ((rc = resolve(st, v->mounts, host, norm.data, follow_last,
@@ -287,7 +287,8 @@ host_path(struct vol_stage *st, const struct pinfo_view *v, const char *cwd,
 		goto out;
 	/* the host may have mounted something since we read its table */
 	if (errno == EXDEV &&
-	    (host = pinfo_host_mounts(enrich_procs_cache(st->ep), 1)) != NULL) {
+	    (host = procinfo_host_mounts(enrich_procs_cache(st->ep), 1)) !=
+	    NULL) {
 		out->len = base;
 		rc = resolve(st, v->mounts, host, norm.data, follow_last, out);
 	}
@@ -397,7 +398,7 @@ mount_path(cJSON *m, cJSON *paths, int n, const char *key)
  */
 static void
 mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
-    const struct pinfo_view *v)
+    const struct procinfo_view *v)
 {
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
 	char buf[24];
@@ -429,7 +430,7 @@ mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
 	}
 	/* the namespace's table is out of date now */
 	if (v->mntns)
-		pinfo_ns_changed(enrich_procs_cache(st->ep), v->mntns);
+		procinfo_ns_changed(enrich_procs_cache(st->ep), v->mntns);
 }
 
 static int
@@ -451,14 +452,15 @@ is_mount_call(const char *sc)
  * or a bind of its rootfs directory. Errs only towards "unknown".
  */
 static int
-pre_setup(struct vol_stage *st, const struct mi_table *t)
+pre_setup(struct vol_stage *st, const struct mountinfo_table *t)
 {
-	const struct mi_table *host = pinfo_host_mounts(enrich_procs_cache(st->ep), 0);
+	const struct mountinfo_table *host =
+	    procinfo_host_mounts(enrich_procs_cache(st->ep), 0);
 	const char *pt, *root, *fs, *hpt, *hroot, *hfs;
 
 	if (t == NULL || host == NULL || t == host ||
-	    mi_lookup(t, "/", &pt, &root, &fs) == -1 ||
-	    mi_lookup(host, "/", &hpt, &hroot, &hfs) == -1)
+	    mountinfo_lookup(t, "/", &pt, &root, &fs) == -1 ||
+	    mountinfo_lookup(host, "/", &hpt, &hroot, &hfs) == -1)
 		return 0;
 	return !strcmp(pt, "/") && !strcmp(root, "/") && fs && hfs &&
 	    !strcmp(fs, hfs) && !strcmp(hroot, "/");
@@ -475,7 +477,7 @@ vol_event(void *arg, cJSON *ev)
 	const char *my_pod = str_of(container, "pod_uid");
 	const char *sc = str_of(ev, "syscall");
 	cJSON *p, *top = NULL;
-	struct pinfo_view v;
+	struct procinfo_view v;
 	struct buf hp = BUF_INIT;
 	int rel_ok = -1, cross = -1;
 
@@ -583,7 +585,7 @@ canon(const char *dir)
 
 	if (r)
 		return r;
-	if (dir[0] != '/' || mi_normalize(&b, NULL, dir) == -1) {
+	if (dir[0] != '/' || mountinfo_normalize(&b, NULL, dir) == -1) {
 		buf_free(&b);
 		return strdup(dir);
 	}
@@ -617,7 +619,8 @@ vol_open(const struct conf *c, struct loop *loop)
 	if ((st->ep = enrich_procs_acquire(c, loop)) == NULL)
 		goto err;
 	/* in a DaemonSet (hostPID) the host's files are under pid 1's root */
-	snprintf(st->host_root, sizeof(st->host_root), "%s", pinfo_host_root());
+	snprintf(st->host_root, sizeof(st->host_root), "%s",
+	    procinfo_host_root());
 	return st;
 nomem:
 	log_warn("volume stage");

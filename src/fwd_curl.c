@@ -22,12 +22,12 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
-#include "secret.h"
 #include "conf.h"
 #include "fwd_curl.h"
 #include "fwd_format.h"
 #include "log.h"
 #include "loop.h"
+#include "secret.h"
 
 /* how much of an answer is kept: its start, or a whole _bulk answer */
 #define RESP_KEEP 4096

@@ -229,12 +229,12 @@ user_release(struct hp_user *u)
 
 /* Is the table's root still the host's (copied before set-up)? */
 static int
-not_set_up(const struct mi_table *t, const struct mi_table *host)
+not_set_up(const struct mountinfo_table *t, const struct mountinfo_table *host)
 {
 	const char *pt, *root, *fs, *hpt, *hroot, *hfs;
 
-	if (mi_lookup(t, "/", &pt, &root, &fs) == -1 ||
-	    mi_lookup(host, "/", &hpt, &hroot, &hfs) == -1)
+	if (mountinfo_lookup(t, "/", &pt, &root, &fs) == -1 ||
+	    mountinfo_lookup(host, "/", &hpt, &hroot, &hfs) == -1)
 		return 1;
 	return !strcmp(root, "/") && fs && hfs && !strcmp(fs, hfs) &&
 	    !strcmp(hroot, "/");
@@ -242,17 +242,17 @@ not_set_up(const struct mi_table *t, const struct mi_table *host)
 
 /* The host dirs bound into t, at most HP_DIRS_PER_NS, into out[]. */
 static int
-bound_dirs(struct hostpaths *hp, const struct mi_table *t,
-    const struct mi_table *host, char **out)
+bound_dirs(struct hostpaths *hp, const struct mountinfo_table *t,
+    const struct mountinfo_table *host, char **out)
 {
 	struct buf rootfs = BUF_INIT, h = BUF_INIT;
-	struct mi_entry m;
+	struct mountinfo_entry m;
 	char full[PATH_MAX + 16];
 	int n = 0;
 
-	if (mi_translate(t, host, "/", &rootfs) == -1)
+	if (mountinfo_translate(t, host, "/", &rootfs) == -1)
 		buf_reset(&rootfs);
-	for (size_t i = 0; mi_mount_at(t, i, &m) == 0 &&
+	for (size_t i = 0; mountinfo_mount_at(t, i, &m) == 0 &&
 	    n < HP_DIRS_PER_NS; i++) {
 		const char *point = m.point, *fs = m.fstype;
 		struct stat st;
@@ -263,7 +263,8 @@ bound_dirs(struct hostpaths *hp, const struct mi_table *t,
 		    is_under(point, "/dev", 4))
 			continue;
 		buf_reset(&h);
-		if (mi_translate(t, host, point, &h) == -1 || h.data == NULL)
+		if (mountinfo_translate(t, host, point,
+		    &h) == -1 || h.data == NULL)
 			continue;
 		if (rootfs.data && is_under(h.data, rootfs.data, rootfs.len))
 			continue;
@@ -289,8 +290,8 @@ static void forget(struct hostpaths *hp, unsigned long long mntns);
 
 void
 hp_scan(struct hostpaths *hp, const struct cg_info *cg,
-    unsigned long long mntns, const struct mi_table *t,
-    const struct mi_table *host)
+    unsigned long long mntns, const struct mountinfo_table *t,
+    const struct mountinfo_table *host)
 {
 	char *found[HP_DIRS_PER_NS];
 	struct hp_user *u;
@@ -492,7 +493,7 @@ protect(struct hostpaths *hp, const char *dir)
 
 	if (dir == NULL || dir[0] != '/' || hp->nprotect == HP_PROTECT_MAX)
 		return 0;
-	if (mi_normalize(&b, NULL, dir) == -1)
+	if (mountinfo_normalize(&b, NULL, dir) == -1)
 		return -1;
 	hp->protect[hp->nprotect++] = b.data;
 	return 0;
@@ -521,7 +522,7 @@ hp_new(const struct conf *c, struct rt_cache *rt)
 	if (hp == NULL)
 		goto nomem;
 	hp->rt = rt;
-	hp->host_root = pinfo_host_root();
+	hp->host_root = procinfo_host_root();
 	hp->max = (int)c->hostpath_discovery_max;
 	hp->self_mntns = self_mntns();
 	if (hp->max > 0 &&

@@ -17,15 +17,15 @@
 #include "buf.h"
 #include "mountinfo.h"
 
-struct mi_mount {
+struct mountinfo_mount {
 	unsigned long dev_major, dev_minor;
 	char *root;
 	char *point;
 	char *fstype;
 };
 
-struct mi_table {
-	struct mi_mount *m;
+struct mountinfo_table {
+	struct mountinfo_mount *m;
 	size_t n, cap;
 	size_t skipped;
 };
@@ -55,7 +55,7 @@ unescape(const char *f, size_t n)
 }
 
 static void
-mount_free(struct mi_mount *m)
+mount_free(struct mountinfo_mount *m)
 {
 	free(m->root);
 	free(m->point);
@@ -64,12 +64,12 @@ mount_free(struct mi_mount *m)
 
 /* One line; 0 added, 1 malformed, -1 ENOMEM. */
 static int
-parse_line(struct mi_table *t, const char *p, const char *end)
+parse_line(struct mountinfo_table *t, const char *p, const char *end)
 {
 	const char *f[16];
 	size_t fl[16];
 	int nf = 0, dash = -1;
-	struct mi_mount m = { 0 };
+	struct mountinfo_mount m = { 0 };
 	char *colon;
 
 	while (p < end && nf < 16) {
@@ -100,7 +100,7 @@ parse_line(struct mi_table *t, const char *p, const char *end)
 		goto nomem;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct mi_mount *nm = realloc(t->m, cap * sizeof(*nm));
+		struct mountinfo_mount *nm = realloc(t->m, cap * sizeof(*nm));
 
 		if (nm == NULL)
 			goto nomem;
@@ -114,10 +114,10 @@ nomem:
 	return -1;
 }
 
-struct mi_table *
-mi_parse(const char *text, size_t len)
+struct mountinfo_table *
+mountinfo_parse(const char *text, size_t len)
 {
-	struct mi_table *t = calloc(1, sizeof(*t));
+	struct mountinfo_table *t = calloc(1, sizeof(*t));
 	const char *p = text, *end = text + len;
 
 	if (t == NULL)
@@ -143,15 +143,15 @@ mi_parse(const char *text, size_t len)
 	}
 	return t;
 err:
-	mi_free(t);
+	mountinfo_free(t);
 	return NULL;
 }
 
-struct mi_table *
-mi_load(const char *path)
+struct mountinfo_table *
+mountinfo_load(const char *path)
 {
 	struct buf b = BUF_INIT;
-	struct mi_table *t = NULL;
+	struct mountinfo_table *t = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd == -1)
@@ -171,7 +171,7 @@ mi_load(const char *path)
 		b.len += (size_t)n;
 		b.data[b.len] = '\0';
 	}
-	t = mi_parse(b.data ? b.data : "", b.len);
+	t = mountinfo_parse(b.data ? b.data : "", b.len);
 out:
 	close(fd);
 	buf_free(&b);
@@ -179,7 +179,7 @@ out:
 }
 
 void
-mi_free(struct mi_table *t)
+mountinfo_free(struct mountinfo_table *t)
 {
 	if (t == NULL)
 		return;
@@ -190,19 +190,19 @@ mi_free(struct mi_table *t)
 }
 
 size_t
-mi_count(const struct mi_table *t)
+mountinfo_count(const struct mountinfo_table *t)
 {
 	return t->n;
 }
 
 size_t
-mi_skipped(const struct mi_table *t)
+mountinfo_skipped(const struct mountinfo_table *t)
 {
 	return t->skipped;
 }
 
 int
-mi_normalize(struct buf *out, const char *cwd, const char *path)
+mountinfo_normalize(struct buf *out, const char *cwd, const char *path)
 {
 	struct buf tmp = BUF_INIT;
 	size_t base = out->len;
@@ -268,10 +268,10 @@ path_prefix(const char *pfx, const char *s)
 }
 
 /* The mount that holds path: the last one with the longest mount point. */
-static const struct mi_mount *
-holder(const struct mi_table *t, const char *path, long *plen)
+static const struct mountinfo_mount *
+holder(const struct mountinfo_table *t, const char *path, long *plen)
 {
-	const struct mi_mount *best = NULL;
+	const struct mountinfo_mount *best = NULL;
 	long bestn = -1;
 
 	/* later lines are mounted on top of earlier ones: >= keeps the last */
@@ -288,11 +288,11 @@ holder(const struct mi_table *t, const char *path, long *plen)
 }
 
 int
-mi_lookup(const struct mi_table *t, const char *path,
+mountinfo_lookup(const struct mountinfo_table *t, const char *path,
     const char **mount_point, const char **root, const char **fstype)
 {
 	long n;
-	const struct mi_mount *m = holder(t, path, &n);
+	const struct mountinfo_mount *m = holder(t, path, &n);
 
 	if (m == NULL)
 		return -1;
@@ -304,7 +304,8 @@ mi_lookup(const struct mi_table *t, const char *path,
 }
 
 int
-mi_mount_at(const struct mi_table *t, size_t i, struct mi_entry *m)
+mountinfo_mount_at(const struct mountinfo_table *t, size_t i,
+    struct mountinfo_entry *m)
 {
 	if (t == NULL || i >= t->n)
 		return -1;
@@ -334,10 +335,11 @@ join(struct buf *out, const char *a, const char *b)
 }
 
 int
-mi_translate(const struct mi_table *t, const struct mi_table *host,
+mountinfo_translate(const struct mountinfo_table *t,
+    const struct mountinfo_table *host,
     const char *path, struct buf *out)
 {
-	const struct mi_mount *m, *hm = NULL;
+	const struct mountinfo_mount *m, *hm = NULL;
 	struct buf full = BUF_INIT;
 	long n, hbest = -1;
 	size_t hpoint = 0;
@@ -358,7 +360,7 @@ mi_translate(const struct mi_table *t, const struct mi_table *host,
 	 * most direct view, not a bind mount of a bind mount).
 	 */
 	for (size_t i = 0; i < host->n; i++) {
-		const struct mi_mount *h = &host->m[i];
+		const struct mountinfo_mount *h = &host->m[i];
 		long k;
 
 		if (h->dev_major != m->dev_major || h->dev_minor != m->dev_minor)

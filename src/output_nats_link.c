@@ -229,7 +229,10 @@ connect_nats(struct onats *f, char *err, size_t len)
 	}
 	/* not yet: libnats keeps trying in the background */
 	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-		nats_err(f->nc, s, err, len);
+		char why[256];
+
+		nats_err(f->nc, s, why, sizeof(why));
+		snprintf(err, len, "cannot connect: %.200s; retrying", why);
 		natsConnection_Destroy(f->nc);
 		f->nc = NULL;
 		return -1;

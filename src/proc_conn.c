@@ -25,10 +25,10 @@
 
 #define RCVBUF (8 * 1024 * 1024)
 
-struct pconn {
+struct proc_conn {
 	int fd;
 	struct loop *loop;
-	struct pinfo *pi;
+	struct procinfo *pi;
 	unsigned long long forks, execs, exits, overflows;
 };
 
@@ -39,12 +39,12 @@ kernel_ms(unsigned long long ts_ns)
 	struct timespec mono;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return pinfo_now_ms() - ((long long)mono.tv_sec * 1000 +
+	return procinfo_now_ms() - ((long long)mono.tv_sec * 1000 +
 	    mono.tv_nsec / 1000000) + (long long)(ts_ns / 1000000);
 }
 
 static void
-handle(struct pconn *pc, const struct proc_event *ev)
+handle(struct proc_conn *pc, const struct proc_event *ev)
 {
 	long long when = kernel_ms(ev->timestamp_ns);
 
@@ -54,18 +54,19 @@ handle(struct pconn *pc, const struct proc_event *ev)
 		if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid)
 			return;
 		pc->forks++;
-		pinfo_learn(pc->pi, ev->event_data.fork.child_tgid,
+		procinfo_learn(pc->pi, ev->event_data.fork.child_tgid,
 		    ev->event_data.fork.parent_tgid, when, 0);
 		break;
 	case PROC_EVENT_EXEC:
 		pc->execs++;
-		pinfo_learn(pc->pi, ev->event_data.exec.process_tgid, 0, when, 1);
+		procinfo_learn(pc->pi, ev->event_data.exec.process_tgid, 0,
+		    when, 1);
 		break;
 	case PROC_EVENT_EXIT:
 		if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
 			return;
 		pc->exits++;
-		pinfo_exit(pc->pi, ev->event_data.exit.process_tgid, when);
+		procinfo_exit(pc->pi, ev->event_data.exit.process_tgid, when);
 		break;
 	default:
 		break;
@@ -73,7 +74,7 @@ handle(struct pconn *pc, const struct proc_event *ev)
 }
 
 void
-pconn_drain(struct pconn *pc)
+proc_conn_drain(struct proc_conn *pc)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 
@@ -92,7 +93,7 @@ pconn_drain(struct pconn *pc)
 				pc->overflows++;
 				log_warnx_rl(&rl, "process connector overflowed: "
 				    "late events of exited processes may be unknown");
-				pinfo_lost_track(pc->pi, pinfo_now_ms());
+				procinfo_lost_track(pc->pi, procinfo_now_ms());
 				continue;
 			}
 			return;	/* EAGAIN: drained */
@@ -126,7 +127,7 @@ pconn_drain(struct pconn *pc)
 static void
 readable(int fd, short revents, void *arg)
 {
-	pconn_drain(arg);
+	proc_conn_drain(arg);
 }
 
 static int
@@ -149,11 +150,11 @@ subscribe(int fd, enum proc_cn_mcast_op op)
 	return send(fd, &msg, sizeof(msg), 0) == (ssize_t)sizeof(msg) ? 0 : -1;
 }
 
-struct pconn *
-pconn_open(struct loop *loop, struct pinfo *pi)
+struct proc_conn *
+proc_conn_open(struct loop *loop, struct procinfo *pi)
 {
 	struct sockaddr_nl sa;
-	struct pconn *pc = calloc(1, sizeof(*pc));
+	struct proc_conn *pc = calloc(1, sizeof(*pc));
 	int size = RCVBUF;
 
 	if (pc == NULL) {
@@ -177,7 +178,7 @@ pconn_open(struct loop *loop, struct pinfo *pi)
 		goto err;
 	if (loop && loop_fd_add(loop, pc->fd, POLLIN, readable, pc) == -1)
 		goto err;
-	pinfo_set_tracking(pi, 1);
+	procinfo_set_tracking(pi, 1);
 	return pc;
 err:
 	log_warn("process connector unavailable, attributing from /proc "
@@ -189,7 +190,7 @@ err:
 }
 
 void
-pconn_close(struct pconn *pc)
+proc_conn_close(struct proc_conn *pc)
 {
 	if (pc == NULL)
 		return;
@@ -197,18 +198,19 @@ pconn_close(struct pconn *pc)
 		loop_fd_del(pc->loop, pc->fd);
 	(void)subscribe(pc->fd, PROC_CN_MCAST_IGNORE);
 	close(pc->fd);
-	pinfo_set_tracking(pc->pi, 0);
+	procinfo_set_tracking(pc->pi, 0);
 	free(pc);
 }
 
 void
-pconn_stats(struct pconn *pc, cJSON *obj)
+proc_conn_stats(struct proc_conn *pc, cJSON *obj)
 {
 	cJSON_AddBoolToObject(obj, "proc_connector", pc != NULL);
 	if (pc == NULL)
 		return;
-	cJSON_AddNumberToObject(obj, "pconn_forks", (double)pc->forks);
-	cJSON_AddNumberToObject(obj, "pconn_execs", (double)pc->execs);
-	cJSON_AddNumberToObject(obj, "pconn_exits", (double)pc->exits);
-	cJSON_AddNumberToObject(obj, "pconn_overflows", (double)pc->overflows);
+	cJSON_AddNumberToObject(obj, "proc_conn_forks", (double)pc->forks);
+	cJSON_AddNumberToObject(obj, "proc_conn_execs", (double)pc->execs);
+	cJSON_AddNumberToObject(obj, "proc_conn_exits", (double)pc->exits);
+	cJSON_AddNumberToObject(obj, "proc_conn_overflows",
+	    (double)pc->overflows);
 }

@@ -51,7 +51,7 @@
 #define ALIVE LLONG_MAX
 
 long long
-pinfo_now_ms(void)
+procinfo_now_ms(void)
 {
 	struct timespec ts;
 
@@ -60,7 +60,7 @@ pinfo_now_ms(void)
 }
 
 const char *
-pinfo_host_root(void)
+procinfo_host_root(void)
 {
 	static int known;
 	static char root[16];
@@ -76,10 +76,10 @@ pinfo_host_root(void)
 	return root;
 }
 
-const struct mi_table *
-pinfo_host_mounts(struct pinfo *pi, int refresh)
+const struct mountinfo_table *
+procinfo_host_mounts(struct procinfo *pi, int refresh)
 {
-	long long now = pinfo_now_ms();
+	long long now = procinfo_now_ms();
 	char path[96];
 
 	if (pi->host && (!refresh || now - pi->host_read_ms < 1000))
@@ -87,14 +87,14 @@ pinfo_host_mounts(struct pinfo *pi, int refresh)
 	/* pid 1's view is the host's even when podtrail runs in a container */
 	snprintf(path, sizeof(path), "%s/1/mountinfo", pi->proc);
 	{
-		struct mi_table *t = mi_load(path);
+		struct mountinfo_table *t = mountinfo_load(path);
 
 		if (t == NULL) {
 			snprintf(path, sizeof(path), "%s/self/mountinfo", pi->proc);
-			t = mi_load(path);
+			t = mountinfo_load(path);
 		}
 		if (t) {
-			mi_free(pi->host);
+			mountinfo_free(pi->host);
 			pi->host = t;
 		}
 	}
@@ -108,12 +108,12 @@ pinfo_host_mounts(struct pinfo *pi, int refresh)
  * pivot_root). Not referenced.
  */
 static struct ns *
-ns_of(struct pinfo *pi, pid_t pid, int force)
+ns_of(struct procinfo *pi, pid_t pid, int force)
 {
 	char who[24], path[96];
 	unsigned long long ino;
 	struct ns *n;
-	long long now = pinfo_now_ms();
+	long long now = procinfo_now_ms();
 
 	snprintf(who, sizeof(who), "%d", (int)pid);
 	if ((ino = procinfo_proc_read_ns_ino(pi, who)) == 0)
@@ -133,11 +133,11 @@ ns_of(struct pinfo *pi, pid_t pid, int force)
 		return n;	/* the host table is kept apart */
 	if (force || n->t == NULL || n->stale ||
 	    now - n->read_ms > NS_MAX_AGE_MS) {
-		struct mi_table *t;
+		struct mountinfo_table *t;
 
 		snprintf(path, sizeof(path), "%s/%d/mountinfo", pi->proc, (int)pid);
-		if ((t = mi_load(path)) != NULL) {
-			mi_free(n->t);
+		if ((t = mountinfo_load(path)) != NULL) {
+			mountinfo_free(n->t);
 			n->t = t;
 			n->read_ms = now;
 			n->stale = 0;
@@ -158,14 +158,14 @@ ns_ref(struct entry *e, struct ns *n)
 }
 
 static void
-ns_sweep(struct pinfo *pi)
+ns_sweep(struct procinfo *pi)
 {
 	struct ns **pp = &pi->nss, *n;
 
 	while ((n = *pp) != NULL) {
 		if (n->refs <= 0 && n->ino != pi->host_ino) {
 			*pp = n->next;
-			mi_free(n->t);
+			mountinfo_free(n->t);
 			free(n);
 			pi->nns--;
 		} else {
@@ -175,13 +175,13 @@ ns_sweep(struct pinfo *pi)
 }
 
 static struct entry **
-bucket(struct pinfo *pi, pid_t pid)
+bucket(struct procinfo *pi, pid_t pid)
 {
 	return &pi->b[(unsigned)pid % NBUCKETS];
 }
 
 static struct entry *
-entry_new(struct pinfo *pi, pid_t pid)
+entry_new(struct procinfo *pi, pid_t pid)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	struct entry **b = bucket(pi, pid);
@@ -198,7 +198,7 @@ entry_new(struct pinfo *pi, pid_t pid)
 }
 
 static void
-entry_unlink_free(struct pinfo *pi, struct entry **pp)
+entry_unlink_free(struct procinfo *pi, struct entry **pp)
 {
 	struct entry *e = *pp;
 
@@ -210,7 +210,7 @@ entry_unlink_free(struct pinfo *pi, struct entry **pp)
 
 /* The newest generation of pid still believed alive. */
 static struct entry *
-current(struct pinfo *pi, pid_t pid)
+current(struct procinfo *pi, pid_t pid)
 {
 	for (struct entry *e = *bucket(pi, pid); e; e = e->next)
 		if (e->pid == pid && e->end_ms == ALIVE)
@@ -224,7 +224,7 @@ current(struct pinfo *pi, pid_t pid)
  * (a mount happened there, or it is older than ns_of() allows).
  */
 static int
-fresh(const struct pinfo *pi, const struct entry *e, long long now)
+fresh(const struct procinfo *pi, const struct entry *e, long long now)
 {
 	const struct ns *n = e->ns;
 
@@ -242,7 +242,7 @@ fresh(const struct pinfo *pi, const struct entry *e, long long now)
  * start time (inherited at fork) are folded into it.
  */
 static struct entry *
-refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
+refresh_live(struct procinfo *pi, pid_t pid, unsigned long long ticks,
     long long born, int from_connector, int is_exec)
 {
 	struct entry **pp = bucket(pi, pid), *e = NULL;
@@ -274,7 +274,7 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	}
 	if (from_connector)
 		e->from_connector = 1;
-	now = pinfo_now_ms();
+	now = procinfo_now_ms();
 	e->end_ms = pi->tracking ? ALIVE : now;
 	if (!from_connector && !is_exec && fresh(pi, e, now))
 		return e;
@@ -291,13 +291,13 @@ refresh_live(struct pinfo *pi, pid_t pid, unsigned long long ticks,
 	if (pi->ns_hook && e->have_cg && n && n->t && !n->announced) {
 		n->announced = 1;
 		pi->ns_hook(pi->ns_hook_arg, e->in_container ? &e->cg : NULL,
-		    n->ino, n->t, pinfo_host_mounts(pi, 0));
+		    n->ino, n->t, procinfo_host_mounts(pi, 0));
 	}
 	return e;
 }
 
 void
-pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
+procinfo_learn(struct procinfo *pi, pid_t pid, pid_t parent, long long when_ms,
     int is_exec)
 {
 	unsigned long long ticks;
@@ -357,7 +357,7 @@ pinfo_learn(struct pinfo *pi, pid_t pid, pid_t parent, long long when_ms,
 }
 
 void
-pinfo_exit(struct pinfo *pi, pid_t pid, long long when_ms)
+procinfo_exit(struct procinfo *pi, pid_t pid, long long when_ms)
 {
 	struct entry *e = current(pi, pid);
 
@@ -367,7 +367,7 @@ pinfo_exit(struct pinfo *pi, pid_t pid, long long when_ms)
 }
 
 void
-pinfo_lost_track(struct pinfo *pi, long long now_ms)
+procinfo_lost_track(struct procinfo *pi, long long now_ms)
 {
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct entry *e = pi->b[i]; e; e = e->next)
@@ -376,19 +376,19 @@ pinfo_lost_track(struct pinfo *pi, long long now_ms)
 }
 
 void
-pinfo_set_tracking(struct pinfo *pi, int on)
+procinfo_set_tracking(struct procinfo *pi, int on)
 {
 	pi->tracking = on;
 }
 
 static void
-fill_view(struct pinfo *pi, const struct entry *e, struct pinfo_view *v)
+fill_view(struct procinfo *pi, const struct entry *e, struct procinfo_view *v)
 {
 	v->in_container = e->in_container;
 	v->cg = e->cg;
 	v->mntns = e->ns ? e->ns->ino : 0;
 	v->host_ns = e->ns && e->ns->ino == pi->host_ino;
-	v->mounts = v->host_ns ? pinfo_host_mounts(pi, 0) :
+	v->mounts = v->host_ns ? procinfo_host_mounts(pi, 0) :
 	    e->ns ? e->ns->t : NULL;
 }
 
@@ -402,9 +402,9 @@ cmp_pid(const void *a, const void *b)
 
 /* List the pids in /proc now. 0, or -1 (the old listing is dropped). */
 static int
-list_pids(struct pinfo *pi)
+list_pids(struct procinfo *pi)
 {
-	long long at = pinfo_now_ms();
+	long long at = procinfo_now_ms();
 	struct dirent *de;
 	DIR *d;
 
@@ -448,10 +448,10 @@ list_pids(struct pinfo *pi)
  * events at least LIST_AGE_MS old, at most every LIST_EVERY_MS.
  */
 static int
-listed_gone(struct pinfo *pi, pid_t pid, long long t_ms)
+listed_gone(struct procinfo *pi, pid_t pid, long long t_ms)
 {
 	if (t_ms + 2 * SLACK_MS >= pi->listed_ms) {
-		long long now = pinfo_now_ms();
+		long long now = procinfo_now_ms();
 
 		if (t_ms + LIST_AGE_MS > now ||
 		    now - pi->list_tried_ms < LIST_EVERY_MS ||
@@ -465,8 +465,8 @@ listed_gone(struct pinfo *pi, pid_t pid, long long t_ms)
 }
 
 int
-pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
-    struct pinfo_view *v)
+procinfo_lookup(struct procinfo *pi, pid_t pid, long long t_ms,
+    struct procinfo_view *v)
 {
 	unsigned long long ticks;
 	struct entry *e, *hit = NULL;
@@ -481,11 +481,11 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	 * While the connector tracks processes, a live entry read recently
 	 * is the answer: a new process with this pid would have been
 	 * reported (fork) and this one's exit too; a lost notification
-	 * ends every live entry (pinfo_lost_track). That saves reading
+	 * ends every live entry (procinfo_lost_track). That saves reading
 	 * /proc/<pid>/stat for every event of a busy process.
 	 */
 	if (pi->tracking && (e = current(pi, pid)) != NULL &&
-	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, pinfo_now_ms())) {
+	    e->born_ms <= t_ms + SLACK_MS && fresh(pi, e, procinfo_now_ms())) {
 		hit = e;
 		goto found;
 	}
@@ -500,7 +500,7 @@ pinfo_lookup(struct pinfo *pi, pid_t pid, long long t_ms,
 	if ((g->pid == pid && t_ms + 2 * SLACK_MS < g->at_ms) ||
 	    listed_gone(pi, pid, t_ms))
 		goto cache;	/* which still knows processes that exited */
-	before = pinfo_now_ms();
+	before = procinfo_now_ms();
 	errno = 0;
 	if (procinfo_proc_read_start(pi, pid, &ticks) == 0) {
 		long long born = procinfo_proc_ticks_to_ms(pi, ticks);
@@ -536,7 +536,7 @@ cache:
 	if (n != 1)
 		goto unknown;
 found:
-	if (hit->moved)		/* see pinfo_learn */
+	if (hit->moved)		/* see procinfo_learn */
 		goto unknown;
 	fill_view(pi, hit, v);
 	v->how = hit->from_connector ? PINFO_CONNECTOR : PINFO_CACHE;
@@ -552,7 +552,7 @@ unknown:
 }
 
 void
-pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns)
+procinfo_ns_changed(struct procinfo *pi, unsigned long long mntns)
 {
 	if (mntns == pi->host_ino)
 		pi->host_read_ms = 0;
@@ -562,9 +562,10 @@ pinfo_ns_changed(struct pinfo *pi, unsigned long long mntns)
 }
 
 void
-pinfo_set_ns_hook(struct pinfo *pi,
+procinfo_set_ns_hook(struct procinfo *pi,
     void (*cb)(void *arg, const struct cg_info *cg, unsigned long long mntns,
-    const struct mi_table *t, const struct mi_table *host), void *arg)
+    const struct mountinfo_table *t, const struct mountinfo_table *host),
+    void *arg)
 {
 	pi->ns_hook = cb;
 	pi->ns_hook_arg = arg;
@@ -576,7 +577,7 @@ pinfo_set_ns_hook(struct pinfo *pi,
  * not seen to exit are looked up in /proc, and those gone are ended now.
  */
 static void
-ns_confirm(struct pinfo *pi, const struct ns *n, long long now_ms)
+ns_confirm(struct procinfo *pi, const struct ns *n, long long now_ms)
 {
 	unsigned long long ticks;
 
@@ -593,20 +594,20 @@ ns_confirm(struct pinfo *pi, const struct ns *n, long long now_ms)
 }
 
 int
-pinfo_ns_known(void *arg, unsigned long long mntns)
+procinfo_ns_known(void *arg, unsigned long long mntns)
 {
-	struct pinfo *pi = arg;
+	struct procinfo *pi = arg;
 
 	for (const struct ns *n = pi->nss; n; n = n->next)
 		if (n->ino == mntns) {
-			ns_confirm(pi, n, pinfo_now_ms());
+			ns_confirm(pi, n, procinfo_now_ms());
 			return 1;
 		}
 	return 0;
 }
 
 void
-pinfo_expire(struct pinfo *pi, long long now_ms)
+procinfo_expire(struct procinfo *pi, long long now_ms)
 {
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		struct entry **pp = &pi->b[i];
@@ -626,7 +627,7 @@ pinfo_expire(struct pinfo *pi, long long now_ms)
 }
 
 void
-pinfo_stats(struct pinfo *pi, cJSON *obj)
+procinfo_stats(struct procinfo *pi, cJSON *obj)
 {
 	cJSON_AddNumberToObject(obj, "proc_cache_entries", (double)pi->nentries);
 	cJSON_AddNumberToObject(obj, "proc_cache_mntns", (double)pi->nns);
@@ -644,10 +645,10 @@ pinfo_stats(struct pinfo *pi, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "pid_listed_gone", (double)pi->listed_gone);
 }
 
-struct pinfo *
-pinfo_new(const char *proc_root)
+struct procinfo *
+procinfo_new(const char *proc_root)
 {
-	struct pinfo *pi = calloc(1, sizeof(*pi));
+	struct procinfo *pi = calloc(1, sizeof(*pi));
 
 	if (pi == NULL) {
 		log_warn("process cache");
@@ -658,12 +659,12 @@ pinfo_new(const char *proc_root)
 		pi->ticks_per_s = 100;
 	if ((pi->host_ino = procinfo_proc_read_ns_ino(pi, "1")) == 0)
 		pi->host_ino = procinfo_proc_read_ns_ino(pi, "self");
-	pinfo_host_mounts(pi, 1);
+	procinfo_host_mounts(pi, 1);
 	return pi;
 }
 
 void
-pinfo_free(struct pinfo *pi)
+procinfo_free(struct procinfo *pi)
 {
 	struct ns *n, *next;
 
@@ -674,10 +675,10 @@ pinfo_free(struct pinfo *pi)
 			entry_unlink_free(pi, &pi->b[i]);
 	for (n = pi->nss; n; n = next) {
 		next = n->next;
-		mi_free(n->t);
+		mountinfo_free(n->t);
 		free(n);
 	}
-	mi_free(pi->host);
+	mountinfo_free(pi->host);
 	free(pi->listed);
 	free(pi);
 }

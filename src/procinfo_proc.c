@@ -26,7 +26,7 @@ boot_ms(void)
 	struct timespec bt;
 
 	clock_gettime(CLOCK_BOOTTIME, &bt);
-	return pinfo_now_ms() - ((long long)bt.tv_sec * 1000 +
+	return procinfo_now_ms() - ((long long)bt.tv_sec * 1000 +
 	    bt.tv_nsec / 1000000);
 }
 
@@ -54,7 +54,8 @@ read_small(const char *path, char *buf, size_t len)
 
 /* Field 22 of /proc/<pid>/stat. 0, or -1 if the process is gone. */
 int
-procinfo_proc_read_start(struct pinfo *pi, pid_t pid, unsigned long long *ticks)
+procinfo_proc_read_start(struct procinfo *pi, pid_t pid,
+    unsigned long long *ticks)
 {
 	char path[96], buf[1024];
 	const char *p;
@@ -76,13 +77,13 @@ procinfo_proc_read_start(struct pinfo *pi, pid_t pid, unsigned long long *ticks)
 }
 
 long long
-procinfo_proc_ticks_to_ms(struct pinfo *pi, unsigned long long ticks)
+procinfo_proc_ticks_to_ms(struct procinfo *pi, unsigned long long ticks)
 {
 	return boot_ms() + (long long)(ticks * 1000 / (unsigned long long)pi->ticks_per_s);
 }
 
 int
-procinfo_proc_read_cgroup(struct pinfo *pi, pid_t pid, struct cg_info *cg,
+procinfo_proc_read_cgroup(struct procinfo *pi, pid_t pid, struct cg_info *cg,
     int *in_ctr)
 {
 	char path[96], buf[4096];
@@ -99,7 +100,7 @@ procinfo_proc_read_cgroup(struct pinfo *pi, pid_t pid, struct cg_info *cg,
 }
 
 unsigned long long
-procinfo_proc_read_ns_ino(struct pinfo *pi, const char *who)
+procinfo_proc_read_ns_ino(struct procinfo *pi, const char *who)
 {
 	char path[96], link[64];
 	ssize_t n;

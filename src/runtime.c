@@ -264,7 +264,7 @@ entries_free(struct rt_cache *rc)
 const struct rt_info *
 rt_lookup(struct rt_cache *rc, const char *id)
 {
-	long long now = pinfo_now_ms();
+	long long now = procinfo_now_ms();
 	struct rt_entry *e;
 
 	if (rc == NULL || strlen(id) != CG_ID_LEN)

@@ -68,7 +68,8 @@
 #define EOE_TICK_MS 100
 
 int
-nlsrc_format_record(struct buf *out, int type, const char *payload, size_t len)
+source_netlink_format_record(struct buf *out, int type, const char *payload,
+    size_t len)
 {
 	const char *name = audit_msg_type_to_name(type);
 	char unknown[32];
@@ -100,7 +101,7 @@ nlsrc_format_record(struct buf *out, int type, const char *payload, size_t len)
 }
 
 unsigned long long
-nlsrc_serial(const char *payload, size_t len)
+source_netlink_serial(const char *payload, size_t len)
 {
 	unsigned long long s = 0;
 	size_t i;
@@ -119,7 +120,7 @@ nlsrc_serial(const char *payload, size_t len)
 }
 
 void
-nlsrc_emit_gap(struct nlsrc *ns, const struct gaps_report *r)
+source_netlink_emit_gap(struct source_netlink *ns, const struct gaps_report *r)
 {
 	cJSON *ev;
 
@@ -141,7 +142,7 @@ nlsrc_emit_gap(struct nlsrc *ns, const struct gaps_report *r)
 }
 
 void
-nlsrc_emit_enobufs(struct nlsrc *ns, unsigned long long n)
+source_netlink_emit_enobufs(struct source_netlink *ns, unsigned long long n)
 {
 	cJSON *ev;
 
@@ -162,11 +163,11 @@ nlsrc_emit_enobufs(struct nlsrc *ns, unsigned long long n)
 static void
 gap_tick(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	struct gaps_report r = { 0 };
 
 	gaps_tick(ns->gaps, &r);
-	nlsrc_emit_gap(ns, &r);
+	source_netlink_emit_gap(ns, &r);
 	loop_timer_arm(ns->gap_timer, GAP_TICK_MS);
 	loop_timer_arm(ns->eoe_timer, EOE_TICK_MS);
 }
@@ -175,7 +176,7 @@ gap_tick(void *arg)
 static void
 close_event(const char *stamp, size_t len, void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	ns->compact = 1;
 	buf_reset(&ns->eoe_line);
@@ -188,7 +189,7 @@ close_event(const char *stamp, size_t len, void *arg)
 static void
 eoe_tick(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	eoe_expire(ns->eoe, loop_now_ms(), EOE_AGE_MS, ns->drained);
 	if (ns->compact && pipeline_compact(ns->pl) != 0)
@@ -197,7 +198,7 @@ eoe_tick(void *arg)
 }
 
 static void
-handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
+handle_msg(struct source_netlink *ns, const struct nlmsghdr *nh, size_t len,
     struct gaps_report *r)
 {
 	const char *payload = NLMSG_DATA(nh);
@@ -221,11 +222,12 @@ handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
 		return;
 	}
 	ns->records++;
-	if ((serial = nlsrc_serial(payload, len)) != 0)
+	if ((serial = source_netlink_serial(payload, len)) != 0)
 		gaps_seen(ns->gaps, serial, r);
 	eoe_record(ns->eoe, nh->nlmsg_type, payload, len, ns->now_ms);
 	buf_reset(&ns->line);
-	if (nlsrc_format_record(&ns->line, nh->nlmsg_type, payload, len) == -1) {
+	if (source_netlink_format_record(&ns->line, nh->nlmsg_type, payload,
+	    len) == -1) {
 		log_warnx_rl(&rl, "out of memory formatting a record");
 		return;
 	}
@@ -238,8 +240,8 @@ handle_msg(struct nlsrc *ns, const struct nlmsghdr *nh, size_t len,
 
 /* One datagram read from the socket; len is its full length. */
 void
-nlsrc_one_datagram(struct nlsrc *ns, const char *buf, size_t len,
-    struct gaps_report *r)
+source_netlink_one_datagram(struct source_netlink *ns, const char *buf,
+    size_t len, struct gaps_report *r)
 {
 	static struct log_rl rl;
 
@@ -263,7 +265,7 @@ nlsrc_one_datagram(struct nlsrc *ns, const char *buf, size_t len,
 
 /* Up to NL_BATCH datagrams into rbuf (never waits). recvmmsg's answer. */
 int
-nlsrc_recv_batch(struct nlsrc *ns)
+source_netlink_recv_batch(struct source_netlink *ns)
 {
 	for (int i = 0; i < NL_BATCH; i++) {
 		ns->iov[i].iov_base = ns->rbuf + (size_t)i * NL_BUFSIZE;
@@ -278,9 +280,9 @@ nlsrc_recv_batch(struct nlsrc *ns)
 }
 
 void
-nlsrc_nl_readable(int fd, short revents, void *arg)
+source_netlink_nl_readable(int fd, short revents, void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	struct gaps_report r = { 0 };
 	unsigned long long enobufs = 0;
 	static struct log_rl rl;
@@ -289,7 +291,7 @@ nlsrc_nl_readable(int fd, short revents, void *arg)
 	ns->now_ms = loop_now_ms();
 	ns->drained = 0;
 	while (got < NL_BURST) {
-		int m = nlsrc_recv_batch(ns);
+		int m = source_netlink_recv_batch(ns);
 
 		if (m == -1) {
 			if (errno == EAGAIN) {
@@ -308,7 +310,7 @@ nlsrc_nl_readable(int fd, short revents, void *arg)
 			break;
 		}
 		for (int i = 0; i < m; i++)
-			nlsrc_one_datagram(ns, ns->rbuf + (size_t)i *
+			source_netlink_one_datagram(ns, ns->rbuf + (size_t)i *
 			    NL_BUFSIZE, ns->msgs[i].msg_len, &r);
 		got += m;
 		if (m < NL_BATCH) {
@@ -321,30 +323,30 @@ nlsrc_nl_readable(int fd, short revents, void *arg)
 		loop_nap(ns->loop, NL_NAP_US);
 	if (enobufs) {
 		ns->enobufs += enobufs;
-		nlsrc_emit_enobufs(ns, enobufs);
+		source_netlink_emit_enobufs(ns, enobufs);
 	}
-	nlsrc_emit_gap(ns, &r);
+	source_netlink_emit_gap(ns, &r);
 	if (ns->compact && pipeline_compact(ns->pl) != 0)
 		ns->compact = 0;
 }
 
 /* SIGTERM: take in what the drain and the socket still hold. */
 static void
-nlsrc_drain(void *arg)
+source_netlink_drain(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	source_netlink_drain_stop(ns);
 	ns->drained = 0;
 	/* the socket's remainder, read on this thread now */
 	for (int i = 0; i < 64 && !ns->drained; i++)
-		nlsrc_nl_readable(ns->fd, POLLIN, ns);
+		source_netlink_nl_readable(ns->fd, POLLIN, ns);
 }
 
 static void
-nlsrc_close(void *arg)
+source_netlink_close(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	if (ns == NULL)
 		return;
@@ -355,7 +357,7 @@ nlsrc_close(void *arg)
 		/* nothing more will arrive: settle up to the newest serial */
 		gaps_tick(ns->gaps, &r);
 		gaps_tick(ns->gaps, &r);
-		nlsrc_emit_gap(ns, &r);
+		source_netlink_emit_gap(ns, &r);
 	}
 	if (ns->afd >= 0)
 		source_netlink_status_restore_backlog(ns);
@@ -411,10 +413,10 @@ set_rcvbuf(int fd, long long want, int *got)
 }
 
 static void *
-nlsrc_open(int unicast, const char *arg, struct loop *loop,
+source_netlink_open(int unicast, const char *arg, struct loop *loop,
     struct pipeline *pl, const struct conf *c)
 {
-	struct nlsrc *ns = calloc(1, sizeof(*ns));
+	struct source_netlink *ns = calloc(1, sizeof(*ns));
 	const char *stall;
 	int err;
 
@@ -472,7 +474,8 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 		log_warnx("netlink non-blocking: %s", nl_geterror(err));
 		goto err;
 	}
-	if (loop_fd_add(loop, ns->fd, POLLIN, nlsrc_nl_readable, ns) == -1 ||
+	if (loop_fd_add(loop, ns->fd, POLLIN, source_netlink_nl_readable,
+	    ns) == -1 ||
 	    loop_fd_add(loop, ns->afd, POLLIN,
 	    source_netlink_status_afd_readable, ns) == -1) {
 		log_warn("watch netlink");
@@ -492,7 +495,7 @@ nlsrc_open(int unicast, const char *arg, struct loop *loop,
 	    unicast ? "unicast, as the audit daemon" : "multicast, read-only");
 	return ns;
 err:
-	nlsrc_close(ns);
+	source_netlink_close(ns);
 	return NULL;
 }
 
@@ -500,20 +503,20 @@ static void *
 multicast_open(const char *arg, struct loop *loop, struct pipeline *pl,
     const struct conf *c)
 {
-	return nlsrc_open(0, arg, loop, pl, c);
+	return source_netlink_open(0, arg, loop, pl, c);
 }
 
 static void *
 unicast_open(const char *arg, struct loop *loop, struct pipeline *pl,
     const struct conf *c)
 {
-	return nlsrc_open(1, arg, loop, pl, c);
+	return source_netlink_open(1, arg, loop, pl, c);
 }
 
 static void
-nlsrc_stats(void *arg, cJSON *obj)
+source_netlink_stats(void *arg, cJSON *obj)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	cJSON_AddNumberToObject(obj, "netlink_messages", (double)ns->messages);
 	cJSON_AddNumberToObject(obj, "netlink_records", (double)ns->records);
@@ -545,18 +548,18 @@ nlsrc_stats(void *arg, cJSON *obj)
 const struct source_ops source_netlink_ops = {
 	.name = "netlink",
 	.open = multicast_open,
-	.close = nlsrc_close,
-	.stats = nlsrc_stats,
+	.close = source_netlink_close,
+	.stats = source_netlink_stats,
 	.start = source_netlink_drain_start,
-	.drain = nlsrc_drain,
+	.drain = source_netlink_drain,
 };
 
 const struct source_ops source_netlink_unicast_ops = {
 	.name = "netlink-unicast",
 	.open = unicast_open,
-	.close = nlsrc_close,
-	.stats = nlsrc_stats,
+	.close = source_netlink_close,
+	.stats = source_netlink_stats,
 	.start = source_netlink_drain_start,
-	.drain = nlsrc_drain,
+	.drain = source_netlink_drain,
 };
 

@@ -36,7 +36,8 @@
 enum { TAG_DGRAM, TAG_TRUNC, TAG_LOSS };
 
 static int
-drain_put(struct nlsrc *ns, unsigned int tag, const void *data, size_t len)
+drain_put(struct source_netlink *ns, unsigned int tag, const void *data,
+    size_t len)
 {
 	/* as the audit daemon, wait: the kernel then makes writers wait */
 	return ns->unicast ? ring_put_wait(ns->ring, tag, data, len) :
@@ -45,7 +46,7 @@ drain_put(struct nlsrc *ns, unsigned int tag, const void *data, size_t len)
 
 /* Tell the loop what was dropped, in stream order, once there is room. */
 static int
-drain_report(struct nlsrc *ns, int wait)
+drain_report(struct source_netlink *ns, int wait)
 {
 	if (ns->pend.records == 0 && ns->pend.enobufs == 0)
 		return 0;
@@ -59,7 +60,7 @@ drain_report(struct nlsrc *ns, int wait)
 
 /* One datagram into the ring, or counted as dropped (ring full). */
 static void
-drain_stash(struct nlsrc *ns, const char *buf, size_t len)
+drain_stash(struct source_netlink *ns, const char *buf, size_t len)
 {
 	unsigned int tag = TAG_DGRAM;
 	unsigned long long serial = 0;
@@ -72,7 +73,8 @@ drain_stash(struct nlsrc *ns, const char *buf, size_t len)
 	if (drain_report(ns, 0) == 0 && drain_put(ns, tag, buf, len) == 0)
 		return;
 	if (len > NLMSG_HDRLEN)
-		serial = nlsrc_serial(buf + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
+		serial = source_netlink_serial(buf + NLMSG_HDRLEN,
+		    len - NLMSG_HDRLEN);
 	ns->pend.records++;
 	if (serial && (ns->pend.first == 0 || serial < ns->pend.first))
 		ns->pend.first = serial;
@@ -81,7 +83,7 @@ drain_stash(struct nlsrc *ns, const char *buf, size_t len)
 }
 
 static int
-drain_stopping(struct nlsrc *ns)
+drain_stopping(struct source_netlink *ns)
 {
 	return __atomic_load_n(&ns->stop, __ATOMIC_ACQUIRE);
 }
@@ -93,13 +95,13 @@ drain_stopping(struct nlsrc *ns)
 static void *
 drain_main(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	struct pollfd p[2] = { { ns->stop_efd, POLLIN, 0 }, { ns->fd, POLLIN,
 	    0 } };
 	static struct log_rl rl;
 
 	while (!drain_stopping(ns)) {
-		int m = nlsrc_recv_batch(ns), wait = -1;
+		int m = source_netlink_recv_batch(ns), wait = -1;
 
 		if (m > 0) {
 			for (int i = 0; i < m; i++)
@@ -138,13 +140,14 @@ drain_main(void *arg)
 
 /* A loss record the loop took from the ring. */
 static void
-ring_loss(struct nlsrc *ns, const struct drain_loss *l, struct gaps_report *r)
+ring_loss(struct source_netlink *ns, const struct drain_loss *l,
+    struct gaps_report *r)
 {
 	cJSON *ev;
 
 	if (l->enobufs) {
 		ns->enobufs += l->enobufs;
-		nlsrc_emit_enobufs(ns, l->enobufs);
+		source_netlink_emit_enobufs(ns, l->enobufs);
 	}
 	if (l->records == 0)
 		return;
@@ -173,7 +176,7 @@ ring_loss(struct nlsrc *ns, const struct drain_loss *l, struct gaps_report *r)
 
 /* Test hook: hold the loop up once, as a slow disk or parse would. */
 static void
-stall_once(struct nlsrc *ns)
+stall_once(struct source_netlink *ns)
 {
 	struct timespec ts = { ns->stall_ms / 1000,
 	    ns->stall_ms % 1000 * 1000000 };
@@ -187,7 +190,7 @@ stall_once(struct nlsrc *ns)
 
 /* Take up to max records from the ring. 1 if it was emptied. */
 static int
-ring_take(struct nlsrc *ns, int max, struct gaps_report *r)
+ring_take(struct source_netlink *ns, int max, struct gaps_report *r)
 {
 	unsigned int tag;
 	const char *d;
@@ -205,7 +208,8 @@ ring_take(struct nlsrc *ns, int max, struct gaps_report *r)
 			continue;
 		}
 		/* a truncated one: its full length only says it was cut */
-		nlsrc_one_datagram(ns, d, tag == TAG_TRUNC ? NL_BUFSIZE + 1 :
+		source_netlink_one_datagram(ns, d,
+		    tag == TAG_TRUNC ? NL_BUFSIZE + 1 :
 		    len, r);
 		ring_done(ns->ring);
 	}
@@ -215,7 +219,7 @@ ring_take(struct nlsrc *ns, int max, struct gaps_report *r)
 static void
 ring_readable(int fd, short revents, void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	struct gaps_report r = { 0 };
 
 	ns->now_ms = loop_now_ms();
@@ -225,14 +229,14 @@ ring_readable(int fd, short revents, void *arg)
 	/* a thin wake-up: gather more first (see NL_NAP_US) */
 	if (ns->drained)
 		loop_nap(ns->loop, NL_NAP_US);
-	nlsrc_emit_gap(ns, &r);
+	source_netlink_emit_gap(ns, &r);
 	if (ns->compact && pipeline_compact(ns->pl) != 0)
 		ns->compact = 0;
 }
 
 /* Stop and join the drain, taking in everything it read. */
 void
-source_netlink_drain_stop(struct nlsrc *ns)
+source_netlink_drain_stop(struct source_netlink *ns)
 {
 	struct gaps_report r = { 0 };
 	struct pollfd p = { -1, POLLIN, 0 };
@@ -250,7 +254,7 @@ source_netlink_drain_stop(struct nlsrc *ns)
 	}
 	ns->drain_running = 0;
 	(void)ring_take(ns, 1 << 30, &r);
-	nlsrc_emit_gap(ns, &r);
+	source_netlink_emit_gap(ns, &r);
 }
 
 /*
@@ -261,7 +265,7 @@ source_netlink_drain_stop(struct nlsrc *ns)
 int
 source_netlink_drain_start(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 
 	if (ns->ring_bytes == 0)
 		return 0;

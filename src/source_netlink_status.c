@@ -46,7 +46,7 @@ enabled_note(unsigned int enabled)
 }
 
 static void
-handle_status(struct nlsrc *ns, const struct audit_status *st)
+handle_status(struct source_netlink *ns, const struct audit_status *st)
 {
 	cJSON *ev;
 	unsigned int delta;
@@ -93,7 +93,7 @@ handle_status(struct nlsrc *ns, const struct audit_status *st)
 void
 source_netlink_status_afd_readable(int fd, short revents, void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	struct audit_reply rep;
 
 	while (audit_get_reply(fd, &rep, GET_REPLY_NONBLOCKING, 0) > 0) {
@@ -105,7 +105,7 @@ source_netlink_status_afd_readable(int fd, short revents, void *arg)
 void
 source_netlink_status_tick(void *arg)
 {
-	struct nlsrc *ns = arg;
+	struct source_netlink *ns = arg;
 	static struct log_rl rl;
 
 	/*
@@ -158,7 +158,8 @@ get_status(int afd, struct audit_status *out)
  * lowered. Both are restored at exit.
  */
 void
-source_netlink_status_apply_backlog(struct nlsrc *ns, const struct conf *c)
+source_netlink_status_apply_backlog(struct source_netlink *ns,
+    const struct conf *c)
 {
 	struct audit_status st;
 
@@ -202,7 +203,7 @@ source_netlink_status_apply_backlog(struct nlsrc *ns, const struct conf *c)
  * someone changed it since.
  */
 void
-source_netlink_status_restore_backlog(struct nlsrc *ns)
+source_netlink_status_restore_backlog(struct source_netlink *ns)
 {
 	struct audit_status st;
 
@@ -221,7 +222,7 @@ source_netlink_status_restore_backlog(struct nlsrc *ns)
 
 /* Register the receive socket as the audit daemon (AUDIT_SET pid). */
 int
-source_netlink_status_register_pid(struct nlsrc *ns, int force)
+source_netlink_status_register_pid(struct source_netlink *ns, int force)
 {
 	struct audit_status st;
 	struct nlmsghdr *nh;

@@ -5,7 +5,7 @@
  *
  * The input is up to four parts separated by NUL bytes: the container's
  * mountinfo, the host's, a path and a cwd (both as audit reports them).
- * Checks: tables parse or are NULL, mi_normalize() gives an absolute
+ * Checks: tables parse or are NULL, mountinfo_normalize() gives an absolute
  * path without "//", "." or ".." components, translating within one
  * namespace is the identity, and a translated path is absolute.
  */
@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size;
 	struct buf norm = BUF_INIT, out = BUF_INIT, again = BUF_INIT;
-	struct mi_table *t, *host;
+	struct mountinfo_table *t, *host;
 	const char *point, *root, *fstype;
 	size_t n_ct, n_host, n_path, n_cwd;
 	char *ct_text, *host_text, *path, *cwd;
@@ -51,28 +51,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	path = fuzz_part(&p, end, &n_path);
 	cwd = fuzz_part(&p, end, &n_cwd);
 
-	t = mi_parse(ct_text, n_ct);
-	host = mi_parse(host_text, n_host);
+	t = mountinfo_parse(ct_text, n_ct);
+	host = mountinfo_parse(host_text, n_host);
 	if (t)
-		FUZZ_ASSERT(mi_count(t) > 0);
+		FUZZ_ASSERT(mountinfo_count(t) > 0);
 
-	if (mi_normalize(&norm, n_cwd ? cwd : NULL, path) == 0) {
+	if (mountinfo_normalize(&norm, n_cwd ? cwd : NULL, path) == 0) {
 		check_normal(norm.data);
 		/* normalizing is idempotent */
-		FUZZ_ASSERT(mi_normalize(&again, NULL, norm.data) == 0);
+		FUZZ_ASSERT(mountinfo_normalize(&again, NULL, norm.data) == 0);
 		FUZZ_ASSERT(strcmp(again.data, norm.data) == 0);
 		if (t) {
-			FUZZ_ASSERT(mi_translate(t, t, norm.data, &out) == 0);
+			FUZZ_ASSERT(mountinfo_translate(t, t, norm.data,
+			    &out) == 0);
 			FUZZ_ASSERT(strcmp(out.data, norm.data) == 0);
 			buf_reset(&out);
-			if (mi_lookup(t, norm.data, &point, &root, &fstype) == 0)
+			if (mountinfo_lookup(t, norm.data, &point, &root,
+			    &fstype) == 0)
 				FUZZ_ASSERT(point && root && fstype);
-			if (host && mi_translate(t, host, norm.data, &out) == 0)
+			if (host && mountinfo_translate(t, host, norm.data,
+			    &out) == 0)
 				FUZZ_ASSERT(out.len > 0 && out.data[0] == '/');
 		}
 	}
-	mi_free(t);
-	mi_free(host);
+	mountinfo_free(t);
+	mountinfo_free(host);
 	buf_free(&norm);
 	buf_free(&out);
 	buf_free(&again);

@@ -72,13 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (body > 0 && (p[body - 1] == '\0' || p[body - 1] == '\n'))
 			body--;
 		buf_reset(&rec);
-		FUZZ_ASSERT(nlsrc_format_record(&rec, type, p, n) == 0);
+		FUZZ_ASSERT(source_netlink_format_record(&rec, type, p,
+		    n) == 0);
 		FUZZ_ASSERT(rec.data && strncmp(rec.data, "type=", 5) == 0);
 		off = rec.len - body;
 		FUZZ_ASSERT(rec.len >= body + 5 &&
 		    memcmp(rec.data + off - 4, "msg=", 4) == 0);
 		FUZZ_ASSERT(memcmp(rec.data + off, p, body) == 0);
-		serial = nlsrc_serial(p, n);
+		serial = source_netlink_serial(p, n);
 		if (serial != 0)
 			FUZZ_ASSERT(n >= 9 && memcmp(p, "audit(", 6) == 0 &&
 			    memchr(p, ')', n) != NULL);

@@ -44,7 +44,8 @@ note "held back: $(grep -o '[0-9]* messages delivered twice.*' "$T/verify.err")"
 
 # 2. consumer leader changes during a read: another stream of 5,002
 # one-line messages (published straight to the server), read while a
-# client asks the consumer's leader to step down every 50 ms
+# client asks the consumer's leader to step down whenever the reader
+# made progress since the last step-down
 gen_audit 1 5000 >"$T/audit.log"
 podtrail --source=file:"$T/audit.log" --output=file:"$T/many.ndjson" --state-dir="$T/st2" \
 	--node=many --heartbeat-interval=0 2>>"$T/podtrail.log" || fail "replay failed"
@@ -55,7 +56,7 @@ nats_req '$JS.API.STREAM.CREATE.MANY' \
 # PING until PONG (everything before it was processed)
 nats_raw() {
 	"$PYTHON3" - "${NATS_CPORT[$(nats_up_server)]}" "$@" <<'PY'
-import socket, sys, time, os
+import json, socket, sys, time, os
 port, mode = int(sys.argv[1]), sys.argv[2]
 s = socket.create_connection(("127.0.0.1", port))
 s.recv(4096)
@@ -73,16 +74,48 @@ if mode == "pub":
         if len(out) == 500:
             s.sendall(b"".join(out)); out = []; pong()
     s.sendall(b"".join(out)); pong()
-else:  # stepdown CONSUMER while pid lives
-    pid, subj = int(sys.argv[3]), sys.argv[4]
-    n = 0
+else:  # step the consumer's leader down while pid lives, each time
+    # after the reader made progress (a leader that never settles would
+    # only test the reader's patience)
+    pid, stream, durable = int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    s.settimeout(2)
+    s.sendall(b"SUB _INBOX.pt 1\r\n")
+    buf = b""
+    def info():
+        global buf
+        s.sendall(b"PUB $JS.API.CONSUMER.INFO.%s.%s _INBOX.pt 0\r\n\r\n"
+                  % (stream.encode(), durable.encode()))
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            while b"\r\n" in buf:
+                line, rest = buf.split(b"\r\n", 1)
+                if line.startswith(b"MSG "):
+                    n = int(line.split()[-1])
+                    if len(rest) < n + 2:
+                        break
+                    buf = rest[n + 2:]
+                    return json.loads(rest[:n])
+                buf = rest
+                if line == b"PING":
+                    s.sendall(b"PONG\r\n")
+            try:
+                buf += s.recv(65536)
+            except socket.timeout:
+                return None
+        return None
+    n, last = 0, -1
     while True:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             break
-        s.sendall(b"PUB %s 0\r\n\r\n" % subj.encode()); n += 1
-        time.sleep(0.05)
+        i = info() or {}
+        seq = (i.get("delivered") or {}).get("stream_seq", -1)
+        if seq > last:
+            s.sendall(b"PUB $JS.API.CONSUMER.LEADER.STEPDOWN.%s.%s 0\r\n\r\n"
+                      % (stream.encode(), durable.encode()))
+            n, last = n + 1, seq
+        time.sleep(0.1)
     print(n)
 PY
 }
@@ -91,8 +124,8 @@ M=$(wc -l <"$T/many.ndjson")
 wait_for 60 nats_info MANY "state['messages'] == $M" || fail "MANY does not hold $M messages"
 "$PODTRAIL_VERIFY" --json "$NATS_URL/MANY?durable=moving" >"$T/verify.json" 2>"$T/verify.err" &
 VP=$!
-downs=$(nats_raw stepdown $VP '$JS.API.CONSUMER.LEADER.STEPDOWN.MANY.moving')
+downs=$(nats_raw stepdown $VP MANY moving)
 wait $VP || fail "leader changes: podtrail-verify failed after $downs step-down requests: $(cat "$T/verify.err") $(head -c 300 "$T/verify.json")"
 [ "$(vq 's["events"]')" = "$M" ] || fail "leader changes: verify saw $(vq 's["events"]') events"
 [ "$(vq 's["duplicates"]')" = 0 ] || fail "leader changes: verify saw duplicates"
-note "leader changes: $downs step-down requests during the read; $(grep -o '[0-9]* messages delivered twice.*' "$T/verify.err" || echo "no redelivery")"
+note "leader changes: $downs step-downs during the read; $(grep -o '[0-9]* messages delivered twice.*' "$T/verify.err" || echo "no redelivery")"

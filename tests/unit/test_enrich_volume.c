@@ -96,7 +96,7 @@ START_TEST(test_symlinks)
 {
 	char d[] = "/tmp/podtrail-symlink-XXXXXX", path[512], line[2048];
 	struct vol_stage st;
-	struct mi_table *t, *host;
+	struct mountinfo_table *t, *host;
 	struct stat sb;
 	struct buf out = BUF_INIT;
 	static const struct {
@@ -136,10 +136,10 @@ START_TEST(test_symlinks)
 	    "2 1 %u:%u %s/vol /cache rw - ext4 /dev/x rw\n",
 	    major(sb.st_dev), minor(sb.st_dev), d,
 	    major(sb.st_dev), minor(sb.st_dev), d);
-	ck_assert_ptr_nonnull(t = mi_parse(line, strlen(line)));
+	ck_assert_ptr_nonnull(t = mountinfo_parse(line, strlen(line)));
 	snprintf(line, sizeof(line), "1 0 %u:%u / / rw - ext4 /dev/x rw\n",
 	    major(sb.st_dev), minor(sb.st_dev));
-	ck_assert_ptr_nonnull(host = mi_parse(line, strlen(line)));
+	ck_assert_ptr_nonnull(host = mountinfo_parse(line, strlen(line)));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc;
 
@@ -157,8 +157,8 @@ START_TEST(test_symlinks)
 	ck_assert_int_eq(follows_last("openat", "CREATE"), 1);
 	ck_assert_int_eq(follows_last("openat", "NORMAL"), 1);
 	buf_free(&out);
-	mi_free(t);
-	mi_free(host);
+	mountinfo_free(t);
+	mountinfo_free(host);
 	{
 		char cmd[600];
 

@@ -52,11 +52,11 @@ mk(const char *rel)
 }
 
 /* A container table: root D/root-X, then "ROOT POINT FSTYPE" lines below D. */
-static struct mi_table *
+static struct mountinfo_table *
 table(const char *rootdir, const char *const *m, size_t n)
 {
 	struct buf b = BUF_INIT;
-	struct mi_table *t;
+	struct mountinfo_table *t;
 
 	ck_assert_int_eq(buf_printf(&b, "1 0 %u:%u %s/%s / rw - ext4 /dev/x rw\n",
 	    maj, mnr, d, rootdir), 0);
@@ -68,7 +68,7 @@ table(const char *rootdir, const char *const *m, size_t n)
 		    i + 2, strcmp(fs, "ext4") ? 0 : maj, strcmp(fs, "ext4") ? 99 : mnr,
 		    below ? d : "", below ? "/" : "", root, m[i + 1], fs), 0);
 	}
-	ck_assert_ptr_nonnull(t = mi_parse(b.data, b.len));
+	ck_assert_ptr_nonnull(t = mountinfo_parse(b.data, b.len));
 	buf_free(&b);
 	return t;
 }
@@ -87,7 +87,7 @@ START_TEST(test_discovery)
 	struct conf c;
 	struct hostpaths *hp;
 	struct rt_cache *rt;
-	struct mi_table *host, *ta, *tb;
+	struct mountinfo_table *host, *ta, *tb;
 	struct cg_info ca, cb;
 	struct stat sb;
 	char line[512], path[600], *sdir[1], state[600];
@@ -132,7 +132,7 @@ START_TEST(test_discovery)
 	ck_assert_ptr_nonnull(hp = hp_new(&c, rt));
 	hp_set_watcher(hp, &ops, NULL);
 	snprintf(line, sizeof(line), "1 0 %u:%u / / rw - ext4 /dev/x rw\n", maj, mnr);
-	ck_assert_ptr_nonnull(host = mi_parse(line, strlen(line)));
+	ck_assert_ptr_nonnull(host = mountinfo_parse(line, strlen(line)));
 	ta = table("root-a", ma, sizeof(ma) / sizeof(ma[0]));
 	tb = table("root-b", mb, sizeof(mb) / sizeof(mb[0]));
 	memset(&ca, 0, sizeof(ca));
@@ -188,7 +188,7 @@ START_TEST(test_discovery)
 	/* only sub left: it then needs a watch of its own */
 	{
 		const char *const ms[] = { "cache/sub", "/sub", "ext4" };
-		struct mi_table *ts = table("root-a", ms, 3);
+		struct mountinfo_table *ts = table("root-a", ms, 3);
 
 		alive_a = 1;
 		nadded = 0;
@@ -198,7 +198,7 @@ START_TEST(test_discovery)
 		ck_assert_int_eq(w, 1);
 		snprintf(path, sizeof(path), "%s/cache/sub", d);
 		ck_assert_str_eq(added[nadded - 1], path);
-		mi_free(ts);
+		mountinfo_free(ts);
 	}
 	hp_free(hp);
 
@@ -209,9 +209,9 @@ START_TEST(test_discovery)
 	ck_assert_int_eq(hp_count(hp, NULL), 1);
 	hp_free(hp);
 
-	mi_free(ta);
-	mi_free(tb);
-	mi_free(host);
+	mountinfo_free(ta);
+	mountinfo_free(tb);
+	mountinfo_free(host);
 	rt_free(rt);
 	conf_free(&c);
 	snprintf(path, sizeof(path), "rm -rf '%s'", d);

@@ -34,13 +34,13 @@ static const char ctr_mi[] =
     "this line is broken\n"
     "707 700 0:99 / /weird rw - fuse.sshfs host:/x rw\n";
 
-static struct mi_table *host, *ctr;
+static struct mountinfo_table *host, *ctr;
 
 static void
 setup(void)
 {
-	host = mi_parse(host_mi, strlen(host_mi));
-	ctr = mi_parse(ctr_mi, strlen(ctr_mi));
+	host = mountinfo_parse(host_mi, strlen(host_mi));
+	ctr = mountinfo_parse(ctr_mi, strlen(ctr_mi));
 	ck_assert_ptr_nonnull(host);
 	ck_assert_ptr_nonnull(ctr);
 }
@@ -48,15 +48,15 @@ setup(void)
 static void
 teardown(void)
 {
-	mi_free(host);
-	mi_free(ctr);
+	mountinfo_free(host);
+	mountinfo_free(ctr);
 }
 
 START_TEST(test_parse_counts)
 {
-	ck_assert_uint_eq(mi_count(host), 6);
-	ck_assert_uint_eq(mi_count(ctr), 8);
-	ck_assert_uint_eq(mi_skipped(ctr), 1);
+	ck_assert_uint_eq(mountinfo_count(host), 6);
+	ck_assert_uint_eq(mountinfo_count(ctr), 8);
+	ck_assert_uint_eq(mountinfo_skipped(ctr), 1);
 }
 END_TEST
 
@@ -64,10 +64,12 @@ START_TEST(test_escapes)
 {
 	const char *mp, *root, *fs;
 
-	ck_assert_int_eq(mi_lookup(host, "/mnt/my data/f", &mp, &root, &fs), 0);
+	ck_assert_int_eq(mountinfo_lookup(host, "/mnt/my data/f", &mp, &root,
+	    &fs), 0);
 	ck_assert_str_eq(mp, "/mnt/my data");
 	ck_assert_str_eq(root, "/srv/My Data");
-	ck_assert_int_eq(mi_lookup(ctr, "/etc/hosts", &mp, &root, &fs), 0);
+	ck_assert_int_eq(mountinfo_lookup(ctr, "/etc/hosts", &mp, &root, &fs),
+	    0);
 	ck_assert_str_eq(root, "/etc/hosts\tx");
 	ck_assert_str_eq(fs, "ext4");
 }
@@ -92,7 +94,7 @@ static const struct {
 START_TEST(test_translate)
 {
 	struct buf out = BUF_INIT;
-	int rc = mi_translate(ctr, host, xl[_i].in, &out);
+	int rc = mountinfo_translate(ctr, host, xl[_i].in, &out);
 
 	if (xl[_i].out == NULL) {
 		ck_assert_int_eq(rc, -1);
@@ -108,7 +110,7 @@ START_TEST(test_translate_host_is_identity)
 {
 	struct buf out = BUF_INIT;
 
-	ck_assert_int_eq(mi_translate(host, host, "/etc/x", &out), 0);
+	ck_assert_int_eq(mountinfo_translate(host, host, "/etc/x", &out), 0);
 	ck_assert_str_eq(out.data, "/etc/x");
 	buf_free(&out);
 }
@@ -131,7 +133,7 @@ static const struct {
 START_TEST(test_normalize)
 {
 	struct buf out = BUF_INIT;
-	int rc = mi_normalize(&out, norm[_i].cwd, norm[_i].path);
+	int rc = mountinfo_normalize(&out, norm[_i].cwd, norm[_i].path);
 
 	if (norm[_i].out == NULL) {
 		ck_assert_int_eq(rc, -1);

@@ -99,12 +99,12 @@ teardown(void)
 
 START_TEST(test_live_then_gone)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long t = pinfo_now_ms() - 100;
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long t = procinfo_now_ms() - 100;
 
 	make_proc(500, 1000, ID_A, "4026532000");
-	ck_assert_int_eq(pinfo_lookup(pi, 500, t, &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 500, t, &v), 0);
 	ck_assert_int_eq(v.how, PINFO_PROC);
 	ck_assert_int_eq(v.in_container, 1);
 	ck_assert_str_eq(v.cg.id, ID_A);
@@ -112,47 +112,48 @@ START_TEST(test_live_then_gone)
 	ck_assert_int_eq(v.host_ns, 0);
 	/* gone: the cache answers for the time it was seen alive */
 	kill_proc(500);
-	ck_assert_int_eq(pinfo_lookup(pi, 500, t, &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 500, t, &v), 0);
 	ck_assert_int_eq(v.how, PINFO_CACHE);
 	ck_assert_str_eq(v.cg.id, ID_A);
 	/* but not for a time after it was last seen (untracked) */
-	ck_assert_int_eq(pinfo_lookup(pi, 500, pinfo_now_ms() + 5000, &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 500, procinfo_now_ms() + 5000, &v),
+	    -1);
 	ck_assert_int_eq(v.how, PINFO_UNKNOWN);
-	pinfo_free(pi);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_pid_reuse)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long t_old = pinfo_now_ms() - 3000;
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long t_old = procinfo_now_ms() - 3000;
 
 	/* the old process, seen alive */
 	make_proc(600, 10000, ID_A, "4026532000");
-	ck_assert_int_eq(pinfo_lookup(pi, 600, t_old, &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 600, t_old, &v), 0);
 	ck_assert_str_eq(v.cg.id, ID_A);
 	/* the pid now belongs to a process born after t_old */
 	kill_proc(600);
 	make_proc(600, 1000, ID_B, "4026532001");
 	/* an event of the old one still goes to the old one */
-	ck_assert_int_eq(pinfo_lookup(pi, 600, t_old, &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 600, t_old, &v), 0);
 	ck_assert_str_eq(v.cg.id, ID_A);
 	/* an event of the new one goes to the new one */
-	ck_assert_int_eq(pinfo_lookup(pi, 600, pinfo_now_ms(), &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 600, procinfo_now_ms(), &v), 0);
 	ck_assert_str_eq(v.cg.id, ID_B);
 	ck_assert_int_eq(v.how, PINFO_PROC);
-	pinfo_free(pi);
+	procinfo_free(pi);
 }
 END_TEST
 
 static double
-stat_of(struct pinfo *pi, const char *name)
+stat_of(struct procinfo *pi, const char *name)
 {
 	cJSON *o = cJSON_CreateObject();
 	double d;
 
-	pinfo_stats(pi, o);
+	procinfo_stats(pi, o);
 	d = cJSON_GetObjectItem(o, name)->valuedouble;
 	cJSON_Delete(o);
 	return d;
@@ -165,128 +166,129 @@ START_TEST(test_old_events_use_a_listing)
 	 * after them are gone without a failed open each; pids present
 	 * are read as before. Recent events never list.
 	 */
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long old = pinfo_now_ms() - 5000;
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long old = procinfo_now_ms() - 5000;
 
 	make_proc(800, 10000, ID_A, "4026532000");
-	ck_assert_int_eq(pinfo_lookup(pi, 900, pinfo_now_ms(), &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 900, procinfo_now_ms(), &v), -1);
 	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 0);
-	ck_assert_int_eq(pinfo_lookup(pi, 901, old, &v), -1);
-	ck_assert_int_eq(pinfo_lookup(pi, 902, old, &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 901, old, &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 902, old, &v), -1);
 	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 2);
-	ck_assert_int_eq(pinfo_lookup(pi, 800, old, &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 800, old, &v), 0);
 	ck_assert_int_eq(v.how, PINFO_PROC);
 	ck_assert_str_eq(v.cg.id, ID_A);
 	ck_assert_int_eq(stat_of(pi, "pid_listed_gone"), 2);
-	pinfo_free(pi);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_never_seen_is_unknown)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
 
-	ck_assert_int_eq(pinfo_lookup(pi, 700, pinfo_now_ms(), &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 700, procinfo_now_ms(), &v), -1);
 	/* reused pid and no cache: unknown, not the new process */
 	make_proc(701, 500, ID_B, "4026532001");
-	ck_assert_int_eq(pinfo_lookup(pi, 701, pinfo_now_ms() - 5000, &v), -1);
-	pinfo_free(pi);
+	ck_assert_int_eq(procinfo_lookup(pi, 701, procinfo_now_ms() - 5000, &v),
+	    -1);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_fork_inherits_parent)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long now = pinfo_now_ms();
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long now = procinfo_now_ms();
 
-	pinfo_set_tracking(pi, 1);
+	procinfo_set_tracking(pi, 1);
 	make_proc(800, 5000, ID_A, "4026532000");
-	pinfo_learn(pi, 800, 1, now - 5000, 0);
+	procinfo_learn(pi, 800, 1, now - 5000, 0);
 	/* the child is gone before the fork notice was read */
-	pinfo_learn(pi, 801, 800, now - 2, 0);
-	pinfo_exit(pi, 801, now - 1);
-	ck_assert_int_eq(pinfo_lookup(pi, 801, now - 1, &v), 0);
+	procinfo_learn(pi, 801, 800, now - 2, 0);
+	procinfo_exit(pi, 801, now - 1);
+	ck_assert_int_eq(procinfo_lookup(pi, 801, now - 1, &v), 0);
 	ck_assert_int_eq(v.how, PINFO_CONNECTOR);
 	ck_assert_str_eq(v.cg.id, ID_A);
 	ck_assert_ptr_nonnull(v.mounts);
 	/* long after its exit: unknown */
-	ck_assert_int_eq(pinfo_lookup(pi, 801, now + 10000, &v), -1);
+	ck_assert_int_eq(procinfo_lookup(pi, 801, now + 10000, &v), -1);
 	/* expiry drops it */
-	pinfo_expire(pi, now + 60000);
-	ck_assert_int_eq(pinfo_lookup(pi, 801, now - 1, &v), -1);
-	pinfo_free(pi);
+	procinfo_expire(pi, now + 60000);
+	ck_assert_int_eq(procinfo_lookup(pi, 801, now - 1, &v), -1);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_missed_exit_ends_namespace)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long now = pinfo_now_ms();
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long now = procinfo_now_ms();
 
-	pinfo_set_tracking(pi, 1);
+	procinfo_set_tracking(pi, 1);
 	make_proc(900, 5000, ID_A, "4026532900");
-	pinfo_learn(pi, 900, 1, now - 5000, 0);
-	ck_assert_int_eq(pinfo_lookup(pi, 900, now, &v), 0);
-	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
+	procinfo_learn(pi, 900, 1, now - 5000, 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 900, now, &v), 0);
+	ck_assert_int_eq(procinfo_ns_known(pi, 4026532900ULL), 1);
 	/* alive: still known after any time */
-	pinfo_expire(pi, now + 120000);
-	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
+	procinfo_expire(pi, now + 120000);
+	ck_assert_int_eq(procinfo_ns_known(pi, 4026532900ULL), 1);
 	/* it exits and the connector never says so */
 	kill_proc(900);
-	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 1);
-	pinfo_expire(pi, pinfo_now_ms() + 60000);
-	ck_assert_int_eq(pinfo_ns_known(pi, 4026532900ULL), 0);
-	pinfo_free(pi);
+	ck_assert_int_eq(procinfo_ns_known(pi, 4026532900ULL), 1);
+	procinfo_expire(pi, procinfo_now_ms() + 60000);
+	ck_assert_int_eq(procinfo_ns_known(pi, 4026532900ULL), 0);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_exec_after_gone_host_is_unknown)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
-	long long now = pinfo_now_ms();
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
+	long long now = procinfo_now_ms();
 
-	pinfo_set_tracking(pi, 1);
+	procinfo_set_tracking(pi, 1);
 	/* a host process (a runtime) forks a child ... */
 	make_proc(820, 5000, NULL, "4026531841");
-	pinfo_learn(pi, 820, 1, now - 5000, 0);
-	pinfo_learn(pi, 821, 820, now - 30, 0);
-	ck_assert_int_eq(pinfo_lookup(pi, 821, now - 20, &v), 0);
+	procinfo_learn(pi, 820, 1, now - 5000, 0);
+	procinfo_learn(pi, 821, 820, now - 30, 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 821, now - 20, &v), 0);
 	ck_assert_int_eq(v.in_container, 0);
 	/*
 	 * ... which is gone when its exec is seen: it may have been moved
 	 * into a container first, so it is unknown, not the host.
 	 */
-	pinfo_learn(pi, 821, 820, now - 10, 1);
-	pinfo_exit(pi, 821, now - 1);
-	ck_assert_int_eq(pinfo_lookup(pi, 821, now - 5, &v), -1);
+	procinfo_learn(pi, 821, 820, now - 10, 1);
+	procinfo_exit(pi, 821, now - 1);
+	ck_assert_int_eq(procinfo_lookup(pi, 821, now - 5, &v), -1);
 	ck_assert_int_eq(v.how, PINFO_UNKNOWN);
 	/* a container process's children keep their container */
 	make_proc(830, 5000, ID_B, "4026532001");
-	pinfo_learn(pi, 830, 1, now - 5000, 0);
-	pinfo_learn(pi, 831, 830, now - 30, 0);
-	pinfo_learn(pi, 831, 830, now - 10, 1);
-	pinfo_exit(pi, 831, now - 1);
-	ck_assert_int_eq(pinfo_lookup(pi, 831, now - 5, &v), 0);
+	procinfo_learn(pi, 830, 1, now - 5000, 0);
+	procinfo_learn(pi, 831, 830, now - 30, 0);
+	procinfo_learn(pi, 831, 830, now - 10, 1);
+	procinfo_exit(pi, 831, now - 1);
+	ck_assert_int_eq(procinfo_lookup(pi, 831, now - 5, &v), 0);
 	ck_assert_str_eq(v.cg.id, ID_B);
-	pinfo_free(pi);
+	procinfo_free(pi);
 }
 END_TEST
 
 START_TEST(test_host_process)
 {
-	struct pinfo *pi = pinfo_new(root);
-	struct pinfo_view v;
+	struct procinfo *pi = procinfo_new(root);
+	struct procinfo_view v;
 
 	make_proc(900, 1000, NULL, "4026531841");
-	ck_assert_int_eq(pinfo_lookup(pi, 900, pinfo_now_ms(), &v), 0);
+	ck_assert_int_eq(procinfo_lookup(pi, 900, procinfo_now_ms(), &v), 0);
 	ck_assert_int_eq(v.in_container, 0);
 	ck_assert_int_eq(v.host_ns, 1);
-	pinfo_free(pi);
+	procinfo_free(pi);
 }
 END_TEST
 

@@ -17,7 +17,8 @@ check_line(int type, const char *payload, size_t len, const char *want)
 {
 	struct buf b = BUF_INIT;
 
-	ck_assert_int_eq(nlsrc_format_record(&b, type, payload, len), 0);
+	ck_assert_int_eq(source_netlink_format_record(&b, type, payload, len),
+	    0);
 	ck_assert_str_eq(b.data, want);
 	buf_free(&b);
 }
@@ -52,13 +53,14 @@ START_TEST(serials)
 {
 	const char *p = "audit(1700000000.123:18446744073709551615): x";
 
-	ck_assert_uint_eq(nlsrc_serial("audit(1.002:7): a", 17), 7);
-	ck_assert_uint_eq(nlsrc_serial(p, strlen(p)), 18446744073709551615ULL);
-	ck_assert_uint_eq(nlsrc_serial("audit(1.002): a", 15), 0);
-	ck_assert_uint_eq(nlsrc_serial("audit(1.002:7", 13), 0);
-	ck_assert_uint_eq(nlsrc_serial("garbage", 7), 0);
+	ck_assert_uint_eq(source_netlink_serial("audit(1.002:7): a", 17), 7);
+	ck_assert_uint_eq(source_netlink_serial(p, strlen(p)),
+	    18446744073709551615ULL);
+	ck_assert_uint_eq(source_netlink_serial("audit(1.002): a", 15), 0);
+	ck_assert_uint_eq(source_netlink_serial("audit(1.002:7", 13), 0);
+	ck_assert_uint_eq(source_netlink_serial("garbage", 7), 0);
 	/* the length bounds the scan: no NUL needed */
-	ck_assert_uint_eq(nlsrc_serial("audit(1.002:77)", 14), 0);
+	ck_assert_uint_eq(source_netlink_serial("audit(1.002:77)", 14), 0);
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /*
- * test_nlsrc_status.c - what the netlink source says about the kernel's
- * audit "enabled" flag. enabled 2 (rules locked until reboot) must never
- * be set on a shared test machine, so the status reply is mocked here.
+ * test_source_netlink_status.c - what the netlink source says about the
+ * kernel's audit "enabled" flag. enabled 2 (rules locked until reboot)
+ * must never be set on a shared test machine, so the status reply is
+ * mocked here.
  * It includes source_netlink_status.c to reach the static handle_status()
  * and enabled_note(); the rest of the source is linked from libpodtrail.a.
  */
@@ -17,7 +18,7 @@
 
 /* Feed one mocked AUDIT_GET reply with stderr captured; return the log. */
 static char *
-status_log(struct nlsrc *ns, unsigned int enabled)
+status_log(struct source_netlink *ns, unsigned int enabled)
 {
 	static char out[1024];
 	struct audit_status st;
@@ -33,7 +34,7 @@ status_log(struct nlsrc *ns, unsigned int enabled)
 
 START_TEST(locked_rules)
 {
-	struct nlsrc ns;
+	struct source_netlink ns;
 
 	memset(&ns, 0, sizeof(ns));
 	ck_assert_ptr_nonnull(strstr(status_log(&ns, 2),
@@ -45,7 +46,7 @@ END_TEST
 
 START_TEST(disabled_then_enabled)
 {
-	struct nlsrc ns;
+	struct source_netlink ns;
 
 	memset(&ns, 0, sizeof(ns));
 	ck_assert_ptr_nonnull(strstr(status_log(&ns, 0),
@@ -59,7 +60,7 @@ END_TEST
 
 START_TEST(enabled_is_quiet)
 {
-	struct nlsrc ns;
+	struct source_netlink ns;
 
 	memset(&ns, 0, sizeof(ns));
 	ck_assert_str_eq(status_log(&ns, 1), "");
@@ -70,7 +71,7 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("nlsrc_status");
+	Suite *s = suite_create("source_netlink_status");
 	TCase *tc = tcase_create("core");
 
 	log_init(1, LOG_LVL_INFO, "test");
