@@ -21,7 +21,7 @@
 #include "fwd_body.h"
 #include "fwd_curl.h"
 #include "fwd_format.h"
-#include "fwd_loss.h"
+#include "loss.h"
 #include "fwd_retry.h"
 #include "gzip.h"
 #include "log.h"
@@ -576,8 +576,8 @@ fwd_flush(void *ctx)
 	 * by the cap later) would hide the losses it told of: each report
 	 * repeats every loss since the last report that was delivered.
 	 */
-	fwd_loss_add(u, &l);
-	if (f->emit == NULL || (ev = fwd_loss_event(u, f->node)) == NULL)
+	loss_spool_add(u, &l);
+	if (f->emit == NULL || (ev = loss_spool_event(u, f->node)) == NULL)
 		return;
 	/* the report joins the batch being built; seal() learns its fate */
 	f->report_in_batch = 1;

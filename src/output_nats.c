@@ -38,11 +38,11 @@
 
 #include "buf.h"
 #include "conf.h"
-#include "event.h"
 #include "fwd.h"
 #include "gzip.h"
 #include "log.h"
 #include "loop.h"
+#include "loss.h"
 #include "output.h"
 #include "output_nats.h"
 #include "output_nats_int.h"
@@ -294,7 +294,6 @@ onats_flush(void *ctx)
 	struct onats *f = ctx;
 	struct spool_loss l = f->loss, *u = &f->unreported;
 	cJSON *ev;
-	char seq[24];
 
 	if (l.events == 0 && l.segments == 0)
 		return;
@@ -303,26 +302,9 @@ onats_flush(void *ctx)
 	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
 	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
 	    l.bytes, l.first_seq, l.last_seq);
-	u->events += l.events;
-	u->bytes += l.bytes;
-	u->segments += l.segments;
-	if (l.first_seq && (u->first_seq == 0 || l.first_seq < u->first_seq))
-		u->first_seq = l.first_seq;
-	if (l.last_seq > u->last_seq)
-		u->last_seq = l.last_seq;
-	l = *u;
-	if (f->emit == NULL || (ev = event_new_internal("podtrail_loss",
-	    f->node)) == NULL)
+	loss_spool_add(u, &l);
+	if (f->emit == NULL || (ev = loss_spool_event(u, f->node)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "cause", "spool_full");
-	cJSON_AddNumberToObject(ev, "count", (double)l.events);
-	cJSON_AddNumberToObject(ev, "lost_events", (double)l.events);
-	cJSON_AddNumberToObject(ev, "lost_batches", (double)l.segments);
-	cJSON_AddNumberToObject(ev, "lost_bytes", (double)l.bytes);
-	snprintf(seq, sizeof(seq), "%llu", l.first_seq);
-	cJSON_AddRawToObject(ev, "lost_first_seq", seq);
-	snprintf(seq, sizeof(seq), "%llu", l.last_seq);
-	cJSON_AddRawToObject(ev, "lost_last_seq", seq);
 	f->report_in_batch = 1;
 	f->emit(ev, f->emit_arg);
 }

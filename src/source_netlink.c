@@ -48,9 +48,9 @@
 #include "buf.h"
 #include "conf.h"
 #include "eoe.h"
-#include "event.h"
 #include "gaps.h"
 #include "log.h"
+#include "loss.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "ring.h"
@@ -130,11 +130,9 @@ source_netlink_emit_gap(struct source_netlink *ns, const struct gaps_report *r)
 	ns->gap_reports++;
 	log_warnx("audit serials lost: %llu between %llu and %llu", r->count,
 	    r->first, r->last);
-	if ((ev = event_new_internal("podtrail_loss",
-	    pipeline_node(ns->pl))) == NULL)
+	if ((ev = loss_event(pipeline_node(ns->pl), "serial_gap",
+	    r->count)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "cause", "serial_gap");
-	cJSON_AddNumberToObject(ev, "count", (double)r->count);
 	cJSON_AddNumberToObject(ev, "first_missing", (double)r->first);
 	cJSON_AddNumberToObject(ev, "last_missing", (double)r->last);
 	cJSON_AddNumberToObject(ev, "missing_total", (double)ns->missing);
@@ -148,11 +146,9 @@ source_netlink_emit_enobufs(struct source_netlink *ns, unsigned long long n)
 
 	log_warnx("netlink receive buffer overflowed %llu time(s): records "
 	    "were dropped (raise rcvbuf)", n);
-	if ((ev = event_new_internal("podtrail_loss",
-	    pipeline_node(ns->pl))) == NULL)
+	if ((ev = loss_event(pipeline_node(ns->pl), "enobufs",
+	    n)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "cause", "enobufs");
-	cJSON_AddNumberToObject(ev, "count", (double)n);
 	/* the lost records came after this serial; gaps give the range */
 	cJSON_AddNumberToObject(ev, "after_serial",
 	    (double)gaps_max(ns->gaps));

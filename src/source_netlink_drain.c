@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event.h"
 #include "gaps.h"
 #include "log.h"
+#include "loss.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "ring.h"
@@ -161,11 +161,9 @@ ring_loss(struct source_netlink *ns, const struct drain_loss *l,
 	/* told here: these serials are not a serial_gap as well */
 	for (unsigned long long s = l->first; s && s <= l->last; s++)
 		gaps_seen(ns->gaps, s, r);
-	if ((ev = event_new_internal("podtrail_loss",
-	    pipeline_node(ns->pl))) == NULL)
+	if ((ev = loss_event(pipeline_node(ns->pl), "ring_full",
+	    l->records)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "cause", "ring_full");
-	cJSON_AddNumberToObject(ev, "count", (double)l->records);
 	cJSON_AddNumberToObject(ev, "lost_records", (double)l->records);
 	cJSON_AddNumberToObject(ev, "first_missing", (double)l->first);
 	cJSON_AddNumberToObject(ev, "last_missing", (double)l->last);

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "event.h"
 #include "log.h"
+#include "loss.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "source_netlink_int.h"
@@ -75,11 +75,9 @@ handle_status(struct source_netlink *ns, const struct audit_status *st)
 	ns->kernel_lost += delta;
 	log_warnx("kernel audit lost counter grew by %u (now %u)", delta,
 	    st->lost);
-	if ((ev = event_new_internal("podtrail_loss",
-	    pipeline_node(ns->pl))) == NULL)
+	if ((ev = loss_event(pipeline_node(ns->pl), "kernel_lost",
+	    delta)) == NULL)
 		return;
-	cJSON_AddStringToObject(ev, "cause", "kernel_lost");
-	cJSON_AddNumberToObject(ev, "count", (double)delta);
 	cJSON_AddNumberToObject(ev, "kernel_lost", (double)st->lost);
 	if (ns->unicast) {
 		cJSON_AddNumberToObject(ev, "backlog", (double)st->backlog);

@@ -1,4 +1,4 @@
-/* fwd_loss.c - what the forwarder's podtrail_loss report says. */
+/* loss.c - podtrail_loss events, the one constructor of their shape. */
 #include "config.h"
 
 #include <stdio.h>
@@ -6,11 +6,26 @@
 #include <cjson/cJSON.h>
 
 #include "event.h"
-#include "fwd_loss.h"
+#include "loss.h"
 #include "spool.h"
 
+cJSON *
+loss_event(const char *node, const char *cause, unsigned long long count)
+{
+	cJSON *ev;
+
+	if ((ev = event_new_internal("podtrail_loss", node)) == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(ev, "cause", cause) == NULL ||
+	    cJSON_AddNumberToObject(ev, "count", (double)count) == NULL) {
+		cJSON_Delete(ev);
+		return NULL;
+	}
+	return ev;
+}
+
 void
-fwd_loss_add(struct spool_loss *u, const struct spool_loss *l)
+loss_spool_add(struct spool_loss *u, const struct spool_loss *l)
 {
 	u->events += l->events;
 	u->bytes += l->bytes;
@@ -22,16 +37,13 @@ fwd_loss_add(struct spool_loss *u, const struct spool_loss *l)
 }
 
 cJSON *
-fwd_loss_event(const struct spool_loss *l, const char *node)
+loss_spool_event(const struct spool_loss *l, const char *node)
 {
 	cJSON *ev;
 	char seq[24];
 
-	if ((ev = event_new_internal("podtrail_loss", node)) == NULL)
+	if ((ev = loss_event(node, "spool_full", l->events)) == NULL)
 		return NULL;
-	/* same shape as the source's loss events: cause and count first */
-	cJSON_AddStringToObject(ev, "cause", "spool_full");
-	cJSON_AddNumberToObject(ev, "count", (double)l->events);
 	cJSON_AddNumberToObject(ev, "lost_events", (double)l->events);
 	cJSON_AddNumberToObject(ev, "lost_batches", (double)l->segments);
 	cJSON_AddNumberToObject(ev, "lost_bytes", (double)l->bytes);
