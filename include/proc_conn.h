@@ -14,7 +14,8 @@ struct proc_conn;
 /*
  * Subscribe and register the socket with loop; notifications update pi.
  * NULL when the connector cannot be used (no CAP_NET_ADMIN, no
- * CONFIG_PROC_EVENTS): logged once, callers fall back to /proc reads.
+ * CONFIG_PROC_EVENTS): logged once, errno kept (EPERM, EPROTONOSUPPORT,
+ * ...), callers fall back to /proc reads.
  */
 struct proc_conn *proc_conn_open(struct loop *loop, struct procinfo *pi);
 /* Read every notification already queued (before resolving an event). */

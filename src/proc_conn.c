@@ -155,7 +155,7 @@ proc_conn_open(struct loop *loop, struct procinfo *pi)
 {
 	struct sockaddr_nl sa;
 	struct proc_conn *pc = calloc(1, sizeof(*pc));
-	int size = RCVBUF;
+	int size = RCVBUF, saved;
 
 	if (pc == NULL) {
 		log_warn("process connector");
@@ -181,11 +181,13 @@ proc_conn_open(struct loop *loop, struct procinfo *pi)
 	procinfo_set_tracking(pi, 1);
 	return pc;
 err:
+	saved = errno;
 	log_warn("process connector unavailable, attributing from /proc "
 	    "at event time only");
 	if (pc->fd >= 0)
 		close(pc->fd);
 	free(pc);
+	errno = saved;
 	return NULL;
 }
 

@@ -1,4 +1,10 @@
-/* test_enrich_volume.c - mount flag decoding, CWD rules, symlinks. */
+/*
+ * test_enrich_volume.c - mount flag decoding, CWD rules, symlinks.
+ * It includes enrich_volume.c for its static relative_ok(), add_flags(),
+ * volume_json(), resolve() and follows_last(): through enrich_volume_ops
+ * they are reached only for a live process whose mount namespace holds
+ * these mounts; the rest is linked from libpodtrail.a, as the daemon is.
+ */
 #include "../../src/enrich_volume.c"
 
 #include <check.h>

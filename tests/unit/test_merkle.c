@@ -1,10 +1,13 @@
 /* test_merkle.c - RFC 6962 roots (CT's test vectors) and audit paths. */
-#include "../../src/merkle.c"
+#include "config.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "merkle.h"
 #include "unit.h"
 
 /* The leaves and roots of Certificate Transparency's Merkle tests. */

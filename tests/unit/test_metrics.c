@@ -1,4 +1,6 @@
 /* test_metrics.c - Prometheus text from the counters object. */
+#include "config.h"
+
 #include <check.h>
 #include <regex.h>
 #include <stdio.h>
@@ -7,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/metrics.c"
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "metrics.h"
 #include "unit.h"
 
 START_TEST(test_format)

@@ -1,4 +1,6 @@
 /* test_ring.c - the byte-bounded thread hand-off. */
+#include "config.h"
+
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
@@ -7,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/ring.c"
+#include "ring.h"
 #include "unit.h"
 
 static int

@@ -1,8 +1,14 @@
 /* test_spool.c - ordering, durability across reopen, the size cap. */
-#include "../../src/spool.c"
+#include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "spool.h"
 #include "unit.h"
 
 static char tmpdir[64];
