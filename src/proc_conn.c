@@ -210,9 +210,8 @@ proc_conn_stats(struct proc_conn *pc, cJSON *obj)
 	cJSON_AddBoolToObject(obj, "proc_connector", pc != NULL);
 	if (pc == NULL)
 		return;
-	cJSON_AddNumberToObject(obj, "proc_conn_forks", (double)pc->forks);
-	cJSON_AddNumberToObject(obj, "proc_conn_execs", (double)pc->execs);
-	cJSON_AddNumberToObject(obj, "proc_conn_exits", (double)pc->exits);
-	cJSON_AddNumberToObject(obj, "proc_conn_overflows",
-	    (double)pc->overflows);
+	cJSON_AddNumberToObject(obj, "pconn_forks", (double)pc->forks);
+	cJSON_AddNumberToObject(obj, "pconn_execs", (double)pc->execs);
+	cJSON_AddNumberToObject(obj, "pconn_exits", (double)pc->exits);
+	cJSON_AddNumberToObject(obj, "pconn_overflows", (double)pc->overflows);
 }

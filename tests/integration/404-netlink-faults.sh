@@ -3,7 +3,7 @@
 # says no records will come, keeps running, notices when audit is back,
 # exits 0 on SIGTERM) and missing capabilities (a message naming the
 # capability, exit status 1). Locked rules (enabled 2) are never set on
-# a shared machine: tests/unit/test_nlsrc_status.c mocks that status.
+# a shared machine: tests/unit/test_source_netlink_status.c mocks that status.
 # Another registered audit daemon is covered by 130-netlink-unicast.
 . "$top_srcdir/tests/integration/common.sh"
 need_audit

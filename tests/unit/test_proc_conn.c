@@ -173,8 +173,8 @@ fork_and_exit_known(struct fixture *f, const void *arg)
 START_TEST(fork_of_a_gone_child_inherits_from_its_parent)
 {
 	struct procinfo_view self, v;
-	double forks = counter(fx.pc, "proc_conn_forks");
-	double exits = counter(fx.pc, "proc_conn_exits");
+	double forks = counter(fx.pc, "pconn_forks");
+	double exits = counter(fx.pc, "pconn_exits");
 	struct gone g;
 	int go[2], status;
 
@@ -206,8 +206,8 @@ START_TEST(fork_of_a_gone_child_inherits_from_its_parent)
 	ck_assert_int_eq(v.in_container, self.in_container);
 	ck_assert(memcmp(&v.cg, &self.cg, sizeof(v.cg)) == 0);
 	/* other processes fork and exit too: at least ours were counted */
-	ck_assert(counter(fx.pc, "proc_conn_forks") >= forks + 1);
-	ck_assert(counter(fx.pc, "proc_conn_exits") >= exits + 1);
+	ck_assert(counter(fx.pc, "pconn_forks") >= forks + 1);
+	ck_assert(counter(fx.pc, "pconn_exits") >= exits + 1);
 }
 END_TEST
 
@@ -256,7 +256,7 @@ exec_status(int fd)
 START_TEST(exec_is_learnt)
 {
 	unsigned long long host = mntns_of(getpid()), ns;
-	double execs = counter(fx.pc, "proc_conn_execs");
+	double execs = counter(fx.pc, "pconn_execs");
 	struct procinfo_view v;
 	int go[2], st[2], in[2], err, status, once = 1, twice = 2;
 	pid_t child;
@@ -312,7 +312,7 @@ START_TEST(exec_is_learnt)
 	ck_assert_msg(wait_for(reads_reached, &twice),
 	    "second exec of %d not learnt within %d ms", (int)child,
 	    DEADLINE_MS);
-	ck_assert(counter(fx.pc, "proc_conn_execs") >= execs + 2);
+	ck_assert(counter(fx.pc, "pconn_execs") >= execs + 2);
 	close(in[1]);			/* cat reads EOF and exits */
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -324,8 +324,8 @@ END_TEST
 /* Four whole counters and the flag; a missing connector is the flag alone. */
 START_TEST(stats_shape)
 {
-	static const char *const names[] = { "proc_conn_forks",
-	    "proc_conn_execs", "proc_conn_exits", "proc_conn_overflows" };
+	static const char *const names[] = { "pconn_forks",
+	    "pconn_execs", "pconn_exits", "pconn_overflows" };
 	cJSON *o = cJSON_CreateObject();
 
 	proc_conn_stats(fx.pc, o);
