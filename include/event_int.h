@@ -123,6 +123,12 @@ cJSON *event_fields_path_entry(void);
  * the caller owns it. NULL on ENOMEM.
  */
 cJSON *event_fields_span(const char *p, size_t n, int type);
+
+static inline cJSON *
+event_fields_string(const char *p, size_t n)
+{
+	return event_fields_span(p, n, cJSON_String);
+}
 /* Free the calling thread's scratch. */
 void event_fields_thread_done(void);
 

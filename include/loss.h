@@ -26,5 +26,13 @@ cJSON *loss_event(const char *node, const char *cause,
  */
 void loss_spool_add(struct spool_loss *u, const struct spool_loss *l);
 cJSON *loss_spool_event(const struct spool_loss *l, const char *node);
+/*
+ * What a spool output does before sleeping: take the losses in *pending
+ * (cleared), log them once, add them to *unreported and return the
+ * report of *unreported for the caller to emit. NULL when nothing was
+ * lost (or on ENOMEM).
+ */
+cJSON *loss_spool_take(struct spool_loss *pending,
+    struct spool_loss *unreported, const char *node);
 
 #endif

@@ -25,12 +25,6 @@ static const char *const field_name[] = {
 	[F_COMM] = "comm", [F_EXE] = "exe",
 };
 
-static cJSON *
-string_n(const char *p, size_t n)
-{
-	return event_fields_span(p, n, cJSON_String);
-}
-
 /* Decode raw as the kernel encoded it and escape it to valid UTF-8. */
 static cJSON *
 decoded_string(const char *raw, int hex, struct buf *tmp, struct buf *esc)
@@ -178,7 +172,7 @@ process_field(struct event_derive *s, enum fid id, const char *raw,
 		break;
 	case F_COMM:
 	case F_EXE:
-		v = string_n(val, vlen);
+		v = event_fields_string(val, vlen);
 		break;
 	default:
 		return;
@@ -212,7 +206,7 @@ event_derive_field(struct event_derive *s, int rtype, enum fid id,
 	case AUDIT_CWD:
 		if (id == F_CWD && !(s->have & 1u << F_CWD)) {
 			cJSON_AddItemToObjectCS(s->process, "cwd",
-			    string_n(val, vlen));
+			    event_fields_string(val, vlen));
 			s->have |= 1u << F_CWD;
 		}
 		break;

@@ -161,12 +161,6 @@ event_fields_span(const char *p, size_t n, int type)
 	return c;
 }
 
-static cJSON *
-string_n(const char *p, size_t n)
-{
-	return event_fields_span(p, n, cJSON_String);
-}
-
 /* Make room for one more field; NULL on ENOMEM. */
 static struct fld *
 fld_new(void)
@@ -430,7 +424,7 @@ event_fields_path_entry(void)
 			s = cJSON_CreateNull();
 			anon = 1;
 		} else {
-			s = string_n(f->val, f->vlen);
+			s = event_fields_string(f->val, f->vlen);
 		}
 		if (++hits[i] == 1) {
 			v[i] = s;

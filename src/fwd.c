@@ -21,11 +21,11 @@
 #include "fwd_body.h"
 #include "fwd_curl.h"
 #include "fwd_format.h"
-#include "loss.h"
 #include "fwd_retry.h"
 #include "gzip.h"
 #include "log.h"
 #include "loop.h"
+#include "loss.h"
 #include "output.h"
 #include "spool.h"
 #include "worker.h"
@@ -560,25 +560,21 @@ static void
 fwd_flush(void *ctx)
 {
 	struct fwd *f = ctx;
-	struct spool_loss l = f->loss, *u = &f->unreported;
 	cJSON *ev;
 
 	keep_batch(f);
-	if (l.events == 0 && l.segments == 0)
-		return;
-	memset(&f->loss, 0, sizeof(f->loss));
-	f->lost_events += l.events;
-	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
-	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
-	    l.bytes, l.first_seq, l.last_seq);
+	f->lost_events += f->loss.events;
 	/*
 	 * A report that is dropped with its batch (disk full, or evicted
 	 * by the cap later) would hide the losses it told of: each report
 	 * repeats every loss since the last report that was delivered.
 	 */
-	loss_spool_add(u, &l);
-	if (f->emit == NULL || (ev = loss_spool_event(u, f->node)) == NULL)
+	if ((ev = loss_spool_take(&f->loss, &f->unreported, f->node)) == NULL)
 		return;
+	if (f->emit == NULL) {
+		cJSON_Delete(ev);
+		return;
+	}
 	/* the report joins the batch being built; seal() learns its fate */
 	f->report_in_batch = 1;
 	f->emit(ev, f->emit_arg);

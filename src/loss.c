@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "event.h"
+#include "log.h"
 #include "loss.h"
 #include "spool.h"
 
@@ -52,4 +54,20 @@ loss_spool_event(const struct spool_loss *l, const char *node)
 	snprintf(seq, sizeof(seq), "%llu", l->last_seq);
 	cJSON_AddRawToObject(ev, "lost_last_seq", seq);
 	return ev;
+}
+
+cJSON *
+loss_spool_take(struct spool_loss *pending, struct spool_loss *unreported,
+    const char *node)
+{
+	struct spool_loss l = *pending;
+
+	if (l.events == 0 && l.segments == 0)
+		return NULL;
+	memset(pending, 0, sizeof(*pending));
+	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
+	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
+	    l.bytes, l.first_seq, l.last_seq);
+	loss_spool_add(unreported, &l);
+	return loss_spool_event(unreported, node);
 }

@@ -292,19 +292,15 @@ static void
 onats_flush(void *ctx)
 {
 	struct onats *f = ctx;
-	struct spool_loss l = f->loss, *u = &f->unreported;
 	cJSON *ev;
 
-	if (l.events == 0 && l.segments == 0)
+	f->lost_events += f->loss.events;
+	if ((ev = loss_spool_take(&f->loss, &f->unreported, f->node)) == NULL)
 		return;
-	memset(&f->loss, 0, sizeof(f->loss));
-	f->lost_events += l.events;
-	log_warnx("spool: dropped %llu events (%llu batches, %llu bytes, "
-	    "seq %llu..%llu) to stay within its limits", l.events, l.segments,
-	    l.bytes, l.first_seq, l.last_seq);
-	loss_spool_add(u, &l);
-	if (f->emit == NULL || (ev = loss_spool_event(u, f->node)) == NULL)
+	if (f->emit == NULL) {
+		cJSON_Delete(ev);
 		return;
+	}
 	f->report_in_batch = 1;
 	f->emit(ev, f->emit_arg);
 }

@@ -146,8 +146,7 @@ source_netlink_emit_enobufs(struct source_netlink *ns, unsigned long long n)
 
 	log_warnx("netlink receive buffer overflowed %llu time(s): records "
 	    "were dropped (raise rcvbuf)", n);
-	if ((ev = loss_event(pipeline_node(ns->pl), "enobufs",
-	    n)) == NULL)
+	if ((ev = loss_event(pipeline_node(ns->pl), "enobufs", n)) == NULL)
 		return;
 	/* the lost records came after this serial; gaps give the range */
 	cJSON_AddNumberToObject(ev, "after_serial",

@@ -91,6 +91,34 @@ START_TEST(seqs_beyond_a_double_stay_exact)
 }
 END_TEST
 
+START_TEST(take_clears_pending_and_reports_all_untold)
+{
+	struct spool_loss pending = { 0 }, untold = { 0 };
+	struct spool_loss first = { .events = 3, .segments = 1,
+	    .first_seq = 7, .last_seq = 9 };
+	cJSON *ev;
+
+	ck_assert_ptr_null(loss_spool_take(&pending, &untold, "n"));
+	pending = first;
+	ck_assert_ptr_nonnull(ev = loss_spool_take(&pending, &untold, "n"));
+	ck_assert_uint_eq(pending.events, 0);
+	ck_assert_uint_eq(pending.segments, 0);
+	cJSON_Delete(ev);
+	/* the first report was not delivered: the next one tells both */
+	pending = (struct spool_loss){ .events = 2, .segments = 1,
+	    .first_seq = 10, .last_seq = 11 };
+	ck_assert_ptr_nonnull(ev = loss_spool_take(&pending, &untold, "n"));
+	ck_assert_int_eq((int)cJSON_GetObjectItem(ev, "count")->valuedouble, 5);
+	/* seqs are raw numbers: their text is the value */
+	ck_assert_str_eq(cJSON_GetObjectItem(ev, "lost_first_seq")->valuestring,
+	    "7");
+	ck_assert_str_eq(cJSON_GetObjectItem(ev, "lost_last_seq")->valuestring,
+	    "11");
+	cJSON_Delete(ev);
+	ck_assert_ptr_null(loss_spool_take(&pending, &untold, "n"));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -100,6 +128,7 @@ suite(void)
 	tcase_add_test(tc, cause_and_count_come_first);
 	tcase_add_test(tc, spool_reports_every_loss_not_yet_told);
 	tcase_add_test(tc, seqs_beyond_a_double_stay_exact);
+	tcase_add_test(tc, take_clears_pending_and_reports_all_untold);
 	suite_add_tcase(s, tc);
 	return s;
 }
