@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "chain.h"
+#include "event.h"
 #include "ckpt.h"
 #include "conf.h"
 #include "log.h"
@@ -100,9 +101,10 @@ static void
 seal(struct gen *g, cJSON *ev, struct buf *out)
 {
 	static struct buf line;
+	struct event e = { .json = ev };
 	double t = now_s(), t2;
 
-	if (ev == NULL || chain_seal(g->ch, ev, &line) == -1) {
+	if (ev == NULL || chain_seal(g->ch, &e, &line) == -1) {
 		fprintf(stderr, "chaingen: sealing failed\n");
 		exit(1);
 	}

@@ -10,8 +10,9 @@
  *
  * Every thread has an arena of its own, recycled by each arena_open().
  * The parse worker (parse.h) builds events into batch arenas instead,
- * which keep their events until arena_rewind(), and lends a batch with
- * its trees to the loop's thread (arena_enter), which finishes them.
+ * which keep their events until arena_rewind(). Each event names the
+ * arena its tree is in (event.h): the stage that adds to the tree
+ * enters that arena (arena_enter), on whichever thread it runs.
  */
 #ifndef PODTRAIL_ARENA_H
 #define PODTRAIL_ARENA_H
@@ -46,6 +47,8 @@ struct arena *arena_new(void);
 void arena_rewind(struct arena *a);
 /* The calling thread's arena from now on (NULL: its own). */
 void arena_use(struct arena *a);
+/* The arena the calling thread allocates from (its own, or arena_use's). */
+struct arena *arena_current(void);
 /*
  * arena_use(a) for an event built into a elsewhere, as event_build()
  * left it: closed, with no heap allocation counted (see arena_pure).

@@ -26,6 +26,8 @@
 
 #include "buf.h"
 
+struct event;
+
 #define CHAIN_RESERVE 1024
 #define CHAIN_RESERVE_MAX 65536
 #define CHAIN_HASH_HEX 64
@@ -43,16 +45,16 @@ struct chain;
 struct chain *chain_open(const char *state_dir, const char *node,
     const unsigned char *key, size_t keylen);
 /*
- * Add stream, seq and prev to ev (removing any old ones) and write the
- * event's line into out (reset first): its canonical JSON, which is
- * what is hashed, with "hash" appended as the last member. So the line
- * needs only one serialization, and a verifier that drops "hash" and
- * re-canonicalizes gets the hashed bytes back. Synchronous: the line is
- * sealed when this returns. 0, or -1 (logged; the seq is used anyway,
- * a gap).
+ * Add stream, seq and prev to ev->json (removing any old ones), set
+ * ev->seq, and write the event's line into out (reset first): its
+ * canonical JSON, which is what is hashed, with "hash" appended as the
+ * last member. So the line needs only one serialization, and a
+ * verifier that drops "hash" and re-canonicalizes gets the hashed bytes
+ * back. Synchronous: the line is sealed when this returns. 0, or -1
+ * (logged; the seq is used anyway, a gap).
  */
-int chain_seal(struct chain *ch, cJSON *ev, struct buf *out);
-/* chain_seal, then also add "hash" to ev itself. 0 or -1. */
+int chain_seal(struct chain *ch, struct event *ev, struct buf *out);
+/* Seal a bare tree as chain_seal, and add "hash" to it too. 0 or -1. */
 int chain_apply(struct chain *ch, cJSON *ev);
 /*
  * Persist the exact state and release. 0, or -1 if the state could not

@@ -22,6 +22,7 @@
 
 struct conf;
 struct disk;
+struct event;
 struct loop;
 
 #define DISK_THRESHOLDS_MAX 16
@@ -47,7 +48,7 @@ struct disk *disk_open(const struct conf *c, struct loop *loop,
  * disk_report_seq and disk_mount (null when its file system is not
  * known), after a report is made for a file system that had none.
  */
-void disk_event(struct disk *d, cJSON *ev);
+void disk_event(struct disk *d, struct event *e);
 /* Sample now (what the timer does). */
 void disk_sample(struct disk *d);
 /* Counters, and per-volume bytes for the top volumes only, into obj. */

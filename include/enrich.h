@@ -8,14 +8,15 @@
 #include <cjson/cJSON.h>
 
 struct conf;
+struct event;
 struct loop;
 
 struct enrich_ops {
 	const char *name;
 	/* Private state, or NULL on failure (logged). */
 	void *(*open)(const struct conf *c, struct loop *loop);
-	/* Add fields to ev. Must not fail the event: on trouble, add less. */
-	void (*event)(void *ctx, cJSON *ev);
+	/* Add fields to ev->json. Must not fail the event: on trouble, add less. */
+	void (*event)(void *ctx, struct event *ev);
 	void (*close)(void *ctx);
 	void (*stats)(void *ctx, cJSON *obj);	/* may be NULL */
 };
@@ -34,10 +35,10 @@ struct enrich_procs *enrich_procs_acquire(const struct conf *c,
     struct loop *loop);
 void enrich_procs_release(struct enrich_procs *ep);
 /*
- * Who made ev (its process.pid at its time)? Answered once per event
- * and remembered for the next stage. 0, or -1 if unknown (v cleared).
+ * Who made ev (its pid at its time)? Answered once per event and
+ * remembered for the next stage. 0, or -1 if unknown (v cleared).
  */
-int enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev,
+int enrich_procs_lookup(struct enrich_procs *ep, const struct event *ev,
     struct procinfo_view *v);
 /* The shared cache (for the host mount table and namespace updates). */
 struct procinfo *enrich_procs_cache(struct enrich_procs *ep);

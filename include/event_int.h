@@ -49,6 +49,7 @@ event_fields_plain(const char *p, size_t n)
 enum fid {
 	F_OTHER, F_ARCH, F_SYSCALL, F_SUCCESS, F_EXIT, F_KEY, F_PID, F_PPID,
 	F_UID, F_AUID, F_COMM, F_EXE, F_CWD, F_PROCTITLE, F_TYPE, F_NODE,
+	F_A0, F_A1, F_A2, F_A3,
 };
 
 static inline enum fid
@@ -57,6 +58,10 @@ event_derive_id(const char *name, size_t n)
 	/* called for every field: decide on length and first byte */
 #define IS(s) (sizeof(s) - 1 == n && memcmp(name, s, n) == 0)
 	switch (n) {
+	case 2:
+		if (name[0] == 'a' && name[1] >= '0' && name[1] <= '3')
+			return (enum fid)(F_A0 + (name[1] - '0'));
+		break;
 	case 3:
 		if (IS("key")) return F_KEY;
 		if (IS("pid")) return F_PID;
@@ -94,6 +99,10 @@ struct event_derive {
 	unsigned long arch;
 	long syscall;
 	const char *success, *exitv;	/* SYSCALL's, in auparse's text */
+	int has_syscall;
+	unsigned long long sysarg[4];	/* the first SYSCALL's a0..a3 */
+	unsigned sysargs;		/* bit i: sysarg[i] was there */
+	long long pid;			/* process.pid, or -1 */
 	struct buf arg;		/* EXECVE argument being reassembled */
 	cJSON *keys;
 	unsigned have;		/* process members set, by 1 << field id */

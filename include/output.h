@@ -11,6 +11,7 @@
 
 struct conf;
 struct loop;
+struct sealed;
 
 /* How an output hands back an event it made (a loss report); takes it. */
 typedef void (*output_emit_cb)(cJSON *ev, void *arg);
@@ -21,8 +22,8 @@ struct output_ops {
 	int (*match)(const char *spec);
 	/* Open; returns the output's private state, or NULL (logged). */
 	void *(*open)(const char *spec, struct loop *loop, const struct conf *c);
-	/* Take one event line (no newline; copied). 0, or -1 (logged). */
-	int (*write)(void *ctx, const char *line, size_t len);
+	/* Take one sealed line (no newline; copied). 0, or -1 (logged). */
+	int (*write)(void *ctx, const struct sealed *s);
 	/* Before the loop sleeps: push out what is buffered. May be NULL. */
 	void (*flush)(void *ctx);
 	/*
@@ -48,7 +49,7 @@ struct output;
 /* Open the output that matches spec. NULL on failure (logged). */
 struct output *output_open(const char *spec, struct loop *loop,
     const struct conf *c);
-int output_write(struct output *o, const char *line, size_t len);
+int output_write(struct output *o, const struct sealed *s);
 void output_flush(struct output *o);
 int output_close(struct output *o);
 void output_stop(struct output *o);

@@ -14,8 +14,9 @@
 
 struct parse;
 
-/* Receives ownership of each event. */
-typedef void (*parse_emit_cb)(cJSON *ev, void *arg);
+/* Receives each event (valid for the call; ev->json is the callee's). */
+struct event;
+typedef void (*parse_emit_cb)(struct event *ev, void *arg);
 
 /*
  * New parser. node names events whose records have no node= prefix;

@@ -24,8 +24,12 @@ struct parse_au;
 /* Collected records are handed over once this many bytes are waiting. */
 #define PARSE_AU_BATCH (32 * 1024)
 
-/* Receives ownership of each event, from inside the feeding call. */
-typedef void parse_au_emit_fn(cJSON *ev, void *arg);
+/*
+ * Receives each event, from inside the feeding call: *ev is valid for
+ * the call, ev->json is the callee's.
+ */
+struct event;
+typedef void parse_au_emit_fn(struct event *ev, void *arg);
 
 /* What parse.h's counters report. */
 struct parse_au_stats {

@@ -219,6 +219,12 @@ arena_use(struct arena *a)
 	cur = a;
 }
 
+struct arena *
+arena_current(void)
+{
+	return here();
+}
+
 void
 arena_enter(struct arena *a)
 {

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "chain.h"
+#include "event.h"
 #include "json.h"
 #include "log.h"
 
@@ -356,8 +357,8 @@ seal_begin(struct chain *ch, cJSON *ev)
 	return 0;
 }
 
-int
-chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
+static int
+seal(struct chain *ch, cJSON *ev, struct buf *out)
 {
 	char hash[CHAIN_HASH_HEX + 1];
 
@@ -385,9 +386,18 @@ chain_seal(struct chain *ch, cJSON *ev, struct buf *out)
 }
 
 int
+chain_seal(struct chain *ch, struct event *ev, struct buf *out)
+{
+	if (seal(ch, ev->json, out) == -1)
+		return -1;
+	ev->seq = ch->seq;
+	return 0;
+}
+
+int
 chain_apply(struct chain *ch, cJSON *ev)
 {
-	if (chain_seal(ch, ev, &ch->canon) == -1)
+	if (seal(ch, ev, &ch->canon) == -1)
 		return -1;
 	if (cJSON_AddStringToObject(ev, "hash", ch->prev) == NULL) {
 		log_warnx("out of memory chaining event");

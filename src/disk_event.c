@@ -23,7 +23,7 @@
 #include "disk.h"
 #include "disk_int.h"
 #include "event.h"
-#include "event_record.h"
+#include "event.h"
 #include "evfield.h"
 #include "log.h"
 #include "loop.h"
@@ -90,38 +90,37 @@ track_event(struct disk *d, cJSON *ev, const char *sc)
 
 /* The fd argument of a failed write-like call, or -1. */
 static int
-fd_arg(const cJSON *ev, const char *sc)
+fd_arg(const struct event *e, const char *sc)
 {
 	static const struct {
-		const char *name, *arg;
+		const char *name;
+		unsigned arg;
 	} calls[] = {
-		{ "write", "a0" }, { "pwrite", "a0" }, { "pwrite64", "a0" },
-		{ "writev", "a0" }, { "pwritev", "a0" }, { "pwritev2", "a0" },
-		{ "fallocate", "a0" }, { "ftruncate", "a0" },
-		{ "sendfile", "a0" }, { "sendfile64", "a0" },
-		{ "copy_file_range", "a2" }, { "splice", "a2" },
+		{ "write", 0 }, { "pwrite", 0 }, { "pwrite64", 0 },
+		{ "writev", 0 }, { "pwritev", 0 }, { "pwritev2", 0 },
+		{ "fallocate", 0 }, { "ftruncate", 0 },
+		{ "sendfile", 0 }, { "sendfile64", 0 },
+		{ "copy_file_range", 2 }, { "splice", 2 },
 	};
-	char hex[24];
 
 	for (size_t i = 0; sc && i < sizeof(calls) / sizeof(calls[0]); i++)
 		if (!strcmp(sc, calls[i].name)) {
-			if (event_record_str(ev, "SYSCALL", calls[i].arg, hex,
-			    sizeof(hex)) == -1)
+			if (!(e->args & 1u << calls[i].arg))
 				return -1;
-			return (int)strtol(hex, NULL, 16);
+			return (int)e->arg[calls[i].arg];
 		}
 	return -1;
 }
 
 /* Which file system did a failed call write to? 0 and *dev, or -1. */
 static int
-enospc_dev(struct disk *d, const cJSON *ev, const char *sc, dev_t *dev)
+enospc_dev(struct disk *d, const struct event *e, const char *sc, dev_t *dev)
 {
-	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
+	const cJSON *ev = e->json;
 	const cJSON *ctr = cJSON_GetObjectItemCaseSensitive(ev, "container");
 	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths"), *p;
-	pid_t pid = (pid_t)evf_int(proc, "pid", -1);
-	int fd = fd_arg(ev, sc), found = 0, rc = 0;
+	pid_t pid = (pid_t)e->pid;
+	int fd = fd_arg(e, sc), found = 0, rc = 0;
 	const char *cid = evf_str(ctr, "id");
 	struct stat st;
 	char path[64];
@@ -191,13 +190,14 @@ cache:
 }
 
 static void
-enospc_event(struct disk *d, cJSON *ev, const char *sc)
+enospc_event(struct disk *d, struct event *e, const char *sc)
 {
+	cJSON *ev = e->json;
 	struct dfs *f = NULL;
 	dev_t dev;
 	long long t;
 
-	if (enospc_dev(d, ev, sc, &dev) == 0 && (f = disk_fs_by_dev(d, dev)) == NULL &&
+	if (enospc_dev(d, e, sc, &dev) == 0 && (f = disk_fs_by_dev(d, dev)) == NULL &&
 	    loop_now_ms() - d->scan_ms >= 1000) {
 		/* mounted since the last scan? (not per event: a full overlay repeats) */
 		disk_fs_scan(d);
@@ -228,8 +228,9 @@ enospc_event(struct disk *d, cJSON *ev, const char *sc)
 }
 
 void
-disk_event(struct disk *d, cJSON *ev)
+disk_event(struct disk *d, struct event *e)
 {
+	cJSON *ev = e->json;
 	const char *type = evf_str(ev, "type"), *sc;
 	const cJSON *ok;
 
@@ -239,7 +240,7 @@ disk_event(struct disk *d, cJSON *ev)
 	ok = cJSON_GetObjectItemCaseSensitive(ev, "success");
 	if (cJSON_IsFalse(ok)) {
 		if (evf_int(ev, "exit", 0) == ENOSPC_EXIT)
-			enospc_event(d, ev, sc);
+			enospc_event(d, e, sc);
 		return;
 	}
 	if (cJSON_IsTrue(ok) && (is_open_call(sc) || is_path_write(sc)))

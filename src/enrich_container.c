@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "enrich.h"
+#include "event.h"
 #include "log.h"
 #include "procinfo.h"
 #include "runtime.h"
@@ -176,8 +177,9 @@ static void add_container(struct ctr_stage *st, cJSON *c,
     const struct cg_info *cg);
 
 static void
-ctr_event(void *arg, cJSON *ev)
+ctr_event(void *arg, struct event *e)
 {
+	cJSON *ev = e->json;
 	struct ctr_stage *st = arg;
 	struct procinfo_view v;
 	cJSON *c;
@@ -185,7 +187,7 @@ ctr_event(void *arg, cJSON *ev)
 
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "process")))
 		return;	/* user-space or podtrail-made events */
-	if (enrich_procs_lookup(st->ep, ev, &v) == -1) {
+	if (enrich_procs_lookup(st->ep, e, &v) == -1) {
 		st->unknown++;
 		cJSON_AddNullToObject(ev, "container");
 		cJSON_AddStringToObject(ev, "attribution", "unknown");

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "enrich.h"
+#include "event.h"
 #include "hostpath.h"
 #include "log.h"
 #include "loop.h"
@@ -40,15 +41,13 @@ struct enrich_procs {
 	struct hostpaths *hp;
 	struct loop_timer *expire;
 	/* the last lookup, for the next stage on the same event */
-	const cJSON *last_ev;
-	long long last_serial;
+	const struct event *last_ev;
+	unsigned long long last_serial;
+	long long last_pid, last_ms;
 	int last_rc;
 	struct procinfo_view last;
 	/* realtime ms just before the last connector drain that emptied it */
 	long long drained_ms;
-	/* event_ms's last whole second: most events share it */
-	char sec_text[20];
-	long long sec_ms;
 };
 
 static struct enrich_procs *shared;
@@ -201,73 +200,20 @@ enrich_procs_cache(struct enrich_procs *ep)
 	return ep->pi;
 }
 
-/* "2026-11-29T15:30:30.123Z" as realtime ms; -1 if malformed. */
-static long long
-event_ms(struct enrich_procs *ep, const cJSON *ev)
-{
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
-	const char *s;
-	struct tm tm;
-	int ms;
-
-	if (!cJSON_IsString(t))
-		return -1;
-	s = t->valuestring;
-	/* the same second as the last event: only the milliseconds differ */
-	if (ep->sec_text[0] && strncmp(s, ep->sec_text, 19) == 0 &&
-	    s[19] == '.' && s[20] >= '0' && s[20] <= '9' && s[21] >= '0' &&
-	    s[21] <= '9' && s[22] >= '0' && s[22] <= '9' && s[23] == 'Z' &&
-	    s[24] == '\0')
-		return ep->sec_ms + (s[20] - '0') * 100 + (s[21] - '0') * 10 +
-		    (s[22] - '0');
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-	    &ms) != 7)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	/* remember the second only in the canonical form the fast path reads */
-	if (strlen(s) == 24 && s[19] == '.') {
-		memcpy(ep->sec_text, s, 19);
-		ep->sec_text[19] = '\0';
-		ep->sec_ms = (long long)timegm(&tm) * 1000;
-		return ep->sec_ms + ms;
-	}
-	return (long long)timegm(&tm) * 1000 + ms;
-}
-
-/* An integer written as a number or, as event.c does, a raw literal. */
-static int
-json_ll(const cJSON *it, long long *out)
-{
-	char *end;
-
-	if (cJSON_IsNumber(it)) {
-		*out = (long long)it->valuedouble;
-		return 0;
-	}
-	if (!cJSON_IsRaw(it) || it->valuestring == NULL)
-		return -1;
-	*out = strtoll(it->valuestring, &end, 10);
-	return end != it->valuestring && *end == '\0' ? 0 : -1;
-}
-
 int
-enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct procinfo_view *v)
+enrich_procs_lookup(struct enrich_procs *ep, const struct event *ev,
+    struct procinfo_view *v)
 {
-	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(proc, "pid");
-	const cJSON *serial = cJSON_GetObjectItemCaseSensitive(ev, "serial");
-	long long t, p, sn = -1;
+	long long t = ev->time_ms;
 
-	(void)json_ll(serial, &sn);
-	if (ep->last_ev == ev && ep->last_serial == sn) {
+	/* an event's slot is reused: the same slot is not the same event */
+	if (ep->last_ev == ev && ep->last_serial == ev->serial &&
+	    ep->last_pid == ev->pid && ep->last_ms == t) {
 		*v = ep->last;
 		return ep->last_rc;
 	}
 	memset(v, 0, sizeof(*v));
-	if (json_ll(pid, &p) == -1 || (t = event_ms(ep, ev)) == -1) {
+	if (ev->pid == -1) {
 		ep->last_rc = -1;
 	} else {
 		/*
@@ -281,10 +227,12 @@ enrich_procs_lookup(struct enrich_procs *ep, cJSON *ev, struct procinfo_view *v)
 			ep->drained_ms = procinfo_now_ms();
 			proc_conn_drain(ep->pc);
 		}
-		ep->last_rc = procinfo_lookup(ep->pi, (pid_t)p, t, v);
+		ep->last_rc = procinfo_lookup(ep->pi, (pid_t)ev->pid, t, v);
 	}
 	ep->last_ev = ev;
-	ep->last_serial = sn;
+	ep->last_serial = ev->serial;
+	ep->last_pid = ev->pid;
+	ep->last_ms = t;
 	ep->last = *v;
 	return ep->last_rc;
 }

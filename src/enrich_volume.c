@@ -20,15 +20,14 @@
 #include "conf.h"
 #include "enrich.h"
 #include "event.h"
-#include "event_record.h"
 #include "hostpath.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "procinfo.h"
 #include "volume.h"
 
-#define AT_FDCWD_HEX32 "ffffff9c"
-#define AT_FDCWD_HEX64 "ffffffffffffff9c"
+#define AT_FDCWD32 0xffffff9cULL
+#define AT_FDCWD64 0xffffffffffffff9cULL
 /* the kernel's own limit on symlinks followed in one lookup */
 #define SYMLINKS_MAX 40
 
@@ -62,13 +61,6 @@ static const struct {
 	{ 1UL << 25, "MS_LAZYTIME" },
 };
 
-/* A field of the event's SYSCALL record (a0..a3 are hex), or NULL. */
-static const char *
-syscall_field(const cJSON *ev, const char *name, char *out, size_t outlen)
-{
-	return event_record_str(ev, "SYSCALL", name, out, outlen) == 0 ?
-	    out : NULL;
-}
 
 static const char *
 str_of(const cJSON *o, const char *k)
@@ -78,32 +70,33 @@ str_of(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* Is a0..a3 number i AT_FDCWD (as a 32- or a 64-bit value)? */
 static int
-is_at_fdcwd(const char *hex)
+is_at_fdcwd(const struct event *e, unsigned i)
 {
-	return hex && (!strcmp(hex, AT_FDCWD_HEX32) || !strcmp(hex, AT_FDCWD_HEX64));
+	return (e->args & 1u << i) &&
+	    (e->arg[i] == AT_FDCWD32 || e->arg[i] == AT_FDCWD64);
 }
 
 /* May a relative name be resolved against the CWD for this syscall? */
 static int
-relative_ok(cJSON *ev)
+relative_ok(const struct event *e)
 {
-	const char *sc = str_of(ev, "syscall");
-	char a[24];
+	const char *sc = str_of(e->json, "syscall");
 	size_t n;
 
-	if (sc == NULL || syscall_field(ev, "type", a, sizeof(a)) == NULL)
+	if (sc == NULL || !e->has_syscall)
 		return 0;
 	n = strlen(sc);
 	/* *at() calls name a directory fd: only AT_FDCWD means the CWD */
 	if ((n > 2 && !strcmp(sc + n - 2, "at")) ||
 	    (n > 3 && !strcmp(sc + n - 3, "at2"))) {
 		if (!strcmp(sc, "symlinkat"))
-			return is_at_fdcwd(syscall_field(ev, "a1", a, sizeof(a)));
-		if (!is_at_fdcwd(syscall_field(ev, "a0", a, sizeof(a))))
+			return is_at_fdcwd(e, 1);
+		if (!is_at_fdcwd(e, 0))
 			return 0;
 		if (!strncmp(sc, "renameat", 8) || !strcmp(sc, "linkat"))
-			return is_at_fdcwd(syscall_field(ev, "a2", a, sizeof(a)));
+			return is_at_fdcwd(e, 2);
 	}
 	return 1;
 }
@@ -397,30 +390,27 @@ mount_path(cJSON *m, cJSON *paths, int n, const char *key)
  * the target and item 1 (bind and move mounts) the source.
  */
 static void
-mount_object(struct vol_stage *st, cJSON *ev, const char *sc,
+mount_object(struct vol_stage *st, const struct event *e, const char *sc,
     const struct procinfo_view *v)
 {
+	cJSON *ev = e->json;
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
-	char buf[24];
-	const char *a;
 	cJSON *m;
 
-	if (syscall_field(ev, "type", buf, sizeof(buf)) == NULL)
+	if (!e->has_syscall)
 		return;
 	m = cJSON_AddObjectToObject(ev, "mount");
 	st->mounts++;
+	/* an argument the record lacks reads as 0 */
 	if (!strcmp(sc, "mount")) {
-		a = syscall_field(ev, "a3", buf, sizeof(buf));
-		add_flags(m, a ? strtoul(a, NULL, 16) : 0);
+		add_flags(m, (unsigned long)e->arg[3]);
 		mount_path(m, paths, 0, "target");
 		if (cJSON_GetArraySize(paths) > 1)
 			mount_path(m, paths, 1, "source");
 		else
 			cJSON_AddNullToObject(m, "source");
 	} else if (!strcmp(sc, "umount2")) {
-		a = syscall_field(ev, "a1", buf, sizeof(buf));
-		cJSON_AddNumberToObject(m, "umount_flags",
-		    a ? (double)strtoul(a, NULL, 16) : 0);
+		cJSON_AddNumberToObject(m, "umount_flags", (double)e->arg[1]);
 		mount_path(m, paths, 0, "target");
 	} else if (!strcmp(sc, "pivot_root")) {
 		mount_path(m, paths, 0, "new_root");
@@ -467,8 +457,9 @@ pre_setup(struct vol_stage *st, const struct mountinfo_table *t)
 }
 
 static void
-vol_event(void *arg, cJSON *ev)
+vol_event(void *arg, struct event *e)
 {
+	cJSON *ev = e->json;
 	struct vol_stage *st = arg;
 	cJSON *proc = cJSON_GetObjectItemCaseSensitive(ev, "process");
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(ev, "paths");
@@ -483,7 +474,7 @@ vol_event(void *arg, cJSON *ev)
 
 	if (!cJSON_IsObject(proc) || !cJSON_IsArray(paths))
 		return;
-	(void)enrich_procs_lookup(st->ep, ev, &v);
+	(void)enrich_procs_lookup(st->ep, e, &v);
 	/*
 	 * A mount call changes the table it would be read through, and
 	 * runtimes mount before pivot_root: the table we hold now is not
@@ -512,7 +503,7 @@ vol_event(void *arg, cJSON *ev)
 		st->paths++;
 		/* asked only for relative names: its record lookups cost */
 		if (rel_ok == -1 && name[0] != '/')
-			rel_ok = relative_ok(ev);
+			rel_ok = relative_ok(e);
 		buf_reset(&hp);
 		follow = follows_last(sc, nt);
 		known = host_path(st, &v, cwd, name, rel_ok, follow, &hp) == 0 &&
@@ -559,7 +550,7 @@ vol_event(void *arg, cJSON *ev)
 			st->cross_pod++;
 	}
 	if (is_mount_call(sc))
-		mount_object(st, ev, sc, &v);
+		mount_object(st, e, sc, &v);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <libaudit.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,15 @@ ulong_dec(char *out, unsigned long v)
 	while (n)
 		*out++ = tmp[--n];
 	*out = '\0';
+}
+
+long long
+event_stamp_ms(long long sec, unsigned ms)
+{
+	/* a forged stamp too far out for ms is the epoch, as in the text */
+	if (sec > LLONG_MAX / 1000 - 1 || sec < LLONG_MIN / 1000 + 1)
+		sec = 0;
+	return sec * 1000 + ms % 1000;
 }
 
 void
@@ -105,6 +115,52 @@ event_new_internal(const char *type, const char *node)
 	return ev;
 }
 
+/*
+ * The inverse of event_format_time() for the form it writes (and the
+ * epoch for anything else): the time of podtrail's own events, which
+ * reach the pipeline as JSON.
+ */
+static long long
+time_of(const char *s)
+{
+	struct tm tm;
+	int ms;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &ms) != 7 || ms < 0 || ms > 999)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return event_stamp_ms(timegm(&tm), (unsigned)ms);
+}
+
+void
+event_free(struct event *ev)
+{
+	struct arena *was = arena_current();
+
+	/* a node freed while its arena is current is left to the arena */
+	if (ev->arena)
+		arena_use(ev->arena);
+	cJSON_Delete(ev->json);
+	ev->json = NULL;
+	if (ev->arena)
+		arena_use(was);
+}
+
+void
+event_own(struct event *ev, cJSON *json)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "time");
+
+	memset(ev, 0, sizeof(*ev));
+	ev->json = json;
+	ev->pid = -1;
+	ev->time_ms = time_of(cJSON_IsString(t) ? t->valuestring : NULL);
+}
+
 void
 event_thread_done(void)
 {
@@ -129,8 +185,9 @@ add_truncated(cJSON *ev, const struct event_trunc *t)
 	cJSON_AddItemToObjectCS(ev, "truncated", o);
 }
 
-cJSON *
-event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
+int
+event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
+    struct event *out)
 {
 	const au_event_t *ts = auparse_get_timestamp(au);
 	struct event_derive s = { 0 };
@@ -138,7 +195,7 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
 	char tbuf[40], serial[24];
 
 	if (ts == NULL)
-		return NULL;
+		return -1;
 	arena_open();
 	if ((ev = cJSON_CreateObject()) == NULL)
 		goto nomem;
@@ -194,6 +251,8 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
 		rec->type |= cJSON_StringIsConst;
 		if (rtype == AUDIT_EXECVE)
 			s.have_execve = 1;
+		if (rtype == AUDIT_SYSCALL)
+			s.has_syscall = 1;
 		if (rtype == AUDIT_PATH)
 			cJSON_AddItemToArray(paths, event_fields_path_entry());
 		cJSON_AddItemToArray(records, rec);
@@ -203,15 +262,24 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t)
 	cJSON_AddItemToObjectCS(ev, "records", records);
 	if (t != NULL && (t->records || t->bytes))
 		add_truncated(ev, t);
-	goto out;
+	memset(out, 0, sizeof(*out));
+	out->json = ev;
+	out->arena = arena_current();
+	out->time_ms = event_stamp_ms(ts->sec, ts->milli);
+	out->serial = ts->serial;
+	out->pid = s.pid;
+	memcpy(out->arg, s.sysarg, sizeof(out->arg));
+	out->args = s.sysargs;
+	out->has_syscall = s.has_syscall;
+	arena_close();
+	event_derive_clear(&s);
+	return 0;
 nomem:
 	log_warnx("out of memory building event");
 	cJSON_Delete(records);
 	cJSON_Delete(paths);
 	cJSON_Delete(ev);
-	ev = NULL;
-out:
 	arena_close();
 	event_derive_clear(&s);
-	return ev;
+	return -1;
 }

@@ -180,6 +180,8 @@ process_field(struct event_derive *s, enum fid id, const char *raw,
 	if (v) {
 		cJSON_AddItemToObjectCS(s->process, field_name[id], v);
 		s->have |= 1u << id;
+		if (id == F_PID)
+			s->pid = strtoll(raw, NULL, 10);
 	}
 }
 
@@ -190,7 +192,15 @@ event_derive_field(struct event_derive *s, int rtype, enum fid id,
 {
 	switch (rtype) {
 	case AUDIT_SYSCALL:
-		if (id == F_ARCH)
+		if (id >= F_A0 && id <= F_A3) {
+			unsigned i = (unsigned)(id - F_A0);
+
+			/* hex, as the kernel writes them; the first record's */
+			if (!(s->sysargs & 1u << i)) {
+				s->sysarg[i] = strtoull(raw, NULL, 16);
+				s->sysargs |= 1u << i;
+			}
+		} else if (id == F_ARCH)
 			s->arch = strtoul(raw, NULL, 16);
 		else if (id == F_SYSCALL)
 			s->syscall = strtol(raw, NULL, 10);
@@ -239,6 +249,7 @@ event_derive_begin(struct event_derive *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->syscall = -1;
+	s->pid = -1;
 	s->process = cJSON_CreateObject();
 	return s->process ? 0 : -1;
 }

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "event.h"
 #include "fwd.h"
 #include "fwd_body.h"
 #include "fwd_curl.h"
@@ -534,12 +535,12 @@ on_age_timer(void *arg)
 }
 
 static int
-fwd_write(void *ctx, const char *line, size_t len)
+fwd_write(void *ctx, const struct sealed *s)
 {
 	struct fwd *f = ctx;
-	unsigned long long seq = fwd_body_line_seq(line, len);
+	unsigned long long seq = s->seq;
 
-	if (buf_add(&f->batch, line, len) == -1 ||
+	if (buf_add(&f->batch, s->line, s->len) == -1 ||
 	    buf_addc(&f->batch, '\n') == -1) {
 		log_warn("batch");
 		return -1;

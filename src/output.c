@@ -52,9 +52,9 @@ output_open(const char *spec, struct loop *loop, const struct conf *c)
 }
 
 int
-output_write(struct output *o, const char *line, size_t len)
+output_write(struct output *o, const struct sealed *s)
 {
-	return o->ops->write(o->ctx, line, len);
+	return o->ops->write(o->ctx, s);
 }
 
 void

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "event.h"
 #include "fdio.h"
 #include "log.h"
 #include "loop.h"
@@ -218,18 +219,19 @@ file_open(const char *spec, struct loop *loop, const struct conf *c)
 }
 
 static int
-file_write(void *ctx, const char *line, size_t len)
+file_write(void *ctx, const struct sealed *s)
 {
 	struct out_file *f = ctx;
 
 	if (f->failed)
 		return -1;
-	if (buf_add(&f->buf, line, len) == -1 || buf_addc(&f->buf, '\n') == -1) {
+	if (buf_add(&f->buf, s->line, s->len) == -1 ||
+	    buf_addc(&f->buf, '\n') == -1) {
 		log_warn("output buffer");
 		return -1;
 	}
 	f->lines++;
-	f->bytes += len + 1;
+	f->bytes += s->len + 1;
 	if (pending(f) < OUT_FLUSH_AT)
 		return 0;
 	if (push(f) == -1)

@@ -38,6 +38,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "event.h"
 #include "fwd.h"
 #include "gzip.h"
 #include "log.h"
@@ -266,12 +267,12 @@ on_age_timer(void *arg)
 }
 
 static int
-onats_write(void *ctx, const char *line, size_t len)
+onats_write(void *ctx, const struct sealed *s)
 {
 	struct onats *f = ctx;
-	unsigned long long seq = output_nats_seq_of(line, len);
+	unsigned long long seq = s->seq;
 
-	if (buf_add(&f->batch, line, len) == -1 ||
+	if (buf_add(&f->batch, s->line, s->len) == -1 ||
 	    buf_addc(&f->batch, '\n') == -1) {
 		log_warn("batch");
 		return -1;

@@ -38,7 +38,7 @@ struct parse_job {
 	enum job_op op;
 	struct buf data;		/* J_TEXT: text, J_LINES: whole lines */
 	struct arena *ar;		/* the events' memory */
-	cJSON **ev;
+	struct event *ev;
 	size_t n, cap;
 	int result;			/* of J_AGE or J_COMPACT */
 	struct parse_au_stats stats;	/* the counters as the job left them */
@@ -71,7 +71,7 @@ struct parse {
  * job, to the job.
  */
 static void
-on_built(cJSON *ev, void *arg)
+on_built(struct event *ev, void *arg)
 {
 	struct parse *p = arg;
 	struct parse_job *j = p->cur;
@@ -83,18 +83,18 @@ on_built(cJSON *ev, void *arg)
 	}
 	if (j->n == j->cap) {
 		size_t cap = j->cap ? 2 * j->cap : 64;
-		cJSON **ev2 = realloc(j->ev, cap * sizeof(*ev2));
+		struct event *ev2 = realloc(j->ev, cap * sizeof(*ev2));
 
 		if (ev2 == NULL) {
 			log_warnx_rl(&p->nomem_rl, "out of memory queueing an "
 			    "audit event: dropped");
-			cJSON_Delete(ev);
+			event_free(ev);
 			return;
 		}
 		j->ev = ev2;
 		j->cap = cap;
 	}
-	j->ev[j->n++] = ev;
+	j->ev[j->n++] = *ev;
 }
 
 struct parse *
@@ -163,8 +163,8 @@ run_job(void *job, void *arg)
 }
 
 /*
- * Emit the events of up to max finished jobs, oldest first. Each event
- * is finished in its job's arena; the job is free again afterwards.
+ * Emit the events of up to max finished jobs, oldest first (each names
+ * its job's arena); the job is free again afterwards.
  */
 static void
 deliver(struct parse *p, size_t max)
@@ -178,11 +178,9 @@ deliver(struct parse *p, size_t max)
 	while (max > 0 && (j = worker_collect(p->w)) != NULL) {
 		p->seen = j->stats;
 		for (size_t i = 0; i < j->n; i++) {
-			arena_enter(j->ar);
 			p->events++;
-			p->emit(j->ev[i], p->arg);
+			p->emit(&j->ev[i], p->arg);
 		}
-		arena_use(NULL);
 		j->n = 0;
 		max--;
 	}

@@ -92,7 +92,7 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 {
 	struct parse_au *p = arg;
 	struct event_trunc tr = { 0, 0 };
-	cJSON *ev;
+	struct event ev;
 
 	if (type != AUPARSE_CB_EVENT_READY)
 		return;
@@ -101,9 +101,9 @@ on_event(auparse_state_t *au, auparse_cb_event_t type, void *arg)
 	    auparse_get_type(au) == AUDIT_EOE)
 		return;
 	open_done(p, au, &tr);
-	if ((ev = event_build(au, p->node, &tr)) == NULL)
+	if (event_build(au, p->node, &tr, &ev) == -1)
 		return;
-	p->emit(ev, p->arg);
+	p->emit(&ev, p->arg);
 }
 
 struct parse_au *

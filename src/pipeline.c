@@ -15,6 +15,7 @@
 #include "context.h"
 #include "disk.h"
 #include "enrich.h"
+#include "event.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -89,40 +90,47 @@ count_type(struct pipeline *pl, const cJSON *ev)
 
 /* Seal ev and write its line (the witness's leaf too). */
 static void
-seal_write(struct pipeline *pl, cJSON *ev)
+seal_write(struct pipeline *pl, struct event *ev)
 {
+	struct sealed s;
+
 	if (chain_seal(pl->chain, ev, &pl->line) == -1) {
 		pl->write_errors++;
 		return;
 	}
 	if (pl->ckpt)
 		ckpt_leaf(pl->ckpt, pl->line.data, pl->line.len);
-	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
+	s.line = pl->line.data;
+	s.len = pl->line.len;
+	s.seq = ev->seq;
+	s.time_ms = ev->time_ms;
+	if (output_write(pl->out, &s) == -1)
 		pl->write_errors++;
 	else
 		pl->emitted++;
 }
 
 /*
- * Enrich, chain and write one event. A parsed event (own == 0) is made
- * of arena memory (arena.h), and so are the nodes enrichers and the
- * chain add to it: the whole tree is recycled with the arena, unless
- * something made a heap node meanwhile. The line is sealed and written
- * from in here: output_write makes no cJSON node (outputs emit only
- * from flush), so none lands in the arena. podtrail's own
- * events are heap trees, freed here.
+ * Enrich, chain and write one event. A parsed event's tree is made of
+ * its arena (ev->arena, arena.h), and so are the nodes enrichers and
+ * the chain add to it: the whole tree is recycled with the arena,
+ * unless something made a heap node meanwhile. The line is sealed and
+ * written from in here: output_write makes no cJSON node (outputs emit
+ * only from flush), so none lands in the arena. podtrail's own events
+ * are heap trees, freed here.
  */
-static unsigned long long
-emit_event(struct pipeline *pl, cJSON *ev, int own)
+static void
+emit_event(struct pipeline *pl, struct event *ev)
 {
-	unsigned long long seq = 0;
+	struct arena *a = ev->arena;
 
-	count_type(pl, ev);
-
+	count_type(pl, ev->json);
 	if (pl->tap)
-		pl->tap(ev, pl->tap_arg);
-	if (!own)
+		pl->tap(ev->json, pl->tap_arg);
+	if (a) {
+		arena_enter(a);
 		arena_resume();
+	}
 	for (size_t i = 0; i < pl->nstages; i++)
 		pl->stages[i].ops->event(pl->stages[i].ctx, ev);
 	/*
@@ -130,28 +138,37 @@ emit_event(struct pipeline *pl, cJSON *ev, int own)
 	 * emit their own (heap) events before it: the arena is closed
 	 * for them.
 	 */
-	if (!own && (pl->disk || pl->ctx)) {
+	if (a && (pl->disk || pl->ctx)) {
 		arena_close();
 		pl->in_hooks++;
 		if (pl->disk)
 			disk_event(pl->disk, ev);
 		if (pl->ctx)
-			context_event(pl->ctx, ev);
+			context_event(pl->ctx, ev->json);
 		pl->in_hooks--;
 		arena_resume();
 	}
 	seal_write(pl, ev);
-	if (own) {
-		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ev, "seq");
-
-		if (cJSON_IsRaw(s) && s->valuestring)
-			seq = strtoull(s->valuestring, NULL, 10);
-	}
-	if (!own)
+	if (a) {
 		arena_close();
-	if (own || !arena_pure())
-		cJSON_Delete(ev);
-	return seq;
+		if (!arena_pure())
+			cJSON_Delete(ev->json);
+		arena_use(NULL);
+	} else {
+		cJSON_Delete(ev->json);
+	}
+	ev->json = NULL;
+}
+
+/* podtrail's own event (a heap tree, taken); its seq. */
+static unsigned long long
+emit_json(struct pipeline *pl, cJSON *json)
+{
+	struct event ev;
+
+	event_own(&ev, json);
+	emit_event(pl, &ev);
+	return ev.seq;
 }
 
 /* A watcher's event; its seq, for the ENOSPC link. */
@@ -163,13 +180,13 @@ emit_own(cJSON *ev, void *arg)
 	/* from a timer: after the records that came before it */
 	if (pl->in_hooks == 0)
 		parse_sync(pl->parse);
-	return emit_event(pl, ev, 1);
+	return emit_json(pl, ev);
 }
 
 static void
-emit(cJSON *ev, void *arg)
+emit(struct event *ev, void *arg)
 {
-	(void)emit_event(arg, ev, 0);
+	emit_event(arg, ev);
 }
 
 void
@@ -177,7 +194,7 @@ pipeline_emit(struct pipeline *pl, cJSON *ev)
 {
 	/* after the records that came before it */
 	parse_sync(pl->parse);
-	(void)emit_event(pl, ev, 1);
+	(void)emit_json(pl, ev);
 }
 
 static void
@@ -219,7 +236,7 @@ output_emitted(cJSON *ev, void *arg)
 {
 	struct pipeline *pl = arg;
 
-	(void)emit_event(pl, ev, 1);
+	(void)emit_json(pl, ev);
 }
 
 /*
@@ -233,7 +250,7 @@ emit_signed(struct pipeline *pl, cJSON *ev)
 	if (ev == NULL)
 		return;
 	ckpt_witness_next(pl->ckpt, 1);
-	emit_event(pl, ev, 1);
+	(void)emit_json(pl, ev);
 	ckpt_witness_next(pl->ckpt, 0);
 }
 

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "event.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
@@ -31,13 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct buf rec = BUF_INIT, js = BUF_INIT;
 
 static void
-on_event(cJSON *ev, void *arg)
+on_event(struct event *e, void *arg)
 {
+	cJSON *ev = e->json;
+
 	buf_reset(&js);
 	FUZZ_ASSERT(json_write(&js, ev, JSON_SORTED, "hash") == 0);
 	FUZZ_ASSERT(fuzz_utf8_valid((const unsigned char *)js.data, js.len));
 	FUZZ_ASSERT(memchr(js.data, '\n', js.len) == NULL);
-	cJSON_Delete(ev);
+	event_free(e);
 }
 
 int

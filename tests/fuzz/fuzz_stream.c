@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "event.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
@@ -69,12 +70,30 @@ check_line(const struct buf *b)
 	cJSON_Delete(back);
 }
 
+/* The typed values the stages read are the ones the JSON says. */
 static void
-on_event(cJSON *ev, void *arg)
+check_typed(const struct event *e)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(e->json, "serial");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(e->json, "process"), "pid");
+
+	FUZZ_ASSERT(cJSON_IsRaw(s) &&
+	    strtoull(s->valuestring, NULL, 10) == e->serial);
+	if (cJSON_IsRaw(pid))
+		FUZZ_ASSERT(strtoll(pid->valuestring, NULL, 10) == e->pid);
+	else
+		FUZZ_ASSERT(e->pid == -1);
+}
+
+static void
+on_event(struct event *e, void *arg)
 {
 	unsigned long *n = arg;
+	cJSON *ev = e->json;
 
 	(*n)++;
+	check_typed(e);
 	buf_reset(&line);
 	FUZZ_ASSERT(json_write(&line, ev, 0, NULL) == 0);
 	check_line(&line);
@@ -82,7 +101,7 @@ on_event(cJSON *ev, void *arg)
 	FUZZ_ASSERT(json_write(&line, ev, JSON_SORTED, "hash") == 0);
 	check_line(&line);
 	/* arena nodes are not freed one by one; heap nodes are */
-	cJSON_Delete(ev);
+	event_free(e);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "chain.h"
+#include "event.h"
 #include "jsonread.h"
 #include "log.h"
 #include "secret.h"
@@ -299,6 +300,7 @@ seal_one(struct chain *ch, unsigned long long i, struct buf *line,
     struct buf *all)
 {
 	cJSON *ev = cJSON_CreateObject();
+	struct event e = { .json = ev };
 	size_t n = i % 97 == 0 ? 128 * 1024 : i % 50;
 	char *pad = malloc(n + 1);
 	char want[32];
@@ -308,7 +310,8 @@ seal_one(struct chain *ch, unsigned long long i, struct buf *line,
 	cJSON_AddStringToObject(ev, "type", "x");
 	cJSON_AddNumberToObject(ev, "i", (double)i);
 	cJSON_AddStringToObject(ev, "pad", pad);
-	ck_assert_int_eq(chain_seal(ch, ev, line), 0);
+	ck_assert_int_eq(chain_seal(ch, &e, line), 0);
+	ck_assert_uint_eq(e.seq, i + 1);
 	snprintf(want, sizeof(want), "\"seq\":%llu,", i + 1);
 	ck_assert_msg(memmem(line->data, line->len, want, strlen(want)) != NULL,
 	    "line %llu out of order: %.*s", i + 1, (int)line->len, line->data);

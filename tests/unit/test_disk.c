@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "disk.h"
 #include "disk_int.h"
+#include "event.h"
 
 #include <check.h>
 
@@ -130,10 +131,25 @@ open_event(const char *ctr, const char *pod, const char *vol, const char *hp,
 	return ev;
 }
 
+/* ev as the pipeline hands it on: its pid typed (no SYSCALL arguments) */
+static void
+disk_json(struct disk *d, cJSON *ev)
+{
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ev, "process"), "pid");
+	struct event e = { .json = ev, .pid = -1 };
+
+	if (cJSON_IsRaw(pid))
+		e.pid = strtoll(pid->valuestring, NULL, 10);
+	else if (cJSON_IsNumber(pid))
+		e.pid = (long long)pid->valuedouble;
+	disk_event(d, &e);
+}
+
 static void
 feed(struct disk *d, cJSON *ev)
 {
-	disk_event(d, ev);
+	disk_json(d, ev);
 	cJSON_Delete(ev);
 }
 
@@ -279,7 +295,7 @@ START_TEST(enospc_link)
 	ev = open_event(CTR_A, POD_A, "buffer", a1, "CREATE", 999999, 3);
 	cJSON_ReplaceItemInObject(ev, "success", cJSON_CreateFalse());
 	cJSON_ReplaceItemInObject(ev, "exit", cJSON_CreateRaw("-28"));
-	disk_event(d, ev);
+	disk_json(d, ev);
 	ck_assert_int_eq(nemitted, 1);
 	ck_assert_str_eq(str(emitted[0], "reason"), "enospc");
 	ck_assert_int_eq(num(ev, "disk_report_seq"), 101);
@@ -296,14 +312,14 @@ START_TEST(enospc_link)
 	    cJSON_CreateRaw("999999"));
 	c = cJSON_AddObjectToObject(ev, "container");
 	cJSON_AddStringToObject(c, "id", CTR_A);
-	disk_event(d, ev);
+	disk_json(d, ev);
 	ck_assert_int_eq(nemitted, 1);	/* linked to the report there is */
 	ck_assert_int_eq(num(ev, "disk_report_seq"), 101);
 	/* an unknown container: nothing to link to, said so */
 	cJSON_ReplaceItemInObject(c, "id", cJSON_CreateString(CTR_B));
 	cJSON_DeleteItemFromObject(ev, "disk_report_seq");
 	cJSON_DeleteItemFromObject(ev, "disk_mount");
-	disk_event(d, ev);
+	disk_json(d, ev);
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ev, "disk_report_seq")));
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ev, "disk_mount")));
 	ck_assert_uint_eq(d->linked, 2);

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "event.h"
 #include "fwd.h"
 #include "fwd_body.h"
 #include "fwd_curl.h"
@@ -160,7 +161,8 @@ write_line(void *f, unsigned long long seq, size_t pad)
 		ck_assert_int_eq(buf_addc(&b, a[(x >> 16) % 62]), 0);
 	}
 	ck_assert_int_eq(buf_printf(&b, "\",\"seq\":%llu}", seq), 0);
-	ck_assert_int_eq(fwd_https_ops.write(f, b.data, b.len), 0);
+	ck_assert_int_eq(fwd_https_ops.write(f, &(struct sealed){ .line = b.data,
+	    .len = b.len, .seq = seq }), 0);
 	buf_free(&b);
 }
 

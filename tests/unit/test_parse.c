@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "event.h"
 #include "json.h"
 #include "parse.h"
 #include "thread.h"
@@ -27,14 +28,14 @@ struct got {
 };
 
 static void
-collect(cJSON *ev, void *arg)
+collect(struct event *ev, void *arg)
 {
 	struct got *g = arg;
 
-	ck_assert_int_eq(json_write(&g->out, ev, 0, NULL), 0);
+	ck_assert_int_eq(json_write(&g->out, ev->json, 0, NULL), 0);
 	buf_addc(&g->out, '\n');
 	g->n++;
-	cJSON_Delete(ev);
+	event_free(ev);
 }
 
 /* Long outputs: name the first line that differs, not both texts. */
@@ -541,7 +542,7 @@ START_TEST(test_worker_sync)
 END_TEST
 
 static void
-collect_and_call_back(cJSON *ev, void *arg)
+collect_and_call_back(struct event *ev, void *arg)
 {
 	struct got *g = arg;
 
