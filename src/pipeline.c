@@ -96,7 +96,8 @@ seal_write(struct pipeline *pl, cJSON *ev)
 		return;
 	}
 	if (pl->ckpt)
-		ckpt_leaf(pl->ckpt, pl->line.data, pl->line.len);
+		ckpt_leaf(pl->ckpt, chain_digest(pl->chain), pl->line.data,
+		    pl->line.len);
 	if (output_write(pl->out, pl->line.data, pl->line.len) == -1)
 		pl->write_errors++;
 	else
