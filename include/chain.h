@@ -68,6 +68,11 @@ unsigned long long chain_next_seq(const struct chain *ch);
  * Owned by ch.
  */
 const char *chain_head(const struct chain *ch);
+/*
+ * The hash of the last event this run sealed, as CHAIN_HASH_HEX / 2
+ * raw bytes (all zero before): what ckpt_leaf() takes. Owned by ch.
+ */
+const unsigned char *chain_digest(const struct chain *ch);
 /* 1 if the previous run stopped cleanly (or there was none), else 0. */
 int chain_clean_start(const struct chain *ch);
 /* "NODE/ID" of this chain; owned by ch. */

@@ -66,11 +66,12 @@ int ckpt_epoch_due(const struct ckpt *ck, long long now_ms);
 cJSON *ckpt_rotate(struct ckpt *ck, const char *node, unsigned long long seq,
     long long now_ms);
 /*
- * One sealed line (from the chain's sink, in seq order): its hash is
- * the next Merkle leaf; while ckpt_witness_next() is on, the line also
- * goes to checkpoint_output.
+ * One sealed event, in seq order: digest (chain_digest(), the raw bytes
+ * of its hash) is the next Merkle leaf; while ckpt_witness_next() is
+ * on, its line (line, len) also goes to checkpoint_output.
  */
-void ckpt_leaf(struct ckpt *ck, const char *line, size_t len);
+void ckpt_leaf(struct ckpt *ck, const unsigned char *digest,
+    const char *line, size_t len);
 void ckpt_witness_next(struct ckpt *ck, int on);
 /* Start the witness's sender (witness_start). 0, or -1 (logged). */
 int ckpt_start(struct ckpt *ck);

@@ -42,6 +42,7 @@ struct chain {
 	unsigned long long reserve;	/* size of the last reserved block */
 	struct timespec reserved_at;	/* when it was reserved (monotonic) */
 	char prev[CHAIN_HASH_HEX + 1];
+	unsigned char digest[CHAIN_HASH_HEX / 2];	/* this run's last hash, raw */
 	unsigned char *key;
 	size_t keylen;
 	struct buf canon;
@@ -84,12 +85,13 @@ sha256_v(const struct iovec *iov, int n, unsigned char *md, unsigned int *mdlen)
 }
 
 /*
- * chain_hash over the concatenation of iov[0..n). One thread at a time:
- * the digest context is shared.
+ * chain_hash over the concatenation of iov[0..n); raw_out (if not NULL)
+ * gets the same hash as bytes. One thread at a time: the digest context
+ * is shared.
  */
 static int
 chain_hashv(const unsigned char *key, size_t keylen, const struct iovec *iov,
-    int n, char *hex_out)
+    int n, char *hex_out, unsigned char *raw_out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -126,6 +128,8 @@ chain_hashv(const unsigned char *key, size_t keylen, const struct iovec *iov,
 		hex_out[2 * i + 1] = hex[md[i] & 15];
 	}
 	hex_out[CHAIN_HASH_HEX] = '\0';
+	if (raw_out)
+		memcpy(raw_out, md, mdlen);
 	rc = 0;
 cleanup:
 	free(msg);
@@ -141,7 +145,7 @@ chain_hash(const unsigned char *key, size_t keylen, const char *prev,
 		{ (void *)canon, canonlen },
 	};
 
-	return chain_hashv(key, keylen, iov, 2, hex_out);
+	return chain_hashv(key, keylen, iov, 2, hex_out, NULL);
 }
 
 /* ---- state -------------------------------------------------------------- */
@@ -360,6 +364,8 @@ seal_begin(struct chain *ch, cJSON *ev)
 static int
 seal(struct chain *ch, cJSON *ev, struct buf *out)
 {
+	struct iovec iov[2];
+	unsigned char raw[CHAIN_HASH_HEX / 2];
 	char hash[CHAIN_HASH_HEX + 1];
 
 	buf_reset(out);
@@ -369,8 +375,10 @@ seal(struct chain *ch, cJSON *ev, struct buf *out)
 		log_warnx("out of memory chaining event");
 		return -1;
 	}
-	if (chain_hash(ch->key, ch->keylen, ch->prev, out->data, out->len,
-	    hash) == -1)
+	iov[0] = (struct iovec){ ch->prev, CHAIN_HASH_HEX };
+	iov[1] = (struct iovec){ out->data, out->len };
+	/* the raw bytes too: the Merkle leaf takes them (chain_digest) */
+	if (chain_hashv(ch->key, ch->keylen, iov, 2, hash, raw) == -1)
 		return -1;
 	/* the hashed line, with "hash" as its last member */
 	out->len--;
@@ -381,6 +389,7 @@ seal(struct chain *ch, cJSON *ev, struct buf *out)
 		return -1;
 	}
 	memcpy(ch->prev, hash, sizeof(ch->prev));
+	memcpy(ch->digest, raw, sizeof(ch->digest));
 	ch->applied++;
 	return 0;
 }
@@ -416,6 +425,12 @@ const char *
 chain_head(const struct chain *ch)
 {
 	return ch->prev;
+}
+
+const unsigned char *
+chain_digest(const struct chain *ch)
+{
+	return ch->digest;
 }
 
 int

@@ -544,17 +544,14 @@ ckpt_unhex(const char *s, unsigned char *out, size_t n)
 }
 
 void
-ckpt_leaf(struct ckpt *ck, const char *line, size_t len)
+ckpt_leaf(struct ckpt *ck, const unsigned char *digest, const char *line,
+    size_t len)
 {
 	static struct log_rl rl;
-	/* a sealed line ends ,"hash":"<64 hex>"} (chain.h) */
-	const size_t tail = CHAIN_HASH_HEX + 2;
-	unsigned char raw[CHAIN_HASH_HEX / 2];
 
-	if (len < tail + 8 || ckpt_unhex(line + len - tail, raw, sizeof(raw)) == -1 ||
-	    merkle_add(ck->m, raw, sizeof(raw)) == -1) {
+	if (merkle_add(ck->m, digest, CHAIN_HASH_HEX / 2) == -1) {
 		ck->leaf_errors++;
-		log_warnx_rl(&rl, "checkpoint: a sealed line without its hash");
+		log_warnx_rl(&rl, "checkpoint: Merkle leaf not hashed");
 		return;
 	}
 	if (ck->witness_next && ck->w)

@@ -99,7 +99,8 @@ seal_write(struct pipeline *pl, struct event *ev)
 		return;
 	}
 	if (pl->ckpt)
-		ckpt_leaf(pl->ckpt, pl->line.data, pl->line.len);
+		ckpt_leaf(pl->ckpt, chain_digest(pl->chain), pl->line.data,
+		    pl->line.len);
 	s.line = pl->line.data;
 	s.len = pl->line.len;
 	s.seq = ev->seq;

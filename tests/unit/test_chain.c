@@ -303,7 +303,8 @@ seal_one(struct chain *ch, unsigned long long i, struct buf *line,
 	struct event e = { .json = ev };
 	size_t n = i % 97 == 0 ? 128 * 1024 : i % 50;
 	char *pad = malloc(n + 1);
-	char want[32];
+	char want[32], hex[CHAIN_HASH_HEX + 1];
+	const unsigned char *d;
 
 	memset(pad, 'a' + (int)(i % 26), n);
 	pad[n] = '\0';
@@ -315,6 +316,12 @@ seal_one(struct chain *ch, unsigned long long i, struct buf *line,
 	snprintf(want, sizeof(want), "\"seq\":%llu,", i + 1);
 	ck_assert_msg(memmem(line->data, line->len, want, strlen(want)) != NULL,
 	    "line %llu out of order: %.*s", i + 1, (int)line->len, line->data);
+	/* the digest the Merkle leaf takes is the line's own hash, raw */
+	d = chain_digest(ch);
+	for (int j = 0; j < CHAIN_HASH_HEX / 2; j++)
+		snprintf(hex + 2 * j, 3, "%02x", d[j]);
+	ck_assert_int_eq(memcmp(line->data + line->len - CHAIN_HASH_HEX - 2,
+	    hex, CHAIN_HASH_HEX), 0);
 	ck_assert_int_eq(buf_add(all, line->data, line->len), 0);
 	ck_assert_int_eq(buf_addc(all, '\n'), 0);
 	cJSON_Delete(ev);
