@@ -31,7 +31,7 @@ struct conf {
 	long long rcvbuf;	/* bytes, netlink socket receive buffer */
 	long long ring_bytes;	/* netlink drain thread's ring, 0 = none */
 	long long priority_boost;	/* nice decrement at start, 0 = leave */
-	char *helper_threads;	/* auto | yes | no */
+	char *helper_threads;	/* auto | yes | no: thread_plan.h */
 	int force;		/* unicast: take over the audit pid */
 	long long backlog_limit;	/* unicast: kernel backlog, 0 = leave */
 	long long backlog_wait_time;	/* unicast: lower only, 0 = leave */
@@ -145,13 +145,6 @@ int conf_apply_live(struct conf *cur, struct conf *next, conf_change_cb cb,
     void *arg);
 /* Free every string the struct owns. */
 void conf_free(struct conf *c);
-/*
- * Whether to hand hashing and request building to helper threads:
- * helper_threads yes, or auto and a replayed file (catching up, where
- * they halve the wait; on a live node they cost more CPU per event
- * than they save). -1 for a value that is not auto, yes or no.
- */
-int conf_helper_threads(const struct conf *c);
 /* Print the option table (name, default, help) for --help and the man page. */
 void conf_print_table(FILE *fp, int man);
 

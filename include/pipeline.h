@@ -20,9 +20,9 @@ struct pipeline;
  */
 struct pipeline *pipeline_new(const struct conf *c, struct loop *loop);
 /*
- * Start the helper threads: the witness's sender, and those c asks
- * for (helper_threads): the parse worker. Only once the
- * process's identity is final (thread.h). 0, or -1 (logged).
+ * Start the pipeline's helper threads as thread_plan(c) says: the
+ * witness's sender, the parse worker. Only once the process's identity
+ * is final (thread.h). 0, or -1 (logged).
  */
 int pipeline_start_helpers(struct pipeline *pl, const struct conf *c);
 /* Bytes of audit text lines, in any chunking. 0 or -1. */

@@ -12,9 +12,10 @@
  * daemon holds helpers back (thread_hold) until its identity is final
  * (priv_drop) and then lets them start (thread_release).
  *
- * Hand work between threads through ring.h (a byte-bounded queue with
- * an eventfd for the consumer's poll loop, dropping or waiting when
- * full) rather than another hand-written mutex/condvar/eventfd trio.
+ * Which helpers run is thread_plan.h's to say. Hand work to one through
+ * worker.h (jobs in order, a completion eventfd) or, for bytes from a
+ * producer that must never wait, ring.h (byte-bounded, dropping or
+ * waiting when full), rather than another mutex/condvar/eventfd trio.
  */
 #ifndef PODTRAIL_THREAD_H
 #define PODTRAIL_THREAD_H

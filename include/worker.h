@@ -6,10 +6,10 @@
  *
  * The code that does the work (parsing, sealing, building a body) is a
  * plain function on a job and knows nothing about threads. Whether a
- * helper runs it is decided once, when the worker is made: without one
- * (threads off, or helpers not yet allowed, see thread.h) worker_submit
- * runs the job at once on the caller's thread and it is collected the
- * same way, so callers have one code path.
+ * helper runs it is thread_plan.h's decision, passed to worker_new.
+ * Without one (threads off, or helpers not yet allowed, see thread.h)
+ * worker_submit runs the job at once on the caller's thread and it is
+ * collected the same way, so callers have one code path.
  *
  * Single owner: submit, collect, sync and free are called from one
  * thread (the loop's). Jobs belong to the owner; the worker only holds

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "disk.h"
-#include "fwd.h"
+#include "fwd_curl.h"
 #include "fwd_format.h"
 #include "log.h"
 #include "policy.h"
@@ -161,7 +161,8 @@ cli_check(const struct conf *c, const struct conf *running, char *err,
 	    c->allow_http != running->allow_http) &&
 	    (strncmp(c->output, "https://", 8) == 0 ||
 	    strncmp(c->output, "http://", 7) == 0) &&
-	    fwd_check_url(c->output, c->allow_http, why, sizeof(why)) == -1) {
+	    fwd_curl_check_url(c->output, c->allow_http, why,
+	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "%soutput: %s",
 		    conf_where(c, "output", where, sizeof(where)), why);
 		return -1;

@@ -775,15 +775,3 @@ conf_check(const struct conf *c, const struct conf *running, char *err,
 	return 0;
 }
 
-int
-conf_helper_threads(const struct conf *c)
-{
-	if (strcmp(c->helper_threads, "yes") == 0)
-		return 1;
-	if (strcmp(c->helper_threads, "no") == 0)
-		return 0;
-	if (strcmp(c->helper_threads, "auto") == 0)
-		return strncmp(c->source, "file:", 5) == 0;
-	return -1;
-}
-

@@ -1,6 +1,7 @@
 /*
- * fwd.c - the https output: batches -> gzip -> spool -> HTTPS, one
- * request at a time, oldest batch first. Each batch is compressed once
+ * fwd.c - the https output (fwd_https_ops, output.h: "https://..." or,
+ * for loopback tests with allow_http, "http://..."): batches -> gzip ->
+ * spool -> HTTPS, one request at a time, oldest batch first. Each batch is compressed once
  * and spooled (fwd_body.h), sent by fwd_curl.h inside the main loop,
  * and its answer judged by fwd_retry.h. The compression and body
  * building run on a helper (worker.h) when there is one, one job at a
@@ -8,7 +9,6 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,6 @@
 #include "buf.h"
 #include "conf.h"
 #include "event.h"
-#include "fwd.h"
 #include "fwd_body.h"
 #include "fwd_curl.h"
 #include "fwd_format.h"
@@ -29,6 +28,7 @@
 #include "loss.h"
 #include "output.h"
 #include "spool.h"
+#include "thread_plan.h"
 #include "worker.h"
 
 /* how long close() keeps sending before leaving the rest spooled */
@@ -88,13 +88,6 @@ struct fwd {
 	    dead_events, lost_events, http_bytes, config_errors,
 	    split_requests, dead_items, retried_items;
 };
-
-/* witness.c and output_nats.c back off like the forwarder */
-long
-fwd_backoff_ms(unsigned failures)
-{
-	return fwd_retry_backoff_ms(failures);
-}
 
 static void
 swap_buf(struct buf *a, struct buf *b)
@@ -599,28 +592,19 @@ fwd_match(const char *spec)
 	    strncmp(spec, "http://", 7) == 0;
 }
 
-
-/* cli.c and witness.c check their URLs as the forwarder does */
-int
-fwd_check_url(const char *url, int allow_http, char *err, size_t errlen)
-{
-	return fwd_curl_check_url(url, allow_http, err, errlen);
-}
-
 /* https, or http to loopback when allowed. 0 or -1 (logged). */
 static int
 check_url(const char *url, int allow_http)
 {
 	char err[512];
 
-	if (fwd_check_url(url, allow_http, err, sizeof(err)) == -1) {
+	if (fwd_curl_check_url(url, allow_http, err, sizeof(err)) == -1) {
 		log_warnx("output: %s", err);
 		return -1;
 	}
 	return 0;
 }
 
-/* A private key must not be readable by group or others. */
 static int fwd_close(void *ctx);
 
 static void *
@@ -678,7 +662,7 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 	}
 	/* one job at a time: the builder's buffers are f->job's */
 	if ((f->builder = worker_new("request builder", 1,
-	    conf_helper_threads(c) == 1, run_job, NULL)) == NULL)
+	    thread_plan(c).build, run_job, NULL)) == NULL)
 		goto err;
 	if (loop_fd_add(loop, worker_fd(f->builder), POLLIN, on_built,
 	    f) == -1) {
@@ -792,23 +776,6 @@ fwd_reconfigure(void *ctx, const struct conf *c)
 	f->batch_age_ms = (long)c->batch_age_ms;
 	/* the next request uses it; one in flight keeps its own */
 	f->timeout_ms = (long)c->timeout_ms;
-}
-
-int
-fwd_requeue_dead(const char *state_dir)
-{
-	struct spool *s = spool_open(state_dir, LLONG_MAX, 0);
-	unsigned long long segs = 0, events = 0;
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = spool_requeue_dead(s, &segs, &events);
-	printf("podtrail: %llu dead-letter batches (%llu events) moved back "
-	    "to %s/spool; they are sent at the next start\n", segs, events,
-	    state_dir);
-	spool_close(s);
-	return rc;
 }
 
 const struct output_ops fwd_https_ops = {

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,6 @@
 #include "conf.h"
 #include "enrich.h"
 #include "event.h"
-#include "fwd.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -26,7 +26,9 @@
 #include "priv.h"
 #include "rules.h"
 #include "source.h"
+#include "spool.h"
 #include "thread.h"
+#include "thread_plan.h"
 
 #define EXIT_USAGE 2
 
@@ -209,6 +211,27 @@ signal_hook(void *arg)
 	check_signals(arg);
 }
 
+/*
+ * --requeue-dead: every dead letter back into the spool (behind what is
+ * spooled) for the next start to send. 0, or -1 (logged).
+ */
+static int
+requeue_dead(const char *state_dir)
+{
+	struct spool *s = spool_open(state_dir, LLONG_MAX, 0);
+	unsigned long long segs = 0, events = 0;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = spool_requeue_dead(s, &segs, &events);
+	printf("podtrail: %llu dead-letter batches (%llu events) moved back "
+	    "to %s/spool; they are sent at the next start\n", segs, events,
+	    state_dir);
+	spool_close(s);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -255,7 +278,7 @@ main(int argc, char **argv)
 	}
 	if (check_only == CLI_REQUEUE_DEAD) {
 		/* the operator fixed what made the aggregator refuse them */
-		rc = fwd_requeue_dead(c.state_dir) == 0 ? 0 : 1;
+		rc = requeue_dead(c.state_dir) == 0 ? 0 : 1;
 		conf_free(&c);
 		return rc;
 	}
@@ -303,6 +326,7 @@ main(int argc, char **argv)
 	if (priv_drop(&c) == -1)
 		goto out;
 	thread_release();
+	thread_plan_log(&c);
 	if (pipeline_start_helpers(cx.pl, &c) == -1 ||
 	    source_start(cx.src) == -1)
 		goto out;

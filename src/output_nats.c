@@ -39,7 +39,6 @@
 #include "buf.h"
 #include "conf.h"
 #include "event.h"
-#include "fwd.h"
 #include "gzip.h"
 #include "log.h"
 #include "loop.h"

@@ -13,7 +13,7 @@
 #include <nats/nats.h>
 
 #include "buf.h"
-#include "fwd.h"
+#include "fwd_retry.h"
 #include "gzip.h"
 #include "log.h"
 #include "loop.h"
@@ -69,7 +69,7 @@ schedule_retry(struct onats *f)
 	/* a window of failures from one outage is one failure */
 	if (loop_now_ms() < f->retry_at)
 		return;
-	ms = fwd_backoff_ms(++f->failures);
+	ms = fwd_retry_backoff_ms(++f->failures);
 	f->retry_at = loop_now_ms() + ms;
 	loop_timer_arm(f->retry_timer, ms);
 }

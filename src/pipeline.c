@@ -23,6 +23,7 @@
 #include "pipeline.h"
 #include "secret.h"
 #include "sign.h"
+#include "thread_plan.h"
 
 /* How often to look for events that will never see their EOE. */
 #define AGE_TICK_MS 250
@@ -383,19 +384,11 @@ err:
 int
 pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
 {
-	/*
-	 * Helper threads: a stream of text (a replay, auditd's dispatcher)
-	 * is parsed on one; netlink records come a few at a time and are
-	 * parsed here. The chain hashes here either way (cheaper than
-	 * handing lines on: fewer switches on two CPUs, bench/README.md).
-	 * The witness's sender runs whatever helper_threads says.
-	 */
 	if (ckpt_start(pl->ckpt) == -1)
 		return -1;
-	if (conf_helper_threads(c) != 1)
+	if (!thread_plan(c).parse)
 		return 0;
-	if (strncmp(c->source, "netlink", 7) != 0 &&
-	    parse_use_worker(pl->parse) == 0 &&
+	if (parse_use_worker(pl->parse) == 0 &&
 	    loop_fd_add(pl->loop, parse_notify_fd(pl->parse), POLLIN,
 	    on_parsed, pl) == -1) {
 		log_warn("loop fd");

@@ -60,6 +60,7 @@
 #include "source_netlink_int.h"
 #include "source_netlink_status.h"
 #include "thread.h"
+#include "thread_plan.h"
 
 /* How long a serial may be overtaken before it counts as missing. */
 #define GAP_TICK_MS 1000
@@ -421,7 +422,7 @@ source_netlink_open(int unicast, const char *arg, struct loop *loop,
 	}
 	ns->fd = ns->afd = ns->stop_efd = -1;
 	ns->loop = loop;
-	ns->ring_bytes = (size_t)c->ring_bytes;
+	ns->ring_bytes = thread_plan(c).drain ? (size_t)c->ring_bytes : 0;
 	if ((stall = getenv("PODTRAIL_TEST_STALL_MS")) != NULL)
 		ns->stall_ms = strtol(stall, NULL, 10);
 	ns->pl = pl;

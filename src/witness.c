@@ -19,7 +19,8 @@
 #include "buf.h"
 #include "conf.h"
 #include "fdio.h"
-#include "fwd.h"
+#include "fwd_curl.h"
+#include "fwd_retry.h"
 #include "log.h"
 #include "thread.h"
 #include "witness.h"
@@ -104,7 +105,7 @@ sender(void *arg)
 			break;
 		{
 			/* back off, but wake up at once for a stop */
-			long ms = fwd_backoff_ms(++failures);
+			long ms = fwd_retry_backoff_ms(++failures);
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -126,7 +127,7 @@ open_https(struct witness *w, const struct conf *c)
 {
 	char why[512];
 
-	if (fwd_check_url(c->checkpoint_output, c->allow_http, why,
+	if (fwd_curl_check_url(c->checkpoint_output, c->allow_http, why,
 	    sizeof(why)) == -1) {
 		log_warnx("checkpoint_output: %s", why);
 		return -1;

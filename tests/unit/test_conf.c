@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "source.h"
+#include "thread_plan.h"
 #include "unit.h"
 
 static char *
@@ -473,17 +474,46 @@ START_TEST(test_helper_threads)
 	ck_assert_int_eq(conf_defaults(&c), 0);
 	/* auto: helpers only to catch up on a replayed file */
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
-	ck_assert_int_eq(conf_helper_threads(&c), 1);
+	ck_assert_int_eq(thread_plan(&c).build, 1);
 	ck_assert_int_eq(conf_set(&c, "source", "netlink", NULL, 0), 0);
-	ck_assert_int_eq(conf_helper_threads(&c), 0);
+	ck_assert_int_eq(thread_plan(&c).build, 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "yes", NULL, 0), 0);
-	ck_assert_int_eq(conf_helper_threads(&c), 1);
+	ck_assert_int_eq(thread_plan(&c).build, 1);
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
-	ck_assert_int_eq(conf_helper_threads(&c), 0);
+	ck_assert_int_eq(thread_plan(&c).build, 0);
 	/* a value not in the table is refused as it is set */
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "maybe", NULL, 0), -1);
-	ck_assert_int_eq(conf_helper_threads(&c), 0);
+	ck_assert_int_eq(thread_plan(&c).build, 0);
+	conf_free(&c);
+}
+END_TEST
+
+/* the rest of the plan: parse off netlink only, drain with a ring */
+START_TEST(test_thread_plan)
+{
+	struct conf c;
+	struct thread_plan tp;
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "source", "netlink", NULL, 0), 0);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "yes", NULL, 0), 0);
+	tp = thread_plan(&c);
+	ck_assert(!tp.parse && tp.build && tp.drain && !tp.witness);
+	ck_assert_int_eq(conf_set(&c, "ring_bytes", "0", NULL, 0), 0);
+	ck_assert(!thread_plan(&c).drain);
+	ck_assert_int_eq(conf_set(&c, "source", "stdin", NULL, 0), 0);
+	ck_assert_int_eq(conf_set(&c, "ring_bytes", "64M", NULL, 0), 0);
+	tp = thread_plan(&c);
+	ck_assert(tp.parse && tp.build && !tp.drain);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "auto", NULL, 0), 0);
+	ck_assert(!thread_plan(&c).parse);
+	ck_assert_int_eq(conf_set(&c, "checkpoint_output", "file:/w", NULL,
+	    0), 0);
+	ck_assert(!thread_plan(&c).witness);
+	ck_assert_int_eq(conf_set(&c, "checkpoint_output",
+	    "https://127.0.0.1/w", NULL, 0), 0);
+	ck_assert(thread_plan(&c).witness);
 	conf_free(&c);
 }
 END_TEST
@@ -504,6 +534,7 @@ main(void)
 	tcase_add_test(tc, test_file_not_regular);
 	tcase_add_test(tc, test_file_secret_mode);
 	tcase_add_test(tc, test_helper_threads);
+	tcase_add_test(tc, test_thread_plan);
 	tcase_add_test(tc, test_enum_values);
 	tcase_add_test(tc, test_duplicate_key);
 	tcase_add_test(tc, test_check_resources);

@@ -17,7 +17,6 @@
 #include "buf.h"
 #include "conf.h"
 #include "event.h"
-#include "fwd.h"
 #include "fwd_body.h"
 #include "fwd_curl.h"
 #include "fwd_format.h"
@@ -120,17 +119,18 @@ START_TEST(url_policy)
 {
 	char e[256];
 
-	ck_assert_int_eq(fwd_check_url("https://agg.example:8443/ingest", 0,
+	ck_assert_int_eq(fwd_curl_check_url("https://agg.example:8443/ingest", 0,
 	    e, sizeof(e)), 0);
-	ck_assert_int_eq(fwd_check_url("http://127.0.0.1:8080/", 0, e,
+	ck_assert_int_eq(fwd_curl_check_url("http://127.0.0.1:8080/", 0, e,
 	    sizeof(e)), -1);
 	ck_assert_ptr_nonnull(strstr(e, "allow_http"));
-	ck_assert_int_eq(fwd_check_url("http://127.0.0.1:8080/", 1, e,
+	ck_assert_int_eq(fwd_curl_check_url("http://127.0.0.1:8080/", 1, e,
 	    sizeof(e)), 0);
-	ck_assert_int_eq(fwd_check_url("http://localhost/", 1, e, sizeof(e)), 0);
-	ck_assert_int_eq(fwd_check_url("http://agg.example/", 1, e,
+	ck_assert_int_eq(fwd_curl_check_url("http://localhost/", 1, e,
+	    sizeof(e)), 0);
+	ck_assert_int_eq(fwd_curl_check_url("http://agg.example/", 1, e,
 	    sizeof(e)), -1);
-	ck_assert_int_eq(fwd_check_url("ftp://agg.example/", 1, e,
+	ck_assert_int_eq(fwd_curl_check_url("ftp://agg.example/", 1, e,
 	    sizeof(e)), -1);
 	ck_assert_str_eq(e, "scheme ftp is not https");
 }
