@@ -288,7 +288,9 @@ proof_check(const char *text, size_t len, const struct trust *t,
 		goto done;
 	index = raw_num(p, "index");
 	count = raw_num(p, "count");
-	why = "the event is edited (its hash does not match)";
+	why = hkey ? "the event is edited (its hash does not match)" :
+	    "the event's hash does not match: edited, or an HMAC chain "
+	    "checked without its --key";
 	if ((ev = line_event(es->valuestring, hkey, hkeylen, ev_hash, &b))
 	    == NULL)
 		goto done;

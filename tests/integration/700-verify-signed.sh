@@ -121,4 +121,21 @@ PY
 rc=0
 "$V" --check-proof "$T/flip.json" --trust "$T/trust" >"$T/out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || { cat "$T/out"; fail "a proof with a flipped byte gave $rc"; }
-note "pinned: ok; tail cut, interval cut, deleted stream, unsigned: caught; proof ok, altered proofs rejected"
+# an HMAC chain's event hashes are keyed: its proof checks with the key too
+printf 'proof-k3y' >"$T/hkey"
+chmod 0600 "$T/hkey"
+gen_audit 700 5 | podtrail --source=stdin --node=node-c --state-dir="$T/c" \
+	--hmac-key-file="$T/hkey" --output="file:$T/c.ndjson" 2>/dev/null
+podtrail --state-dir="$T/c" --node=node-c --print-key >"$T/c.pem"
+read -r stream seq < <(grep -v '"type":"podtrail_' "$T/c.ndjson" | head -n 1 |
+	"$PYTHON3" -c 'import json,sys; e = json.load(sys.stdin); print(e["stream"], e["seq"])')
+"$V" --key "$T/hkey" --trust "$T/c.pem" --prove "$stream:$seq" "$T/c.ndjson" \
+	>"$T/hproof.json" 2>"$T/prove.err" || { cat "$T/prove.err"; fail "--prove of an HMAC chain failed"; }
+"$V" --key "$T/hkey" --check-proof "$T/hproof.json" --trust "$T/c.pem" >"$T/out" ||
+	{ cat "$T/out"; fail "an HMAC chain's proof was rejected with its key"; }
+grep -q "proof OK: seq $seq of stream $stream" "$T/out" || fail "HMAC proof verdict wrong"
+expect_fail "without its --key" --check-proof "$T/hproof.json" --trust "$T/c.pem"
+printf 'other' >"$T/hkey2"
+chmod 0600 "$T/hkey2"
+expect_fail "proof FAILED" --key "$T/hkey2" --check-proof "$T/hproof.json" --trust "$T/c.pem"
+note "pinned: ok; tail cut, interval cut, deleted stream, unsigned: caught; proof ok, altered proofs rejected; an HMAC chain's proof needs its key"
