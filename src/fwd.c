@@ -1,11 +1,11 @@
 /*
  * fwd.c - the https output (fwd_https_ops, output.h: "https://..." or,
  * for loopback tests with allow_http, "http://..."): batches -> gzip ->
- * spool -> HTTPS, one request at a time, oldest batch first. Each batch is compressed once
- * and spooled (fwd_body.h), sent by fwd_curl.h inside the main loop,
- * and its answer judged by fwd_retry.h. The compression and body
- * building run on a helper (worker.h) when there is one, one job at a
- * time.
+ * spool -> HTTPS, one request at a time, oldest batch first. Each
+ * batch is compressed once and spooled (fwd_body.h), sent by fwd_curl.h
+ * inside the main loop, and its answer judged by fwd_retry.h. The
+ * compression and body building run on a helper (worker.h) when the
+ * thread plan has one, one job at a time.
  */
 #include "config.h"
 
