@@ -32,6 +32,11 @@ struct event {
 	unsigned args;
 	int has_syscall;		/* it has a SYSCALL record */
 	unsigned long long seq;		/* the chain's, once sealed */
+	/*
+	 * loop_now_us() by which every record of it had been read from a
+	 * live source (the kernel, or auditd's dispatcher); 0: not known.
+	 */
+	long long rx_us;
 };
 
 /* An event's line as the chain sealed it: what outputs take. */

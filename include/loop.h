@@ -64,5 +64,7 @@ void loop_nap(struct loop *l, long us);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long loop_now_ms(void);
+/* Microseconds of CLOCK_MONOTONIC. */
+long long loop_now_us(void);
 
 #endif

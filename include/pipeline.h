@@ -30,6 +30,12 @@ int pipeline_feed(struct pipeline *pl, const char *data, size_t len);
 /* One record without its newline (e.g. from netlink). 0 or -1. */
 int pipeline_feed_record(struct pipeline *pl, const char *line, size_t len);
 /*
+ * A live source read what it feeds next by us (loop_now_us(), taken
+ * after the read): every event emitted from then on carries it as its
+ * rx_us, a bound on when its records arrived.
+ */
+void pipeline_received(struct pipeline *pl, long long us);
+/*
  * Events were force-closed (eoe.h): let the parser shed the slots they
  * used, if it can now. 1 done, 0 not now (events pending), -1 error.
  */

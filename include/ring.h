@@ -8,7 +8,8 @@
  * costs ~300 bytes where the kernel's socket buffer charged ~1 KiB of
  * skb. Memory is reserved (mmap) at the bound but only the pages a
  * backlog reaches become resident, and those above RING_KEEP are given
- * back each time the consumer empties the ring.
+ * back when the consumer empties the ring after RING_IDLE_MS without a
+ * backlog that deep.
  *
  * The producer either drops what does not fit (ring_put: a reader that
  * must never wait) or waits for room (ring_put_wait: backpressure).
@@ -23,6 +24,9 @@
 /* resident memory kept after a backlog drains (refaulting it cost the
  * drain ~10% of its CPU at 1 MiB) */
 #define RING_KEEP ((size_t)4 << 20)
+/* ... and the pages above it are given back once the ring has stayed
+ * within RING_KEEP this long */
+#define RING_IDLE_MS 2000
 /* tags at and above this are the ring's own */
 #define RING_TAG_MAX 0xfffffff0u
 

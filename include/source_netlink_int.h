@@ -81,6 +81,7 @@ struct source_netlink {
 	int stop_efd;
 	int stop;		/* __atomic: the drain is to return */
 	struct drain_loss pend;	/* drain thread only */
+	long long rx_us;	/* drain thread: its last read, not yet in the ring */
 	long stall_ms;		/* test hook: PODTRAIL_TEST_STALL_MS */
 	int rcvbuf;		/* what the kernel granted */
 };

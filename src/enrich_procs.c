@@ -46,8 +46,9 @@ struct enrich_procs {
 	long long last_pid, last_ms;
 	int last_rc;
 	struct procinfo_view last;
-	/* realtime ms just before the last connector drain that emptied it */
-	long long drained_ms;
+	/* realtime ms and loop_now_us() just before the last connector
+	 * drain that emptied it */
+	long long drained_ms, drained_us;
 };
 
 static struct enrich_procs *shared;
@@ -58,6 +59,7 @@ expire_tick(void *arg)
 	struct enrich_procs *ep = arg;
 
 	ep->drained_ms = procinfo_now_ms();
+	ep->drained_us = loop_now_us();
 	proc_conn_drain(ep->pc);
 	procinfo_expire(ep->pi, ep->drained_ms);
 	hp_sweep(ep->hp, procinfo_ns_known, ep->pi);
@@ -222,9 +224,15 @@ enrich_procs_lookup(struct enrich_procs *ep, const struct event *ev,
 		 * drain that emptied the socket at drained_ms, every notice
 		 * older than that is in the cache: an event from before then
 		 * needs no drain (one syscall per event was ~3% under load).
+		 * A fork's notice is queued before its child can make a
+		 * record, so one read by rx_us is covered by any drain begun
+		 * after rx_us: under a storm one drain serves a whole burst,
+		 * where the stamp test drained for nearly every event.
 		 */
-		if (ep->pc && t + STAMP_SLACK_MS >= ep->drained_ms) {
+		if (ep->pc && (ev->rx_us ? ev->rx_us >= ep->drained_us :
+		    t + STAMP_SLACK_MS >= ep->drained_ms)) {
 			ep->drained_ms = procinfo_now_ms();
+			ep->drained_us = loop_now_us();
 			proc_conn_drain(ep->pc);
 		}
 		ep->last_rc = procinfo_lookup(ep->pi, (pid_t)ev->pid, t, v);

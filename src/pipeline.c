@@ -56,6 +56,7 @@ struct pipeline {
 	long ckpt_ms;
 	char node[256];
 	int fed;		/* input arrived since the last age tick */
+	long long rx_us;	/* pipeline_received's newest */
 	pipeline_tap_cb tap;
 	void *tap_arg;
 	struct buf line;	/* the event being sealed and written */
@@ -127,6 +128,7 @@ emit_event(struct pipeline *pl, struct event *ev)
 	struct arena *a = ev->arena;
 
 	count_type(pl, ev->json);
+	ev->rx_us = pl->rx_us;
 	if (pl->tap)
 		pl->tap(ev->json, pl->tap_arg);
 	if (a) {
@@ -409,6 +411,13 @@ pipeline_feed_record(struct pipeline *pl, const char *line, size_t len)
 {
 	pl->fed = 1;
 	return parse_feed_record(pl->parse, line, len);
+}
+
+void
+pipeline_received(struct pipeline *pl, long long us)
+{
+	if (us > pl->rx_us)
+		pl->rx_us = us;
 }
 
 int

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -40,6 +41,7 @@ struct ring {
 	size_t head, tail, used;	/* under mu; used: record bytes */
 	size_t wrap;			/* older records end here, 0: none */
 	size_t peak, touched;		/* under mu */
+	long long deep_ms;		/* last put above RING_KEEP (under mu) */
 	size_t held;			/* bytes of the record out (consumer) */
 	int waiting;			/* consumer found it empty (under mu) */
 	int wants_room;			/* producer waits (under mu) */
@@ -92,6 +94,16 @@ ring_free(struct ring *r)
 		munmap(r->mem, r->cap);
 	free(r);
 	errno = e;
+}
+
+/* A cheap clock (vDSO, ~4 ms resolution): it only spaces page releases. */
+static long long
+coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Where a record of need bytes goes, or -1 if there is no room (mu held). */
@@ -152,6 +164,8 @@ put(struct ring *r, unsigned int tag, const void *data, size_t len, int wait)
 		r->peak = r->used;
 	if (r->tail > r->touched)
 		r->touched = r->tail;
+	if (r->tail > RING_KEEP)
+		r->deep_ms = coarse_ms();
 	wake = r->waiting;
 	r->waiting = 0;
 	pthread_mutex_unlock(&r->mu);
@@ -185,7 +199,12 @@ ring_shutdown(struct ring *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* The ring is empty: arm the eventfd, give back a backlog's pages (mu held). */
+/*
+ * The ring is empty: arm the eventfd, and give back a backlog's pages
+ * once no backlog has reached past RING_KEEP for RING_IDLE_MS. Under a
+ * storm the ring empties and refills many times a second: releasing at
+ * every empty made the producer fault the same pages in again each time.
+ */
 static void
 went_empty(struct ring *r)
 {
@@ -194,7 +213,8 @@ went_empty(struct ring *r)
 	(void)!read(r->efd, &v, sizeof(v));
 	r->waiting = 1;
 	r->head = r->tail = r->wrap = 0;
-	if (r->touched > RING_KEEP) {
+	if (r->touched > RING_KEEP &&
+	    coarse_ms() - r->deep_ms >= RING_IDLE_MS) {
 		/* nothing is held: the pages above RING_KEEP are free */
 		(void)madvise(r->mem + RING_KEEP, r->touched - RING_KEEP,
 		    MADV_DONTNEED);

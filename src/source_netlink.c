@@ -305,6 +305,7 @@ source_netlink_nl_readable(int fd, short revents, void *arg)
 			    strerror(errno));
 			break;
 		}
+		pipeline_received(ns->pl, loop_now_us());
 		for (int i = 0; i < m; i++)
 			source_netlink_one_datagram(ns, ns->rbuf + (size_t)i *
 			    NL_BUFSIZE, ns->msgs[i].msg_len, &r);

@@ -33,7 +33,7 @@
 #define DRAIN_NAP_RCVBUF (4 << 20)
 
 /* what the drain thread puts in the ring */
-enum { TAG_DGRAM, TAG_TRUNC, TAG_LOSS };
+enum { TAG_DGRAM, TAG_TRUNC, TAG_LOSS, TAG_RX };
 
 static int
 drain_put(struct source_netlink *ns, unsigned int tag, const void *data,
@@ -58,6 +58,18 @@ drain_report(struct source_netlink *ns, int wait)
 	return 0;
 }
 
+/* The time of a read, once, before its first datagram that is kept. */
+static int
+drain_stamp(struct source_netlink *ns)
+{
+	if (ns->rx_us == 0)
+		return 0;
+	if (drain_put(ns, TAG_RX, &ns->rx_us, sizeof(ns->rx_us)) == -1)
+		return -1;
+	ns->rx_us = 0;
+	return 0;
+}
+
 /* One datagram into the ring, or counted as dropped (ring full). */
 static void
 drain_stash(struct source_netlink *ns, const char *buf, size_t len)
@@ -69,8 +81,13 @@ drain_stash(struct source_netlink *ns, const char *buf, size_t len)
 		tag = TAG_TRUNC;
 		len = NL_BUFSIZE;
 	}
-	/* a loss not yet told goes first: a record must not overtake it */
-	if (drain_report(ns, 0) == 0 && drain_put(ns, tag, buf, len) == 0)
+	/*
+	 * A loss not yet told goes first: a record must not overtake it.
+	 * So does the time of the read it came from: the loop takes it as
+	 * when the records after it arrived (pipeline_received).
+	 */
+	if (drain_report(ns, 0) == 0 && drain_stamp(ns) == 0 &&
+	    drain_put(ns, tag, buf, len) == 0)
 		return;
 	if (len > NLMSG_HDRLEN)
 		serial = source_netlink_serial(buf + NLMSG_HDRLEN,
@@ -104,6 +121,7 @@ drain_main(void *arg)
 		int m = source_netlink_recv_batch(ns), wait = -1;
 
 		if (m > 0) {
+			ns->rx_us = loop_now_us();
 			for (int i = 0; i < m; i++)
 				drain_stash(ns, ns->rbuf + (size_t)i *
 				    NL_BUFSIZE, ns->msgs[i].msg_len);
@@ -197,6 +215,14 @@ ring_take(struct source_netlink *ns, int max, struct gaps_report *r)
 	for (int got = 0; got < max; got++) {
 		if (ring_get(ns->ring, &tag, &d, &len) == 0)
 			return 1;
+		if (tag == TAG_RX) {
+			long long us;
+
+			memcpy(&us, d, sizeof(us));
+			ring_done(ns->ring);
+			pipeline_received(ns->pl, us);
+			continue;
+		}
 		if (tag == TAG_LOSS) {
 			struct drain_loss l;
 

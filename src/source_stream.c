@@ -27,6 +27,7 @@ struct stream {
 	struct pipeline *pl;
 	char *buf;
 	unsigned long long bytes;
+	int live;	/* not a regular file: records arrive as we read */
 };
 
 static void
@@ -58,6 +59,8 @@ stream_readable(int fd, short revents, void *arg)
 	n = read(fd, s->buf, STREAM_CHUNK);
 	if (n > 0) {
 		s->bytes += (unsigned long long)n;
+		if (s->live)
+			pipeline_received(s->pl, loop_now_us());
 		pipeline_feed(s->pl, s->buf, (size_t)n);
 		return;
 	}
@@ -95,6 +98,7 @@ stream_drain(void *arg)
 			break;
 		s->bytes += (unsigned long long)n;
 		total += (size_t)n;
+		pipeline_received(s->pl, loop_now_us());
 		pipeline_feed(s->pl, s->buf, (size_t)n);
 	}
 }
@@ -103,11 +107,13 @@ static void *
 stream_open_fd(int fd, int own, struct loop *loop, struct pipeline *pl)
 {
 	struct stream *s = calloc(1, sizeof(*s));
+	struct stat st;
 
 	if (s == NULL || (s->buf = malloc(STREAM_CHUNK)) == NULL) {
 		log_warn("source");
 		goto err;
 	}
+	s->live = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
 	s->fd = fd;
 	s->own_fd = own;
 	s->loop = loop;
