@@ -25,6 +25,9 @@
 #include <cjson/cJSON.h>
 
 #include "cgroup.h"
+#include "conf.h"
+#include "enrich.h"
+#include "event.h"
 #include "log.h"
 #include "loop.h"
 #include "proc_conn.h"
@@ -434,6 +437,97 @@ START_TEST(close_gives_everything_back)
 }
 END_TEST
 
+/* pconn_forks as the shared process state counts it */
+static double
+ep_forks(struct enrich_procs *ep)
+{
+	cJSON *o = cJSON_CreateObject(), *n;
+	double v;
+
+	ck_assert_ptr_nonnull(o);
+	enrich_procs_stats(ep, o);
+	n = cJSON_GetObjectItemCaseSensitive(o, "pconn_forks");
+	ck_assert(cJSON_IsNumber(n));
+	v = n->valuedouble;
+	cJSON_Delete(o);
+	return v;
+}
+
+/* A child that is gone when this returns: its notices are queued. */
+static pid_t
+fork_exit(void)
+{
+	pid_t p = fork();
+
+	ck_assert_int_ge(p, 0);
+	if (p == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(p, NULL, 0), p);
+	return p;
+}
+
+/*
+ * An event from a live source says by when its records were read
+ * (rx_us): a drain begun after that already has its process's notices,
+ * so only an event read after the last drain makes another. Without
+ * rx_us the event's own stamp decides (with the coarse clock's slack).
+ * The connector counts every fork on the machine, so "drained" is "the
+ * count moved", and "not drained" is "it did not".
+ */
+START_TEST(rx_us_spares_drains)
+{
+	struct procinfo_view v;
+	struct enrich_procs *ep;
+	struct event ev;
+	struct conf c;
+	long long t0;
+	double n;
+
+	ck_assert_int_eq(conf_defaults(&c), 0);
+	c.proc_connector = 1;
+	c.hostpath_discovery_max = 0;
+	ck_assert_ptr_nonnull(ep = enrich_procs_acquire(&c, NULL));
+	memset(&ev, 0, sizeof(ev));
+	t0 = loop_now_us();
+	/* read now, after any drain: drains, and learns the child */
+	n = ep_forks(ep);
+	ev.pid = fork_exit();
+	ev.serial = 1;
+	ev.time_ms = procinfo_now_ms();
+	ev.rx_us = loop_now_us();
+	(void)enrich_procs_lookup(ep, &ev, &v);
+	ck_assert(ep_forks(ep) >= n + 1);
+	/* read at t0, before that drain: its notices were in it */
+	n = ep_forks(ep);
+	ev.pid = fork_exit();
+	ev.serial = 2;
+	ev.time_ms = procinfo_now_ms();
+	ev.rx_us = t0;
+	(void)enrich_procs_lookup(ep, &ev, &v);
+	ck_assert(ep_forks(ep) == n);
+	/* the same process, read after the drain: drains */
+	ev.serial = 3;
+	ev.rx_us = loop_now_us();
+	(void)enrich_procs_lookup(ep, &ev, &v);
+	ck_assert(ep_forks(ep) >= n + 1);
+	/* no rx_us: a stamp well before the last drain needs none ... */
+	n = ep_forks(ep);
+	(void)fork_exit();
+	ev.serial = 4;
+	ev.rx_us = 0;
+	ev.time_ms = procinfo_now_ms() - 1000;
+	(void)enrich_procs_lookup(ep, &ev, &v);
+	ck_assert(ep_forks(ep) == n);
+	/* ... a fresh one does */
+	ev.serial = 5;
+	ev.time_ms = procinfo_now_ms();
+	(void)enrich_procs_lookup(ep, &ev, &v);
+	ck_assert(ep_forks(ep) >= n + 1);
+	enrich_procs_release(ep);
+	conf_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -471,6 +565,7 @@ main(void)
 	tcase_add_test(tc, exec_is_learnt);
 	tcase_add_test(tc, stats_shape);
 	tcase_add_test(tc, close_gives_everything_back);
+	tcase_add_test(tc, rx_us_spares_drains);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
