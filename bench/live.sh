@@ -9,6 +9,8 @@
 #   a CPU hog (stress-ng, else shell loops) at the writers' priority
 #   keeps every core busy; runs are interleaved: run 1 quiet, run 1
 #   busy, run 2 quiet...
+#   RUN_FROM=K (default 1): number the runs from K, to add rounds to a
+#   CSV in several sittings (the report pairs runs by number and node)
 #
 # Load: N writers (bench/storm.c) create, write one byte and unlink
 # files in a watched directory as fast as the kernel allows. Every file
@@ -329,7 +331,8 @@ run_one() {	# run_one RUN MODE NODE
 START=$(date -u +%FT%TZ)
 echo "# $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r), $WRITERS writers, ${SECS}s"
 echo "$HEADER"
-for run in $(seq 1 "$RUNS"); do
+RUN_FROM=${RUN_FROM:-1}
+for run in $(seq "$RUN_FROM" $((RUN_FROM + RUNS - 1))); do
 	for node in $NODES; do
 		for mode in $MODES; do
 			run_one "$run" "$mode" "$node"
