@@ -53,14 +53,21 @@ struct enrich_procs {
 
 static struct enrich_procs *shared;
 
+/* Read the connector empty, noting when the read began. */
+static void
+drain(struct enrich_procs *ep)
+{
+	ep->drained_ms = procinfo_now_ms();
+	ep->drained_us = loop_now_us();
+	proc_conn_drain(ep->pc);
+}
+
 static void
 expire_tick(void *arg)
 {
 	struct enrich_procs *ep = arg;
 
-	ep->drained_ms = procinfo_now_ms();
-	ep->drained_us = loop_now_us();
-	proc_conn_drain(ep->pc);
+	drain(ep);
 	procinfo_expire(ep->pi, ep->drained_ms);
 	hp_sweep(ep->hp, procinfo_ns_known, ep->pi);
 	loop_timer_arm(ep->expire, EXPIRE_TICK_MS);
@@ -230,11 +237,8 @@ enrich_procs_lookup(struct enrich_procs *ep, const struct event *ev,
 		 * where the stamp test drained for nearly every event.
 		 */
 		if (ep->pc && (ev->rx_us ? ev->rx_us >= ep->drained_us :
-		    t + STAMP_SLACK_MS >= ep->drained_ms)) {
-			ep->drained_ms = procinfo_now_ms();
-			ep->drained_us = loop_now_us();
-			proc_conn_drain(ep->pc);
-		}
+		    t + STAMP_SLACK_MS >= ep->drained_ms))
+			drain(ep);
 		ep->last_rc = procinfo_lookup(ep->pi, (pid_t)ev->pid, t, v);
 	}
 	ep->last_ev = ev;

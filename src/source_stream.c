@@ -85,10 +85,9 @@ stream_drain(void *arg)
 {
 	struct stream *s = arg;
 	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-	struct stat st;
 	size_t total = 0;
 
-	if (s->fd < 0 || fstat(s->fd, &st) == -1 || S_ISREG(st.st_mode))
+	if (s->fd < 0 || !s->live)
 		return;
 	while (total < STREAM_DRAIN_MAX && poll(&pfd, 1, 0) == 1 &&
 	    (pfd.revents & POLLIN)) {

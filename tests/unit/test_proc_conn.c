@@ -467,6 +467,24 @@ fork_exit(void)
 }
 
 /*
+ * Look ev up with serial, time_ms and rx_us as given: did the
+ * connector's fork count move (a drain), and by how much?
+ */
+static double
+lookup_forks(struct enrich_procs *ep, struct event *ev,
+    unsigned long long serial, long long time_ms, long long rx_us)
+{
+	struct procinfo_view v;
+	double n = ep_forks(ep);
+
+	ev->serial = serial;
+	ev->time_ms = time_ms;
+	ev->rx_us = rx_us;
+	(void)enrich_procs_lookup(ep, ev, &v);
+	return ep_forks(ep) - n;
+}
+
+/*
  * An event from a live source says by when its records were read
  * (rx_us): a drain begun after that already has its process's notices,
  * so only an event read after the last drain makes another. Without
@@ -476,12 +494,10 @@ fork_exit(void)
  */
 START_TEST(rx_us_spares_drains)
 {
-	struct procinfo_view v;
 	struct enrich_procs *ep;
 	struct event ev;
 	struct conf c;
 	long long t0;
-	double n;
 
 	ck_assert_int_eq(conf_defaults(&c), 0);
 	c.proc_connector = 1;
@@ -490,39 +506,19 @@ START_TEST(rx_us_spares_drains)
 	memset(&ev, 0, sizeof(ev));
 	t0 = loop_now_us();
 	/* read now, after any drain: drains, and learns the child */
-	n = ep_forks(ep);
 	ev.pid = fork_exit();
-	ev.serial = 1;
-	ev.time_ms = procinfo_now_ms();
-	ev.rx_us = loop_now_us();
-	(void)enrich_procs_lookup(ep, &ev, &v);
-	ck_assert(ep_forks(ep) >= n + 1);
+	ck_assert(lookup_forks(ep, &ev, 1, procinfo_now_ms(),
+	    loop_now_us()) >= 1);
 	/* read at t0, before that drain: its notices were in it */
-	n = ep_forks(ep);
 	ev.pid = fork_exit();
-	ev.serial = 2;
-	ev.time_ms = procinfo_now_ms();
-	ev.rx_us = t0;
-	(void)enrich_procs_lookup(ep, &ev, &v);
-	ck_assert(ep_forks(ep) == n);
+	ck_assert(lookup_forks(ep, &ev, 2, procinfo_now_ms(), t0) == 0);
 	/* the same process, read after the drain: drains */
-	ev.serial = 3;
-	ev.rx_us = loop_now_us();
-	(void)enrich_procs_lookup(ep, &ev, &v);
-	ck_assert(ep_forks(ep) >= n + 1);
+	ck_assert(lookup_forks(ep, &ev, 3, ev.time_ms, loop_now_us()) >= 1);
 	/* no rx_us: a stamp well before the last drain needs none ... */
-	n = ep_forks(ep);
 	(void)fork_exit();
-	ev.serial = 4;
-	ev.rx_us = 0;
-	ev.time_ms = procinfo_now_ms() - 1000;
-	(void)enrich_procs_lookup(ep, &ev, &v);
-	ck_assert(ep_forks(ep) == n);
+	ck_assert(lookup_forks(ep, &ev, 4, procinfo_now_ms() - 1000, 0) == 0);
 	/* ... a fresh one does */
-	ev.serial = 5;
-	ev.time_ms = procinfo_now_ms();
-	(void)enrich_procs_lookup(ep, &ev, &v);
-	ck_assert(ep_forks(ep) >= n + 1);
+	ck_assert(lookup_forks(ep, &ev, 5, procinfo_now_ms(), 0) >= 1);
 	enrich_procs_release(ep);
 	conf_free(&c);
 }
