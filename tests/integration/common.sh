@@ -65,10 +65,55 @@ wait_for() {
 	done
 }
 
-# free_port: print a TCP port nobody listens on (loopback)
+# free_port: print a TCP port nobody listens on (loopback), reserved for
+# this test until it exits. Picked outside the kernel's ephemeral range:
+# a port from that range can be taken by any outgoing connection on the
+# machine between the pick and the server's bind (402 once lost its
+# receiver that way). The reservation (a directory under
+# /tmp/podtrail-test-ports) keeps tests running at once apart; one left
+# by a killed test is stale after two hours.
+PORT_DIR=/tmp/podtrail-test-ports
 free_port() {
-	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PYTHON3" - "$PORT_DIR" "$T/ports" <<'PY'
+import os, random, socket, sys, time
+d, mine = sys.argv[1], sys.argv[2]
+lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+pool = [p for p in range(10000, 65536) if not lo <= p <= hi]
+os.makedirs(d, exist_ok=True)
+for _ in range(2000):
+    p = random.choice(pool)
+    path = "%s/%d" % (d, p)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(path).st_mtime < 7200:
+                continue
+            os.utime(path)
+        except OSError:
+            continue
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        os.rmdir(path)
+        continue
+    finally:
+        s.close()
+    with open(mine, "a") as f:
+        f.write("%d\n" % p)
+    print(p)
+    sys.exit(0)
+sys.exit("free_port: no free port outside the ephemeral range %d-%d" % (lo, hi))
+PY
 }
+_free_ports() {
+	local p
+	[ -f "$T/ports" ] || return 0
+	while read -r p; do rmdir "$PORT_DIR/$p" 2>/dev/null; done <"$T/ports"
+}
+add_cleanup _free_ports
 
 # ---- kernel audit state -------------------------------------------------
 # Tests that touch kernel audit state take one machine-wide lock, save
