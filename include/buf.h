@@ -48,6 +48,15 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 void buf_reset(struct buf *b);
 /* Drop the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
+/* Exchange two buffers' contents (no copy). */
+static inline void
+buf_swap(struct buf *a, struct buf *b)
+{
+	struct buf t = *a;
+
+	*a = *b;
+	*b = t;
+}
 /* Release the memory; the buffer can be used again afterwards. */
 void buf_free(struct buf *b);
 

@@ -17,6 +17,7 @@
 #include <nats/nats.h>
 
 #include "buf.h"
+#include "gzip.h"
 #include "output.h"
 #include "spool.h"
 
@@ -70,10 +71,32 @@ struct onats {
 	long batch_age_ms;
 	long timeout_ms;
 	long setup_ms;		/* timeout_ms for the set-up thread */
-	/* the batch being built */
+	/* the batch being built; bytes of it in the spool's crash copy, or -1 */
 	struct buf batch, zgz, raw, plain, chunk;
 	unsigned long long batch_n, batch_first, batch_last;
+	size_t batch_kept;
 	struct gzip *gz;
+	/*
+	 * The sealed batch being compressed, off the loop when a helper can
+	 * (worker.h), then spooled; while it is out only the packer touches
+	 * job. z_open is its crash copy, z_report whether a loss report is
+	 * in it.
+	 */
+	struct worker *packer;
+	struct {
+		struct gzip *gz;
+		struct buf raw, out;
+		int rc;
+	} job;
+	unsigned long long z_n, z_first, z_last, z_open;
+	int z_report, closing;
+	/*
+	 * Segments from own_from on were sealed by this process: their
+	 * lines' chain stream is own_stream, so their message id needs no
+	 * look inside them.
+	 */
+	unsigned long long own_from;
+	char own_stream[MSGID_MAX];
 	struct spool *spool;
 	struct spool_loss loss, unreported;
 	unsigned long long report_seq;

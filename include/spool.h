@@ -98,8 +98,24 @@ int spool_seg_append(struct spool *s, const char *data, size_t len);
  * append starts a new one.
  */
 unsigned long long spool_seg_seal(struct spool *s);
+/*
+ * spool_seg_append for a batch that grows in place: append what batch
+ * gained since *kept (its bytes already in the open segment) and
+ * advance *kept; after a failed append *kept is (size_t)-1 and the
+ * batch gets no more (no half lines). Reset *kept to 0 at a seal.
+ */
+void spool_seg_keep(struct spool *s, const struct buf *batch, size_t *kept);
 /* The sealed batch id is spooled (or reported lost): remove its open segment. */
 void spool_seg_done(struct spool *s, unsigned long long id);
+/*
+ * spool_append of a sealed batch whose crash copy is the open segment
+ * open_id (0: none), then spool_seg_done: the copy goes once the batch
+ * is stored or counted lost in *loss. 0 stored, -1 not (logged).
+ */
+int spool_append_sealed(struct spool *s, const struct buf *data,
+    unsigned long long open_id, unsigned long long first_seq,
+    unsigned long long last_seq, unsigned long long events,
+    struct spool_loss *loss);
 /*
  * At start, before sending: turn open segments a crash left into
  * plain NDJSON segments after every sealed one, oldest first, a cut
@@ -108,6 +124,8 @@ void spool_seg_done(struct spool *s, unsigned long long id);
  */
 long long spool_seg_recover(struct spool *s,
     unsigned long long (*seq)(const char *line, size_t len));
+/* The id the next segment appended will have (ids only grow). */
+unsigned long long spool_next_id(const struct spool *s);
 /* Segments and bytes currently spooled. */
 size_t spool_segments(const struct spool *s);
 unsigned long long spool_bytes(const struct spool *s);

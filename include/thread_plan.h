@@ -8,7 +8,8 @@
  *   parse    libauparse and event building for a stream of text (a
  *            replay, auditd's dispatcher); netlink records come a few
  *            at a time and are parsed on the loop's thread.
- *   build    the forwarder's request bodies (formats, gzip).
+ *   build    gzip of sealed batches (https:// and nats:// outputs) and
+ *            the forwarder's request bodies (formats).
  *   drain    the netlink socket emptied into a ring (ring_bytes), so a
  *            loop held up elsewhere loses nothing until the ring fills.
  *   witness  the checkpoint sender for an https:// checkpoint_output

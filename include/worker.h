@@ -51,6 +51,14 @@ void worker_wait(struct worker *w);
  */
 void *worker_collect(struct worker *w);
 
+/*
+ * Collect every outstanding job in order, waiting for those still
+ * running, and pass each to done; jobs that done submits are waited for
+ * too. For an owner that may go on only when nothing is out.
+ */
+void worker_finish(struct worker *w, void (*done)(void *job, void *arg),
+    void *arg);
+
 /* Wait until every submitted job has finished (not collected). */
 void worker_sync(struct worker *w);
 

@@ -89,15 +89,6 @@ struct fwd {
 	    split_requests, dead_items, retried_items;
 };
 
-static void
-swap_buf(struct buf *a, struct buf *b)
-{
-	struct buf t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
 static void kick(struct fwd *f);
 static void send_raw(struct fwd *f);
 
@@ -363,14 +354,17 @@ on_built(int fd, short revents, void *arg)
 	collect_jobs(arg);
 }
 
+static void
+on_job(void *job, void *arg)
+{
+	job_done(arg, job);
+}
+
 /* Wait for the job out, and for the ones its end starts, and act. */
 static void
 finish_jobs(struct fwd *f)
 {
-	while (worker_pending(f->builder)) {
-		worker_wait(f->builder);
-		collect_jobs(f);
-	}
+	worker_finish(f->builder, on_job, f);
 }
 
 /* f->job as kind: on the builder, or done at once without one or at close. */
@@ -397,7 +391,7 @@ send_raw(struct fwd *f)
 		parts_reset(f);	/* that batch was dropped for space */
 	if (fwd_format_is_plain(&f->fmt) && gzip_is_member(&f->job.raw) &&
 	    !in_parts(f)) {
-		swap_buf(&f->job.raw, &f->job.body);	/* the segment is the body */
+		buf_swap(&f->job.raw, &f->job.body);	/* the segment is the body */
 		buf_reset(&f->job.sel);
 		f->part_sent = (size_t)f->seg.events;
 		body_built(f, 0);
@@ -444,23 +438,6 @@ body_built(struct fwd *f, int rc)
 
 /* ---- batching ------------------------------------------------------- */
 
-/*
- * What the batch being built gained goes to the spool's open segment
- * with one plain write per loop turn: a crash of the process then
- * loses none of it (spool.h).
- */
-static void
-keep_batch(struct fwd *f)
-{
-	if (f->batch_kept == (size_t)-1 || f->batch.len <= f->batch_kept)
-		return;
-	if (spool_seg_append(f->spool, f->batch.data + f->batch_kept,
-	    f->batch.len - f->batch_kept) == -1)
-		f->batch_kept = (size_t)-1;	/* no half lines: stop here */
-	else
-		f->batch_kept = f->batch.len;
-}
-
 /* Seal the batch being built: compressed (off the loop if it can be), then spooled. */
 static void
 seal(struct fwd *f)
@@ -470,10 +447,10 @@ seal(struct fwd *f)
 	loop_timer_disarm(f->age_timer);
 	/* one job at a time, and batches reach the spool in order */
 	finish_jobs(f);
-	keep_batch(f);
+	spool_seg_keep(f->spool, &f->batch, &f->batch_kept);
 	f->z_open = spool_seg_seal(f->spool);
 	f->batch_kept = 0;
-	swap_buf(&f->job.zraw, &f->batch);
+	buf_swap(&f->job.zraw, &f->batch);
 	buf_reset(&f->batch);
 	f->z_n = f->batch_n;
 	f->z_first = f->batch_first;
@@ -496,10 +473,8 @@ seal_done(struct fwd *f, int rc)
 		log_warnx_rl(&rl, "cannot compress a batch of %llu events; "
 		    "spooling it uncompressed", f->z_n);
 	/* a batch that cannot be kept is in f->loss, reported by flush */
-	kept = spool_append(f->spool, seg->data, seg->len, f->z_first,
+	kept = spool_append_sealed(f->spool, seg, f->z_open, f->z_first,
 	    f->z_last, f->z_n, &f->loss) == 0;
-	/* spooled (or reported lost): its crash copy has done its job */
-	spool_seg_done(f->spool, f->z_open);
 	f->z_open = 0;
 	if (kept && f->z_report)
 		f->report_seq = f->z_last;
@@ -510,7 +485,7 @@ seal_done(struct fwd *f, int rc)
 	if (kept && !f->busy && loop_now_ms() >= f->retry_at &&
 	    spool_segments(f->spool) == 1 &&
 	    spool_pin_oldest(f->spool, &f->seg) == 1) {
-		swap_buf(&f->job.raw, seg);
+		buf_swap(&f->job.raw, seg);
 		buf_reset(&f->job.zraw);
 		buf_reset(&f->job.zgz);
 		send_raw(f);
@@ -556,7 +531,8 @@ fwd_flush(void *ctx)
 	struct fwd *f = ctx;
 	cJSON *ev;
 
-	keep_batch(f);
+	/* one plain write per loop turn: a crash loses none of it */
+	spool_seg_keep(f->spool, &f->batch, &f->batch_kept);
 	f->lost_events += f->loss.events;
 	/*
 	 * A report that is dropped with its batch (disk full, or evicted

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@
 #include "output_nats_pub.h"
 #include "spool.h"
 #include "thread.h"
+#include "thread_plan.h"
+#include "worker.h"
 
 #define CLOSE_DRAIN_MS 5000
 
@@ -135,13 +138,21 @@ last_key(const char *line, size_t n, const char *key)
 	return NULL;
 }
 
+/* Where the first line's chain stream starts (NULL: it has none). */
+static const char *
+stream_of(const char *lines, size_t n)
+{
+	const char *nl = memchr(lines, '\n', n);
+
+	return last_key(lines, nl ? (size_t)(nl - lines) : n,
+	    ",\"stream\":\"");
+}
+
 int
 output_nats_msg_id(const char *lines, size_t n, unsigned long long first,
     unsigned long long last, char *out, size_t len)
 {
-	const char *nl = memchr(lines, '\n', n);
-	const char *s = last_key(lines, nl ? (size_t)(nl - lines) : n,
-	    ",\"stream\":\"");
+	const char *s = stream_of(lines, n);
 	const char *e;
 	int w;
 
@@ -234,29 +245,96 @@ output_nats_seq_of(const char *line, size_t n)
 /* ---- batching (as fwd.c) -------------------------------------------- */
 
 static void
-seal(struct onats *f)
+run_job(void *job, void *arg)
+{
+	struct onats *f = arg;
+
+	f->job.rc = gzip_compress(f->job.gz, &f->job.raw, &f->job.out);
+}
+
+/* The sealed batch is compressed (rc 0) or not: spool it, then publish. */
+static void
+seal_done(struct onats *f)
 {
 	static struct log_rl rl;
-	struct buf *seg = &f->zgz;
+	struct buf *seg = f->job.rc == 0 ? &f->job.out : &f->job.raw;
+	const char *s, *e;
 	int kept;
 
+	if (f->job.rc != 0)	/* no memory: spooled as plain text, still sent */
+		log_warnx_rl(&rl, "cannot compress a batch of %llu events; "
+		    "spooling it uncompressed", f->z_n);
+	/* a batch that cannot be kept is in f->loss, reported by flush */
+	kept = spool_append_sealed(f->spool, seg, f->z_open, f->z_first,
+	    f->z_last, f->z_n, &f->loss) == 0;
+	f->z_open = 0;
+	if (kept && f->z_report)
+		f->report_seq = f->z_last;
+	/* the chain's stream is the process's: learnt from its first batch */
+	if (*f->own_stream == '\0' && (s = stream_of(f->job.raw.data,
+	    f->job.raw.len)) != NULL && (e = memchr(s, '"', f->job.raw.len -
+	    (size_t)(s - f->job.raw.data))) != NULL && e - s <
+	    (ptrdiff_t)sizeof(f->own_stream))
+		snprintf(f->own_stream, sizeof(f->own_stream), "%.*s",
+		    (int)(e - s), s);
+	buf_reset(&f->job.raw);
+	buf_reset(&f->job.out);
+	output_nats_pub_pump(f);
+}
+
+static void
+collect_jobs(struct onats *f)
+{
+	while (worker_collect(f->packer) != NULL)
+		seal_done(f);
+}
+
+static void
+on_packed(int fd, short revents, void *arg)
+{
+	collect_jobs(arg);
+}
+
+static void
+on_job(void *job, void *arg)
+{
+	seal_done(arg);
+}
+
+/* Wait for the batch out to be spooled. */
+static void
+finish_jobs(struct onats *f)
+{
+	worker_finish(f->packer, on_job, f);
+}
+
+/* Seal the batch being built: compressed (off the loop if it can be), then spooled. */
+static void
+seal(struct onats *f)
+{
 	if (f->batch_n == 0)
 		return;
 	loop_timer_disarm(f->age_timer);
-	if (gzip_compress(f->gz, &f->batch, &f->zgz) == -1) {
-		log_warnx_rl(&rl, "cannot compress a batch of %llu events; "
-		    "spooling it uncompressed", f->batch_n);
-		seg = &f->batch;
-	}
-	kept = spool_append(f->spool, seg->data, seg->len, f->batch_first,
-	    f->batch_last, f->batch_n, &f->loss) == 0;
-	if (kept && f->report_in_batch)
-		f->report_seq = f->batch_last;
-	f->report_in_batch = 0;
+	/* one job at a time, and batches reach the spool in order */
+	finish_jobs(f);
+	spool_seg_keep(f->spool, &f->batch, &f->batch_kept);
+	f->z_open = spool_seg_seal(f->spool);
+	f->batch_kept = 0;
+	buf_swap(&f->job.raw, &f->batch);
 	buf_reset(&f->batch);
-	buf_reset(&f->zgz);
+	f->z_n = f->batch_n;
+	f->z_first = f->batch_first;
+	f->z_last = f->batch_last;
+	f->z_report = f->report_in_batch;
+	f->report_in_batch = 0;
 	f->batch_n = f->batch_first = f->batch_last = 0;
-	output_nats_pub_pump(f);
+	if (worker_submit(f->packer, f) == -1) {
+		run_job(f, f);
+		seal_done(f);
+		return;
+	}
+	if (f->closing || !worker_threaded(f->packer))
+		finish_jobs(f);
 }
 
 static void
@@ -294,6 +372,8 @@ onats_flush(void *ctx)
 	struct onats *f = ctx;
 	cJSON *ev;
 
+	/* one plain write per loop turn: a crash loses none of it */
+	spool_seg_keep(f->spool, &f->batch, &f->batch_kept);
 	f->lost_events += f->loss.events;
 	if ((ev = loss_spool_take(&f->loss, &f->unreported, f->node)) == NULL)
 		return;
@@ -433,7 +513,8 @@ onats_open(const char *spec, struct loop *loop, const struct conf *c)
 	    (f->client_cert = strdup(c->client_cert)) == NULL ||
 	    (f->client_key = strdup(c->client_key)) == NULL ||
 	    (f->creds = strdup(c->nats_creds)) == NULL ||
-	    (f->gz = gzip_new()) == NULL) {
+	    (f->gz = gzip_new()) == NULL ||
+	    (f->job.gz = gzip_new()) == NULL) {
 		log_warn("output");
 		goto err;
 	}
@@ -448,9 +529,22 @@ onats_open(const char *spec, struct loop *loop, const struct conf *c)
 		log_warn("loop");
 		goto err;
 	}
+	/* one job at a time: the packer's buffers are f->job's */
+	if ((f->packer = worker_new("batch packer", 1, thread_plan(c).build,
+	    run_job, f)) == NULL)
+		goto err;
+	if (loop_fd_add(loop, worker_fd(f->packer), POLLIN, on_packed,
+	    f) == -1) {
+		log_warn("loop");
+		goto err;
+	}
 	if ((f->spool = spool_open(c->state_dir, c->spool_max_bytes,
 	    c->spool_min_free)) == NULL)
 		goto err;
+	/* a batch a crash cut short is published before anything new */
+	if (spool_seg_recover(f->spool, output_nats_seq_of) == -1)
+		goto err;
+	f->own_from = spool_next_id(f->spool);
 	/*
 	 * libnats starts threads: not now (privileges are not final yet)
 	 * but on the loop's first turn.
@@ -504,7 +598,9 @@ onats_close(void *ctx)
 	if (f == NULL)
 		return 0;
 	if (f->spool) {
+		f->closing = 1;
 		seal(f);
+		finish_jobs(f);
 		f->retry_at = 0;
 		output_nats_pub_pump(f);
 		if (f->setup_running || f->ready)
@@ -540,6 +636,10 @@ onats_close(void *ctx)
 	}
 	while (f->head)
 		output_nats_pub_seg_drop(f, f->head);
+	if (f->packer) {
+		loop_fd_del(f->loop, worker_fd(f->packer));
+		worker_free(f->packer, NULL);
+	}
 	pthread_cond_destroy(&f->q.cv);
 	pthread_mutex_destroy(&f->q.mu);
 	loop_timer_free(f->age_timer);
@@ -552,6 +652,9 @@ onats_close(void *ctx)
 	buf_free(&f->plain);
 	buf_free(&f->chunk);
 	gzip_free(f->gz);
+	gzip_free(f->job.gz);
+	buf_free(&f->job.raw);
+	buf_free(&f->job.out);
 	output_nats_free_servers(f->urls, f->nurls > 0 ? f->nurls : 0);
 	free(f->ca_file);
 	free(f->client_cert);

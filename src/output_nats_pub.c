@@ -166,7 +166,7 @@ load_next(struct onats *f)
 	size_t limit = (size_t)(f->max_payload > 0 ? f->max_payload :
 	    1 << 20);
 	unsigned long long before = f->loaded_upto;
-	int gz, r;
+	int gz, r, w, whole, own = 0;
 	char id[MSGID_MAX];
 
 	limit = limit > 2 * HDR_ROOM ? limit - HDR_ROOM : limit / 2;
@@ -175,7 +175,15 @@ load_next(struct onats *f)
 	if (r == -1)
 		return 1;	/* set aside; the next one may do */
 	f->loaded_upto = seg.id;
-	if ((gz = gzip_is_member(&f->raw))) {
+	gz = gzip_is_member(&f->raw);
+	whole = f->raw.len <= limit;
+	/* this process sealed it: the id needs no look inside */
+	if (whole && seg.id >= f->own_from && *f->own_stream) {
+		w = snprintf(id, sizeof(id), "%s:%llu-%llu", f->own_stream,
+		    seg.first_seq, seg.last_seq);
+		own = w > 0 && (size_t)w < sizeof(id);
+	}
+	if (gz && !own) {
 		if ((r = gzip_decompress(f->gz, &f->raw, &f->plain)) == -2) {
 			dead_segment(f, &seg, "is not a valid batch");
 			return 1;
@@ -187,9 +195,9 @@ load_next(struct onats *f)
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		goto nomem;
 	g->seg = seg;
-	if (f->raw.len <= limit) {
-		r = output_nats_msg_id(plain->data, plain->len, seg.first_seq,
-		    seg.last_seq, id, sizeof(id)) == -1 ? -2 :
+	if (whole) {
+		r = !own && output_nats_msg_id(plain->data, plain->len,
+		    seg.first_seq, seg.last_seq, id, sizeof(id)) == -1 ? -2 :
 		    add_msg(g, id, &f->raw, gz);
 	} else {
 		r = split(f, g, plain, gz, limit);
@@ -199,7 +207,7 @@ load_next(struct onats *f)
 		seg_free(f, g);
 		if (r == -1)
 			goto nomem;
-		dead_segment(f, &seg, f->raw.len > limit ? "holds an event "
+		dead_segment(f, &seg, !whole ? "holds an event "
 		    "larger than the server's max_payload" : "has lines "
 		    "without a chain stream");
 		return 1;

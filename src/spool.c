@@ -467,6 +467,36 @@ spool_segments(const struct spool *s)
 	return s->n;
 }
 
+int
+spool_append_sealed(struct spool *s, const struct buf *data,
+    unsigned long long open_id, unsigned long long first_seq,
+    unsigned long long last_seq, unsigned long long events,
+    struct spool_loss *loss)
+{
+	int rc = spool_append(s, data->data, data->len, first_seq, last_seq,
+	    events, loss);
+
+	spool_seg_done(s, open_id);
+	return rc;
+}
+
+void
+spool_seg_keep(struct spool *s, const struct buf *batch, size_t *kept)
+{
+	if (*kept == (size_t)-1 || batch->len <= *kept)
+		return;
+	if (spool_seg_append(s, batch->data + *kept, batch->len - *kept) == -1)
+		*kept = (size_t)-1;
+	else
+		*kept = batch->len;
+}
+
+unsigned long long
+spool_next_id(const struct spool *s)
+{
+	return s->next_id;
+}
+
 unsigned long long
 spool_bytes(const struct spool *s)
 {

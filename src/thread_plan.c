@@ -33,7 +33,7 @@ thread_plan_log(const struct conf *c)
 {
 	struct thread_plan tp = thread_plan(c);
 
-	log_info("helper threads: parse %s, request builder %s, netlink "
+	log_info("helper threads: parse %s, batch builder %s, netlink "
 	    "drain %s, witness sender %s", tp.parse ? "yes" : "no",
 	    tp.build ? "yes" : "no", tp.drain ? "yes" : "no",
 	    tp.witness ? "yes" : "no");

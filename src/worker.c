@@ -148,6 +148,19 @@ worker_wait(struct worker *w)
 }
 
 void
+worker_finish(struct worker *w, void (*done)(void *job, void *arg),
+    void *arg)
+{
+	void *job;
+
+	while (worker_pending(w)) {
+		worker_wait(w);
+		while ((job = worker_collect(w)) != NULL)
+			done(job, arg);
+	}
+}
+
+void
 worker_sync(struct worker *w)
 {
 	if (!w->started)

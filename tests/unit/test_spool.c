@@ -294,6 +294,48 @@ START_TEST(open_segment_with_only_a_cut_line)
 }
 END_TEST
 
+/* A batch growing in place: only what it gained is kept; the seal spools it and drops the copy; ids grow. */
+START_TEST(keep_growing_batch_then_append_sealed)
+{
+	struct spool_loss l = { 0 };
+	struct spool_seg g;
+	struct buf batch = BUF_INIT, b = BUF_INIT;
+	struct spool *s = spool_open(tmpdir, 1 << 20, 0);
+	unsigned long long open_id, id = spool_next_id(s);
+	size_t kept = 0;
+
+	spool_seg_keep(s, &batch, &kept);	/* empty: nothing opened */
+	ck_assert_int_eq(open_files(), 0);
+	buf_adds(&batch, "1:a\n");
+	spool_seg_keep(s, &batch, &kept);
+	spool_seg_keep(s, &batch, &kept);	/* nothing new: no write */
+	buf_adds(&batch, "2:b\n");
+	spool_seg_keep(s, &batch, &kept);
+	ck_assert_uint_eq(kept, 8);
+	{
+		/* the crash copy holds each line once */
+		char cmd[160], got[64] = "";
+		FILE *p;
+
+		snprintf(cmd, sizeof(cmd), "cat %s/spool/open-*", tmpdir);
+		ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+		ck_assert_uint_eq(fread(got, 1, sizeof(got) - 1, p), 8);
+		pclose(p);
+		ck_assert_str_eq(got, "1:a\n2:b\n");
+	}
+	open_id = spool_seg_seal(s);
+	ck_assert_int_eq(spool_append_sealed(s, &batch, open_id, 1, 2, 2, &l), 0);
+	ck_assert_int_eq(open_files(), 0);
+	ck_assert_uint_eq(spool_next_id(s), id + 1);
+	ck_assert_int_eq(spool_peek(s, &b, &g), 1);
+	ck_assert_uint_eq(g.id, id);
+	ck_assert_str_eq(b.data, "1:a\n2:b\n");
+	spool_close(s);
+	buf_free(&batch);
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -309,6 +351,7 @@ main(void)
 	tcase_add_test(tc, open_segment_lifecycle);
 	tcase_add_test(tc, open_segments_recovered_after_crash);
 	tcase_add_test(tc, open_segment_with_only_a_cut_line);
+	tcase_add_test(tc, keep_growing_batch_then_append_sealed);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -168,6 +168,48 @@ START_TEST(test_held_runs_inline_then_threads)
 }
 END_TEST
 
+/* worker_finish's done: note the order, and submit one more job once */
+struct fin {
+	struct worker *w;
+	struct job more;
+	struct job *seen[4];
+	int n;
+};
+
+static void
+finished(void *job, void *arg)
+{
+	struct fin *f = arg;
+
+	f->seen[f->n++] = job;
+	if (f->n == 2)
+		ck_assert_int_eq(worker_submit(f->w, &f->more), 0);
+}
+
+START_TEST(test_finish_collects_all_in_order)
+{
+	struct ctx c = { 0, 0, 1, 0 };
+	struct fin f = { 0 };
+	struct job a = { 0 }, b = { 0 };
+
+	f.w = worker_new("test", 2, 1, run, &c);
+	ck_assert_ptr_nonnull(f.w);
+	ck_assert_int_eq(worker_submit(f.w, &a), 0);
+	ck_assert_int_eq(worker_submit(f.w, &b), 0);
+	worker_finish(f.w, finished, &f);
+	/* the job done submitted was waited for and collected too */
+	ck_assert_int_eq(f.n, 3);
+	ck_assert_ptr_eq(f.seen[0], &a);
+	ck_assert_ptr_eq(f.seen[1], &b);
+	ck_assert_ptr_eq(f.seen[2], &f.more);
+	ck_assert_int_eq(f.more.out, 2);
+	ck_assert_uint_eq(worker_pending(f.w), 0);
+	worker_finish(f.w, finished, &f);	/* nothing out: at once */
+	ck_assert_int_eq(f.n, 3);
+	worker_free(f.w, NULL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -180,6 +222,7 @@ main(void)
 	tcase_add_test(tc, test_full_fd_and_sync);
 	tcase_add_test(tc, test_free_finishes_and_drops);
 	tcase_add_test(tc, test_held_runs_inline_then_threads);
+	tcase_add_test(tc, test_finish_collects_all_in_order);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
