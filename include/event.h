@@ -64,6 +64,30 @@ struct event_trunc {
  */
 int event_build(auparse_state_t *au, const char *node,
     const struct event_trunc *t, struct event *ev);
+
+/*
+ * An event's records as parse_fast.c split them, field by field as
+ * libauparse would: what event_build_recs() takes instead of auparse.
+ */
+struct event_rec {
+	int rtype;			/* libaudit's number */
+	const char *tname;		/* libaudit's name, or NULL */
+	const char *text;		/* the whole line, NUL-terminated */
+	const char *const *fv;		/* name, value, name, value, ... */
+	size_t nf;			/* fields (fv holds 2 * nf) */
+};
+
+struct event_recs {
+	long long sec;
+	unsigned ms;
+	unsigned long long serial;
+	const struct event_rec *rec;
+	size_t n;
+};
+
+/* As event_build(), from records that came with no node= prefix. */
+int event_build_recs(const struct event_recs *r, const char *node,
+    struct event *ev);
 /*
  * Free the calling thread's event_build() scratch: a thread that built
  * events calls it before it exits (the loop's thread need not).

@@ -117,6 +117,10 @@ struct event_derive {
  */
 int event_fields_scan(auparse_state_t *au, int rtype, const char *tname,
     struct event_derive *s);
+/* The same for a record parse_fast.c split (event.h). */
+struct event_rec;
+int event_fields_scan_rec(const struct event_rec *r,
+    struct event_derive *s);
 /*
  * Write the scanned record as one canonical JSON object into out
  * (reset first). 0, or -1 on ENOMEM.

@@ -44,6 +44,13 @@ struct parse *parse_new(const char *node, long eoe_timeout,
 void parse_set_limits(struct parse *p, unsigned long long max_records,
     unsigned long long max_bytes);
 /*
+ * Records fed one by one (parse_feed_record) are split by podtrail
+ * itself where libauparse would split them the same (parse_fast.h):
+ * on by default; off gives every record to libauparse. Before the
+ * first feed.
+ */
+void parse_set_fast(struct parse *p, int on);
+/*
  * Feed bytes; complete events are emitted before it returns (with a
  * worker: queued, waiting only for room, see parse_use_worker; not
  * from inside the emit callback). Lines that are not "[node=N ]type=T
@@ -116,6 +123,9 @@ unsigned long long parse_events(const struct parse *p);
 unsigned long long parse_malformed(const struct parse *p);
 /* Times parse_compact() started a fresh libauparse state. */
 unsigned long long parse_resets(const struct parse *p);
+/* Events split by podtrail (parse_set_fast), and those given back to libauparse. */
+unsigned long long parse_fast_events(const struct parse *p);
+unsigned long long parse_fast_fallbacks(const struct parse *p);
 /*
  * Events that went over a limit (parse_set_limits), the records and
  * bytes they dropped, and events ended early because more than

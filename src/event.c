@@ -185,17 +185,47 @@ add_truncated(cJSON *ev, const struct event_trunc *t)
 	cJSON_AddItemToObjectCS(ev, "truncated", o);
 }
 
-int
-event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
+/* Where event_build's records come from: libauparse, or parse_fast.c. */
+struct src {
+	auparse_state_t *au;
+	const struct event_recs *r;
+	size_t i;
+};
+
+static int
+src_next(struct src *c)
+{
+	return c->au ? auparse_next_record(c->au) > 0 : ++c->i < c->r->n;
+}
+
+static int
+src_type(const struct src *c, const char **tname)
+{
+	if (c->au) {
+		*tname = auparse_get_type_name(c->au);
+		return auparse_get_type(c->au);
+	}
+	*tname = c->r->rec[c->i].tname;
+	return c->r->rec[c->i].rtype;
+}
+
+static int
+src_scan(const struct src *c, int rtype, const char *tname,
+    struct event_derive *s)
+{
+	return c->au ? event_fields_scan(c->au, rtype, tname, s) :
+	    event_fields_scan_rec(&c->r->rec[c->i], s);
+}
+
+static int
+build(struct src *c, long long sec, unsigned milli, unsigned long long sn,
+    const char *host, const char *node, const struct event_trunc *t,
     struct event *out)
 {
-	const au_event_t *ts = auparse_get_timestamp(au);
 	struct event_derive s = { 0 };
 	cJSON *ev, *records = NULL, *paths = NULL;
 	char tbuf[40], serial[24];
 
-	if (ts == NULL)
-		return -1;
 	arena_open();
 	if ((ev = cJSON_CreateObject()) == NULL)
 		goto nomem;
@@ -204,22 +234,22 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
 	records = cJSON_CreateArray();
 	paths = cJSON_CreateArray();
 
-	ulong_dec(serial, ts->serial);
-	event_format_time(tbuf, sizeof(tbuf), ts->sec, ts->milli);
+	ulong_dec(serial, sn);
+	event_format_time(tbuf, sizeof(tbuf), sec, milli);
 	/* literal keys need no copy (...CS): an event has dozens */
 	cJSON_AddItemToObjectCS(ev, "type", cJSON_CreateStringReference("audit"));
 	cJSON_AddItemToObjectCS(ev, "serial", cJSON_CreateRaw(serial));
 	cJSON_AddItemToObjectCS(ev, "time", cJSON_CreateString(tbuf));
 	/* node= comes from the input too: escaped like any value */
-	if (ts->host && *ts->host) {
-		size_t n = strlen(ts->host);
+	if (host && *host) {
+		size_t n = strlen(host);
 
 		buf_reset(&E.esc);
 		/* plain: the escape would not change it */
-		if (event_fields_plain(ts->host, n))
+		if (event_fields_plain(host, n))
 			cJSON_AddItemToObjectCS(ev, "node",
-			    cJSON_CreateString(ts->host));
-		else if (text_escape(&E.esc, ts->host, n) == -1)
+			    cJSON_CreateString(host));
+		else if (text_escape(&E.esc, host, n) == -1)
 			goto nomem;
 		else
 			cJSON_AddItemToObjectCS(ev, "node",
@@ -228,10 +258,9 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
 		cJSON_AddItemToObjectCS(ev, "node", cJSON_CreateString(node));
 	}
 
-	auparse_first_record(au);
 	do {
-		const char *tname = auparse_get_type_name(au);
-		int rtype = auparse_get_type(au);
+		const char *tname;
+		int rtype = src_type(c, &tname);
 		cJSON *rec;
 
 		/* EOE only ends the event; auparse does not always keep it */
@@ -241,7 +270,7 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
 		 * Records are most of an event: each is written once, here,
 		 * as its canonical JSON, and carried as a raw node.
 		 */
-		if (event_fields_scan(au, rtype, tname, &s) == -1 ||
+		if (src_scan(c, rtype, tname, &s) == -1 ||
 		    event_fields_write(&E.json, rtype) == -1 ||
 		    (rec = event_fields_span(E.json.data, E.json.len,
 		    cJSON_Raw)) == NULL)
@@ -256,7 +285,7 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
 		if (rtype == AUDIT_PATH)
 			cJSON_AddItemToArray(paths, event_fields_path_entry());
 		cJSON_AddItemToArray(records, rec);
-	} while (auparse_next_record(au) > 0);
+	} while (src_next(c));
 	event_derive_finish(&s, ev);
 	cJSON_AddItemToObjectCS(ev, "paths", paths);
 	cJSON_AddItemToObjectCS(ev, "records", records);
@@ -265,8 +294,8 @@ event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
 	memset(out, 0, sizeof(*out));
 	out->json = ev;
 	out->arena = arena_current();
-	out->time_ms = event_stamp_ms(ts->sec, ts->milli);
-	out->serial = ts->serial;
+	out->time_ms = event_stamp_ms(sec, milli);
+	out->serial = sn;
 	out->pid = s.pid;
 	memcpy(out->arg, s.sysarg, sizeof(out->arg));
 	out->args = s.sysargs;
@@ -282,4 +311,29 @@ nomem:
 	arena_close();
 	event_derive_clear(&s);
 	return -1;
+}
+
+int
+event_build(auparse_state_t *au, const char *node, const struct event_trunc *t,
+    struct event *out)
+{
+	const au_event_t *ts = auparse_get_timestamp(au);
+	struct src c = { au, NULL, 0 };
+
+	if (ts == NULL)
+		return -1;
+	auparse_first_record(au);
+	return build(&c, ts->sec, ts->milli, ts->serial, ts->host, node, t,
+	    out);
+}
+
+int
+event_build_recs(const struct event_recs *r, const char *node,
+    struct event *out)
+{
+	struct src c = { NULL, r, 0 };
+
+	if (r->n == 0)
+		return -1;
+	return build(&c, r->sec, r->ms, r->serial, NULL, node, NULL, out);
 }

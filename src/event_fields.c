@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "event.h"
 #include "event_int.h"
 #include "json.h"
 #include "text.h"
@@ -67,13 +68,32 @@ static _Thread_local struct {
 	int hex;
 } hexcache[HEXCACHE_SIZE];
 
+#ifdef HAVE_AUPARSE_INTERP_ADJUST_TYPE
+/* libauparse's own: auparse_get_field_type() is this of the field */
+int auparse_interp_adjust_type(int rtype, const char *name, const char *val);
+#endif
+
+/* The field's type as libauparse gives it: au's current, or r's value. */
 static int
-field_may_hex(auparse_state_t *au, int rtype, const char *name, size_t n)
+field_type(auparse_state_t *au, int rtype, const char *name, const char *raw)
+{
+#ifdef HAVE_AUPARSE_INTERP_ADJUST_TYPE
+	if (au == NULL)
+		return auparse_interp_adjust_type(rtype, name, raw);
+#else
+	(void)rtype, (void)name, (void)raw;
+#endif
+	return auparse_get_field_type(au);
+}
+
+static int
+field_may_hex(auparse_state_t *au, int rtype, const char *name, size_t n,
+    const char *raw)
 {
 	unsigned h = (unsigned)rtype * 31u;
 
 	if (n >= HEXCACHE_NAME)
-		return may_hex(auparse_get_field_type(au));
+		return may_hex(field_type(au, rtype, name, raw));
 	for (size_t i = 0; i < n; i++)
 		h = h * 33u + (unsigned char)name[i];
 	for (unsigned probe = 0; probe < 8; probe++) {
@@ -82,14 +102,15 @@ field_may_hex(auparse_state_t *au, int rtype, const char *name, size_t n)
 		if (hexcache[i].name[0] == '\0') {
 			hexcache[i].rtype = rtype;
 			memcpy(hexcache[i].name, name, n + 1);
-			hexcache[i].hex = may_hex(auparse_get_field_type(au));
+			hexcache[i].hex = may_hex(field_type(au, rtype, name,
+			    raw));
 			return hexcache[i].hex;
 		}
 		if (hexcache[i].rtype == rtype &&
 		    memcmp(hexcache[i].name, name, n + 1) == 0)
 			return hexcache[i].hex;
 	}
-	return may_hex(auparse_get_field_type(au));
+	return may_hex(field_type(au, rtype, name, raw));
 }
 
 /* Each byte's class and OK_HEX (event_int.h). */
@@ -456,9 +477,9 @@ event_fields_path_entry(void)
  * split as libauparse splits. Only for a record text that has one.
  */
 static int
-empty_fields(auparse_state_t *au)
+empty_fields(const char *t)
 {
-	const char *t = auparse_get_record_text(au), *p, *end;
+	const char *p, *end;
 	size_t n;
 
 	if (t == NULL || (n = strlen(t)) == 0 ||
@@ -491,13 +512,11 @@ empty_fields(auparse_state_t *au)
 	return 0;
 }
 
-/* The fields of the record auparse is on, and what the top level needs. */
-int
-event_fields_scan(auparse_state_t *au, int rtype, const char *tname,
-    struct event_derive *s)
+/* Start the record: its type first, then the empty fields of text. */
+static int
+scan_begin(const char *tname, const char *text)
 {
 	struct fld *f;
-	int typed = tname != NULL;
 
 	R.n = 0;
 	buf_reset(&R.scratch);
@@ -512,60 +531,97 @@ event_fields_scan(auparse_state_t *au, int rtype, const char *tname,
 	f->val = tname;
 	f->vlen = strlen(tname);
 	f->vclean = event_fields_plain(tname, f->vlen) == CLEAN;
-	if (empty_fields(au) == -1)
+	return empty_fields(text);
+}
+
+/*
+ * One field as libauparse holds it (au on it, or NULL: then raw is all
+ * its type depends on). *typed: the record's type is known.
+ */
+static int
+scan_field(auparse_state_t *au, int rtype, const char *name, const char *raw,
+    int *typed, struct event_derive *s)
+{
+	struct scan sn, sv;
+	struct fld *f;
+	size_t nlen;
+	enum fid id;
+	int hex, cls;
+
+	if (name == NULL || raw == NULL || *name == '\0')
+		return 0;
+	scan(name, &sn);
+	nlen = sn.len;
+	if ((id = event_derive_id(name, nlen)) == F_TYPE && !*typed) {
+		/* checked by parse.c: plain bytes */
+		R.f[0].val = raw;
+		R.f[0].vlen = strlen(raw);
+		R.f[0].vclean = event_fields_plain(raw, R.f[0].vlen) == CLEAN;
+		*typed = 1;
+	}
+	if (id == F_TYPE || id == F_NODE)
+		return 0;
+	scan(raw, &sv);
+	/* EXECVE arguments are untrusted strings too */
+	hex = raw[0] != '"' && scan_hex(&sv) &&
+	    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
+	    !strstr(name, "_len") && strcmp(name, "argc")) ||
+	    field_may_hex(au, rtype, name, nlen, raw));
+	if ((f = fld_new()) == NULL)
+		return -1;
+	/* a garbled stream can hold any bytes in a name */
+	if ((cls = (int)(sn.all & CLEAN)) != 0) {
+		f->name = name;
+		f->nlen = nlen;
+		f->nclean = cls == CLEAN;
+	} else {
+		f->noff = R.scratch.len;
+		if (text_escape(&R.scratch, name, nlen) == -1)
+			return -1;
+		f->nlen = R.scratch.len - f->noff;
+	}
+	if (fld_value(f, raw, &sv, hex) == -1)
+		return -1;
+	/* bare, not "(null)" quoted: a path with no name */
+	if (rtype == AUDIT_PATH && nlen == 4 && memcmp(name, "name", 4) == 0)
+		f->anon = strcmp(raw, "(null)") == 0;
+	/* fld_value left a hex value's decoded bytes in R.tmp */
+	if (id != F_OTHER || rtype == AUDIT_EXECVE)
+		event_derive_field(s, rtype, id, name, raw, fld_val(f),
+		    f->vlen, f->val == NULL && hex ? &R.tmp : NULL);
+	return 0;
+}
+
+/* The fields of the record auparse is on, and what the top level needs. */
+int
+event_fields_scan(auparse_state_t *au, int rtype, const char *tname,
+    struct event_derive *s)
+{
+	int typed = tname != NULL;
+
+	if (scan_begin(tname, auparse_get_record_text(au)) == -1)
 		return -1;
 	if (!auparse_first_field(au))
 		return 0;
 	do {
-		const char *name = auparse_get_field_name(au);
-		const char *raw = auparse_get_field_str(au);
-		struct scan sn, sv;
-		size_t nlen;
-		enum fid id;
-		int hex, cls;
-
-		if (name == NULL || raw == NULL || *name == '\0')
-			continue;
-		scan(name, &sn);
-		nlen = sn.len;
-		if ((id = event_derive_id(name, nlen)) == F_TYPE && !typed) {
-			/* checked by parse.c: plain bytes */
-			R.f[0].val = raw;
-			R.f[0].vlen = strlen(raw);
-			R.f[0].vclean = event_fields_plain(raw, R.f[0].vlen) == CLEAN;
-			typed = 1;
-		}
-		if (id == F_TYPE || id == F_NODE)
-			continue;
-		scan(raw, &sv);
-		/* EXECVE arguments are untrusted strings too */
-		hex = raw[0] != '"' && scan_hex(&sv) &&
-		    ((rtype == AUDIT_EXECVE && name[0] == 'a' &&
-		    !strstr(name, "_len") && strcmp(name, "argc")) ||
-		    field_may_hex(au, rtype, name, nlen));
-		if ((f = fld_new()) == NULL)
+		if (scan_field(au, rtype, auparse_get_field_name(au),
+		    auparse_get_field_str(au), &typed, s) == -1)
 			return -1;
-		/* a garbled stream can hold any bytes in a name */
-		if ((cls = (int)(sn.all & CLEAN)) != 0) {
-			f->name = name;
-			f->nlen = nlen;
-			f->nclean = cls == CLEAN;
-		} else {
-			f->noff = R.scratch.len;
-			if (text_escape(&R.scratch, name, nlen) == -1)
-				return -1;
-			f->nlen = R.scratch.len - f->noff;
-		}
-		if (fld_value(f, raw, &sv, hex) == -1)
-			return -1;
-		/* bare, not "(null)" quoted: a path with no name */
-		if (rtype == AUDIT_PATH && nlen == 4 && memcmp(name, "name", 4) == 0)
-			f->anon = strcmp(raw, "(null)") == 0;
-		/* fld_value left a hex value's decoded bytes in R.tmp */
-		if (id != F_OTHER || rtype == AUDIT_EXECVE)
-			event_derive_field(s, rtype, id, name, raw, fld_val(f),
-			    f->vlen, f->val == NULL && hex ? &R.tmp : NULL);
 	} while (auparse_next_field(au) > 0);
+	return 0;
+}
+
+int
+event_fields_scan_rec(const struct event_rec *r, struct event_derive *s)
+{
+	int typed = r->tname != NULL;
+
+	if (scan_begin(r->tname, r->text) == -1)
+		return -1;
+	for (size_t i = 0; i < r->nf; i++)
+		if (scan_field(NULL, r->rtype, r->fv[2 * i], r->fv[2 * i + 1],
+		    &typed, s) == -1)
+			return -1;
 	return 0;
 }
 

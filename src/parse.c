@@ -123,6 +123,12 @@ parse_set_limits(struct parse *p, unsigned long long max_records,
 	parse_au_set_limits(p->au, max_records, max_bytes);
 }
 
+void
+parse_set_fast(struct parse *p, int on)
+{
+	parse_au_set_fast(p->au, on);
+}
+
 /* ---- the worker ------------------------------------------------------ */
 
 /* A job's work, on the worker's thread (or inline, see worker.h). */
@@ -453,6 +459,24 @@ parse_resets(const struct parse *p)
 
 	stats(p, &s);
 	return s.resets;
+}
+
+unsigned long long
+parse_fast_events(const struct parse *p)
+{
+	struct parse_au_stats s;
+
+	stats(p, &s);
+	return s.fast_events;
+}
+
+unsigned long long
+parse_fast_fallbacks(const struct parse *p)
+{
+	struct parse_au_stats s;
+
+	stats(p, &s);
+	return s.fast_fallbacks;
 }
 
 void

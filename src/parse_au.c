@@ -27,6 +27,7 @@
 #include "event.h"
 #include "log.h"
 #include "parse_au.h"
+#include "parse_fast.h"
 #include "parse_line.h"
 
 /*
@@ -82,6 +83,8 @@ struct parse_au {
 	unsigned long long records, malformed, resets;
 	struct parse_trunc trunc;
 	struct log_rl drop_rl, trunc_rl;
+	struct parse_fast *fast;	/* NULL: every record to libauparse */
+	unsigned long long fast_events, fast_fallbacks;
 };
 
 static void open_done(struct parse_au *p, auparse_state_t *au,
@@ -128,6 +131,9 @@ parse_au_new(const char *node, long eoe_timeout, parse_au_emit_fn *emit,
 	auparse_add_callback(p->au, on_event, p, NULL);
 	p->emit = emit;
 	p->arg = arg;
+#ifdef HAVE_AUPARSE_INTERP_ADJUST_TYPE
+	p->fast = parse_fast_new();	/* NULL (ENOMEM): libauparse only */
+#endif
 	return p;
 err:
 	if (p) {
@@ -528,8 +534,8 @@ parse_au_text(struct parse_au *p, const char *data, size_t len)
 	return rc;
 }
 
-int
-parse_au_record(struct parse_au *p, const char *line, size_t len)
+static int
+slow_record(struct parse_au *p, const char *line, size_t len)
 {
 	int act, try = 0;
 
@@ -556,6 +562,112 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 	return p->batch.len >= PARSE_AU_BATCH ? parse_au_commit(p) : 0;
 }
 
+void
+parse_au_set_fast(struct parse_au *p, int on)
+{
+#ifdef HAVE_AUPARSE_INTERP_ADJUST_TYPE
+	if (on && p->fast == NULL)
+		p->fast = parse_fast_new();
+#endif
+	if (!on && p->fast != NULL) {
+		parse_au_flush(p);
+		parse_fast_free(p->fast);
+		p->fast = NULL;
+	}
+}
+
+/* The kept event, built and emitted as on_event() would. */
+static void
+fast_emit(struct parse_au *p)
+{
+	struct event_recs r;
+	struct event ev;
+
+	parse_fast_view(p->fast, &r);
+	p->feeding = 1;
+	if (event_build_recs(&r, p->node, &ev) == 0) {
+		p->fast_events++;
+		p->emit(&ev, p->arg);
+	}
+	p->feeding = 0;
+	parse_fast_reset(p->fast);
+}
+
+/* The kept records to libauparse instead, in order. */
+static void
+fast_fallback(struct parse_au *p)
+{
+	size_t n, len;
+
+	if (p->fast == NULL || (n = parse_fast_records(p->fast)) == 0)
+		return;
+	p->records -= n;	/* counted again as they are fed */
+	p->fast_fallbacks++;
+	for (size_t i = 0; i < n; i++) {
+		const char *line = parse_fast_line(p->fast, i, &len);
+
+		(void)slow_record(p, line, len);
+	}
+	parse_fast_reset(p->fast);
+}
+
+/*
+ * Can this record go the fast way? Only while libauparse holds nothing
+ * (no record waiting for it, no event open in it), so that events come
+ * out in the order and form they would from libauparse.
+ */
+static int
+fast_ready(struct parse_au *p)
+{
+	if (p->fast == NULL || p->feeding)
+		return 0;
+	if (parse_fast_records(p->fast))
+		return 1;
+	return p->batch.len == 0 && p->cuts.len == 0 && p->open->n == 0 &&
+	    !auparse_feed_has_data(p->au);
+}
+
+int
+parse_au_record(struct parse_au *p, const char *line, size_t len)
+{
+	struct parse_line_stamp st;
+	struct parse_fast *f = p->fast;
+	const char *why;
+
+	if (!fast_ready(p))
+		return slow_record(p, line, len);
+	why = memchr(line, '\0', len) != NULL ? "NUL byte inside a record" :
+	    parse_line_check(line, len, &st);
+	if (why != NULL) {
+		/* dropped as slow_record() would: it touches no event */
+		if (len > 0)
+			parse_au_drop(p, why);
+		return 0;
+	}
+	if (st.node != NULL ||
+	    (parse_fast_records(f) && !parse_fast_same(f, &st)))
+		goto slow;
+	if (st.eoe) {
+		/* it ends the event; alone, libauparse drops it too */
+		p->records++;
+		if (parse_fast_records(f))
+			fast_emit(p);
+		return 0;
+	}
+	/* past a limit: libauparse's path counts and cuts it */
+	if (parse_fast_records(f) + 1 > p->max_records ||
+	    parse_fast_bytes(f) + len > p->max_bytes ||
+	    parse_fast_add(f, line, len, &st) == -1)
+		goto slow;
+	p->records++;
+	if (st.ends)
+		fast_emit(p);
+	return 0;
+slow:
+	fast_fallback(p);
+	return slow_record(p, line, len);
+}
+
 int
 parse_au_commit(struct parse_au *p)
 {
@@ -577,6 +689,12 @@ parse_au_age(struct parse_au *p)
 {
 	long long now = (long long)time(NULL);
 
+	/* libauparse would end it now (auparse_feed_age_events) */
+	if (p->fast && parse_fast_records(p->fast)) {
+		if (parse_fast_sec(p->fast) + p->eoe_timeout > now)
+			return 1;
+		fast_emit(p);
+	}
 	if (!auparse_feed_has_data(p->au)) {
 		open_clear(p->open);
 		return 0;
@@ -622,6 +740,8 @@ parse_au_flush(struct parse_au *p)
 	}
 	buf_reset(&p->partial);
 	p->overlong = 0;
+	fast_fallback(p);
+	(void)parse_au_commit(p);
 	auparse_flush_feed(p->au);
 	open_clear(p->open);
 }
@@ -633,6 +753,8 @@ parse_au_stats(const struct parse_au *p, struct parse_au_stats *out)
 	out->malformed = p->malformed;
 	out->resets = p->resets;
 	out->trunc = p->trunc;
+	out->fast_events = p->fast_events;
+	out->fast_fallbacks = p->fast_fallbacks;
 }
 
 void
@@ -641,6 +763,7 @@ parse_au_free(struct parse_au *p)
 	if (p == NULL)
 		return;
 	auparse_destroy(p->au);
+	parse_fast_free(p->fast);
 	buf_free(&p->partial);
 	buf_free(&p->batch);
 	buf_free(&p->cuts);

@@ -18,6 +18,7 @@
 #include "event.h"
 #include "json.h"
 #include "parse.h"
+#include "parse_fast.h"
 #include "thread.h"
 #include "unit.h"
 
@@ -241,6 +242,168 @@ START_TEST(test_feed_record_checks)
 	ck_assert_uint_eq(parse_malformed(p), 2);
 	parse_free(p);
 	buf_free(&g.out);
+}
+END_TEST
+
+/*
+ * Records split by podtrail (parse_fast.h) must give the events
+ * libauparse gives, byte for byte and in order: text fed record by
+ * record both ways, the outputs and counters compared.
+ */
+static void
+fast_vs_auparse(const char *text, size_t len, unsigned long long max_records,
+    unsigned long long *fast_events)
+{
+	struct got g[2] = { { BUF_INIT, 0, NULL }, { BUF_INIT, 0, NULL } };
+	unsigned long long rec[2], bad[2];
+
+	for (int fast = 0; fast < 2; fast++) {
+		struct parse *p = new_parser(&g[fast], collect, 0);
+		const char *q = text, *end = text + len, *nl;
+
+		parse_set_fast(p, fast);
+		if (max_records)
+			parse_set_limits(p, max_records, 1 << 20);
+		for (; q < end; q = nl + 1) {
+			if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+				nl = end;
+			ck_assert_int_eq(parse_feed_record(p, q,
+			    (size_t)(nl - q)), 0);
+			/* commits at random points, as the loop's turns do */
+			if (((size_t)(q - text) * 2654435761u) % 7 == 0)
+				ck_assert_int_eq(parse_commit(p), 0);
+		}
+		parse_flush(p);
+		rec[fast] = parse_records(p);
+		bad[fast] = parse_malformed(p);
+		if (fast && fast_events)
+			*fast_events = parse_fast_events(p);
+		parse_free(p);
+	}
+	same_text(&g[0].out, &g[1].out);
+	ck_assert_int_eq(g[0].n, g[1].n);
+	ck_assert_uint_eq(rec[0], rec[1]);
+	ck_assert_uint_eq(bad[0], bad[1]);
+	buf_free(&g[0].out);
+	buf_free(&g[1].out);
+}
+
+START_TEST(test_fast_same_as_auparse_recorded)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	unsigned long long fast = 0;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t r;
+	FILE *fp;
+
+	/* PODTRAIL_FAST_CORPUS=FILE: a bigger stream (bench/corpus.sh) */
+	if (getenv("PODTRAIL_FAST_CORPUS"))
+		snprintf(path, sizeof(path), "%s",
+		    getenv("PODTRAIL_FAST_CORPUS"));
+	else
+		snprintf(path, sizeof(path),
+		    "%s/tests/fixtures/recorded/raw.log", top ? top : ".");
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	while ((r = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_add(&b, chunk, r);
+	fclose(fp);
+	fast_vs_auparse(b.data, b.len, 0, &fast);
+	/* most of a real stream goes the fast way */
+	ck_assert_uint_gt(fast, 100);
+	buf_free(&b);
+}
+END_TEST
+
+/* What the split must do as libauparse does, and what it must refuse. */
+START_TEST(test_fast_same_as_auparse_edges)
+{
+	static const char text[] =
+	    /* trailing ':' ',' '\'' ')' cut once each; (none)/(null) kept */
+	    "type=SYSCALL msg=audit(1700000000.100:1): arch=c000003e "
+	    "syscall=2 a=x: b=y, c=z' d=w) e=(none) f=(null) g=v), "
+	    "h=v):,' tty=(none) key=(null) comm=\"a\" exe=2F62696E "
+	    "(par=1 =nameless  double=space noequals x= y=\n"
+	    "type=CWD msg=audit(1700000000.100:1): cwd=2F746D7020782079\n"
+	    "type=PATH msg=audit(1700000000.100:1): item=0 name=(null) "
+	    "inode=5 nametype=UNKNOWN\n"
+	    "type=PATH msg=audit(1700000000.100:1): item=1 name=\"(null)\" "
+	    "nametype=NORMAL\n"
+	    "type=PROCTITLE msg=audit(1700000000.100:1): "
+	    "proctitle=6C73002D6C61\n"
+	    "type=EOE msg=audit(1700000000.100:1): \n"
+	    /* an EOE alone, and one with no event */
+	    "type=EOE msg=audit(1700000000.100:2): \n"
+	    /* a key list (unquoted): libauparse splits it */
+	    "type=SYSCALL msg=audit(1700000000.100:3): syscall=2 "
+	    "key=6B310161320163\n"
+	    "type=EOE msg=audit(1700000000.100:3): \n"
+	    /* quoted key; an event that ends without EOE or PROCTITLE */
+	    "type=SYSCALL msg=audit(1700000000.100:4): syscall=2 key=\"k\"\n"
+	    "type=PATH msg=audit(1700000000.100:4): item=0 name=\"/a\"\n"
+	    /* interleaved with event 4, then both end */
+	    "type=SYSCALL msg=audit(1700000000.100:5): syscall=87\n"
+	    "type=PATH msg=audit(1700000000.100:4): item=1 name=\"/b\"\n"
+	    "type=EOE msg=audit(1700000000.100:5): \n"
+	    "type=EOE msg=audit(1700000000.100:4): \n"
+	    /* one-record events: they end at once */
+	    "type=CONFIG_CHANGE msg=audit(1700000000.200:6): auid=0 "
+	    "op=add_rule key=\"x\" list=4 res=1\n"
+	    "type=LOGIN msg=audit(1700000000.200:7): pid=1 uid=0 "
+	    "old-auid=4294967295 auid=0 tty=(none) old-ses=1 ses=2 res=1\n"
+	    /* userspace records: msg='...' nests fields */
+	    "type=USER_CMD msg=audit(1700000000.300:8): pid=1 uid=0 "
+	    "msg='cwd=\"/\" cmd=6C73 terminal=pts/0 res=success'\n"
+	    "type=AVC msg=audit(1700000000.300:9): avc:  denied  { read } "
+	    "for pid=1 comm=\"x\" scontext=a tcontext=b tclass=file\n"
+	    /* node= prefix, an interpretation separator */
+	    "node=h1 type=SYSCALL msg=audit(1700000000.400:10): syscall=2\n"
+	    "node=h1 type=EOE msg=audit(1700000000.400:10): \n"
+	    "type=SYSCALL msg=audit(1700000000.400:11): syscall=2 "
+	    "uid=0\x1dUID=\"root\"\n"
+	    "type=EOE msg=audit(1700000000.400:11): \n"
+	    /* unknown types, EXECVE's hex arguments, malformed lines */
+	    "type=UNKNOWN[1999] msg=audit(1700000000.500:12): x=1\n"
+	    "type=SYSCALL msg=audit(1700000000.500:13): syscall=59\n"
+	    "type=EXECVE msg=audit(1700000000.500:13): argc=2 a0=6C73 "
+	    "a1=\"-l\" a2_len=4 a2[0]=6162\n"
+	    "garbage\n"
+	    "type=SYSCALL msg=audit(0.500:14): syscall=2\n"
+	    "type=EOE msg=audit(1700000000.500:13): \n"
+	    /* a stamp that goes back, and the same serial again later */
+	    "type=SYSCALL msg=audit(1699999990.000:15): syscall=2\n"
+	    "type=PROCTITLE msg=audit(1699999990.000:15): proctitle=6C73\n"
+	    "type=SYSCALL msg=audit(1700000000.600:15): syscall=2\n"
+	    "type=PROCTITLE msg=audit(1700000000.600:15): proctitle=6C73\n"
+	    "type=PATH msg=audit(1700000000.600:15): item=0 name=\"/late\"\n"
+	    "type=EOE msg=audit(1700000000.600:15): \n";
+	unsigned long long fast = 0;
+
+	fast_vs_auparse(text, sizeof(text) - 1, 0, &fast);
+	ck_assert_uint_ge(fast, 1);
+	/* at the event limit libauparse's path cuts the same records */
+	fast_vs_auparse(text, sizeof(text) - 1, 2, NULL);
+}
+END_TEST
+
+/* Many records in one event: past the fast path's own bound. */
+START_TEST(test_fast_same_as_auparse_long_event)
+{
+	struct buf b = BUF_INIT;
+	char line[200];
+
+	buf_adds(&b, "type=SYSCALL msg=audit(1700000000.100:1): syscall=2\n");
+	for (int i = 0; i < PARSE_FAST_MAX_RECORDS + 8; i++) {
+		snprintf(line, sizeof(line), "type=PATH msg=audit(1700000000"
+		    ".100:1): item=%d name=\"/p%d\" nametype=NORMAL\n", i, i);
+		buf_adds(&b, line);
+	}
+	buf_adds(&b, "type=PROCTITLE msg=audit(1700000000.100:1): "
+	    "proctitle=6C73\n");
+	fast_vs_auparse(b.data, b.len, 0, NULL);
+	fast_vs_auparse(b.data, b.len, 10, NULL);
+	buf_free(&b);
 }
 END_TEST
 
@@ -707,6 +870,9 @@ main(void)
 	tcase_add_loop_test(tc, test_stamps_as_libauparse_reads, 0, 2);
 	tcase_add_loop_test(tc, test_feed_record_nul, 0, 2);
 	tcase_add_loop_test(tc, test_worker_same_events, 0, 4);
+	tcase_add_test(tc, test_fast_same_as_auparse_recorded);
+	tcase_add_test(tc, test_fast_same_as_auparse_edges);
+	tcase_add_test(tc, test_fast_same_as_auparse_long_event);
 	tcase_add_test(tc, test_worker_sync);
 	tcase_add_test(tc, test_worker_nested_calls);
 	tcase_add_test(tc, test_worker_notify_fd);
