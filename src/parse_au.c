@@ -634,8 +634,20 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 	struct parse_fast *f = p->fast;
 	const char *why;
 
-	if (!fast_ready(p))
-		return slow_record(p, line, len);
+	if (!fast_ready(p)) {
+		int rc = slow_record(p, line, len);
+
+		/*
+		 * Back to the fast way as soon as libauparse is done: feed
+		 * it now when this record may have ended its event.
+		 */
+		if (f != NULL && !p->feeding && len > 9 &&
+		    (memcmp(line, "type=EOE ", 9) == 0 ||
+		    (len > 15 && memcmp(line, "type=PROCTITLE ", 15) == 0)) &&
+		    parse_au_commit(p) == -1)
+			rc = -1;
+		return rc;
+	}
 	why = memchr(line, '\0', len) != NULL ? "NUL byte inside a record" :
 	    parse_line_check(line, len, &st);
 	if (why != NULL) {

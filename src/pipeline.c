@@ -460,6 +460,10 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
 	cJSON_AddNumberToObject(obj, "parser_resets",
 	    (double)parse_resets(pl->parse));
+	cJSON_AddNumberToObject(obj, "events_parsed_fast",
+	    (double)parse_fast_events(pl->parse));
+	cJSON_AddNumberToObject(obj, "events_parsed_fast_fallbacks",
+	    (double)parse_fast_fallbacks(pl->parse));
 	parse_truncation(pl->parse, &tr);
 	cJSON_AddNumberToObject(obj, "events_truncated", (double)tr.events);
 	cJSON_AddNumberToObject(obj, "records_truncated", (double)tr.records);
