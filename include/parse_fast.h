@@ -31,9 +31,10 @@ void parse_fast_free(struct parse_fast *f);
  */
 int parse_fast_add(struct parse_fast *f, const char *line, size_t len,
     const struct parse_line_stamp *st);
-/* Records kept, and whether st is their event's stamp. */
+/* Records kept. */
 size_t parse_fast_records(const struct parse_fast *f);
-int parse_fast_same(const struct parse_fast *f,
+/* Their stamp against st (some kept): < 0, 0 or > 0, as libauparse orders. */
+int parse_fast_cmp(const struct parse_fast *f,
     const struct parse_line_stamp *st);
 /* Their bytes, as parse_au.c counts them against event_max_bytes. */
 unsigned long long parse_fast_bytes(const struct parse_fast *f);

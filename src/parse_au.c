@@ -85,6 +85,12 @@ struct parse_au {
 	struct log_rl drop_rl, trunc_rl;
 	struct parse_fast *fast;	/* NULL: every record to libauparse */
 	unsigned long long fast_events, fast_fallbacks;
+	/*
+	 * The kept event has ended, but libauparse hands out an event a
+	 * record ended only once it reads on (or is fed again): until then
+	 * a record of an older stamp would still go out before it.
+	 */
+	int fast_done;
 };
 
 static void open_done(struct parse_au *p, auparse_state_t *au,
@@ -590,6 +596,7 @@ fast_emit(struct parse_au *p)
 		p->emit(&ev, p->arg);
 	}
 	p->feeding = 0;
+	p->fast_done = 0;
 	parse_fast_reset(p->fast);
 }
 
@@ -608,6 +615,7 @@ fast_fallback(struct parse_au *p)
 
 		(void)slow_record(p, line, len);
 	}
+	p->fast_done = 0;
 	parse_fast_reset(p->fast);
 }
 
@@ -634,20 +642,8 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 	struct parse_fast *f = p->fast;
 	const char *why;
 
-	if (!fast_ready(p)) {
-		int rc = slow_record(p, line, len);
-
-		/*
-		 * Back to the fast way as soon as libauparse is done: feed
-		 * it now when this record may have ended its event.
-		 */
-		if (f != NULL && !p->feeding && len > 9 &&
-		    (memcmp(line, "type=EOE ", 9) == 0 ||
-		    (len > 15 && memcmp(line, "type=PROCTITLE ", 15) == 0)) &&
-		    parse_au_commit(p) == -1)
-			rc = -1;
-		return rc;
-	}
+	if (!fast_ready(p))
+		return slow_record(p, line, len);
 	why = memchr(line, '\0', len) != NULL ? "NUL byte inside a record" :
 	    parse_line_check(line, len, &st);
 	if (why != NULL) {
@@ -656,14 +652,25 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 			parse_au_drop(p, why);
 		return 0;
 	}
+	if (p->fast_done) {
+		/* an EOE after the end: libauparse drops it, the event waits */
+		if (st.eoe) {
+			p->records++;
+			return 0;
+		}
+		/* an older stamp would overtake it: libauparse decides */
+		if (st.node != NULL || parse_fast_cmp(f, &st) >= 0)
+			goto slow;
+		fast_emit(p);
+	}
 	if (st.node != NULL ||
-	    (parse_fast_records(f) && !parse_fast_same(f, &st)))
+	    (parse_fast_records(f) && parse_fast_cmp(f, &st) != 0))
 		goto slow;
 	if (st.eoe) {
 		/* it ends the event; alone, libauparse drops it too */
 		p->records++;
 		if (parse_fast_records(f))
-			fast_emit(p);
+			p->fast_done = 1;
 		return 0;
 	}
 	/* past a limit: libauparse's path counts and cuts it */
@@ -672,8 +679,11 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 	    parse_fast_add(f, line, len, &st) == -1)
 		goto slow;
 	p->records++;
-	if (st.ends)
+	/* an event's first record that ends it goes out at once */
+	if (st.ends && parse_fast_records(f) == 1)
 		fast_emit(p);
+	else if (st.ends)
+		p->fast_done = 1;
 	return 0;
 slow:
 	fast_fallback(p);
@@ -686,7 +696,12 @@ parse_au_commit(struct parse_au *p)
 	int rc;
 
 	/* an event made while libauparse runs must not feed it again */
-	if (p->batch.len == 0 || p->feeding)
+	if (p->feeding)
+		return 0;
+	/* a feed hands out what has ended: so is the kept event */
+	if (p->fast_done)
+		fast_emit(p);
+	if (p->batch.len == 0)
 		return 0;
 	p->feeding = 1;
 	rc = auparse_feed(p->au, p->batch.data, p->batch.len);
@@ -703,7 +718,8 @@ parse_au_age(struct parse_au *p)
 
 	/* libauparse would end it now (auparse_feed_age_events) */
 	if (p->fast && parse_fast_records(p->fast)) {
-		if (parse_fast_sec(p->fast) + p->eoe_timeout > now)
+		if (!p->fast_done &&
+		    parse_fast_sec(p->fast) + p->eoe_timeout > now)
 			return 1;
 		fast_emit(p);
 	}
@@ -752,6 +768,8 @@ parse_au_flush(struct parse_au *p)
 	}
 	buf_reset(&p->partial);
 	p->overlong = 0;
+	if (p->fast_done)
+		fast_emit(p);
 	fast_fallback(p);
 	(void)parse_au_commit(p);
 	auparse_flush_feed(p->au);

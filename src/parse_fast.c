@@ -85,10 +85,16 @@ parse_fast_records(const struct parse_fast *f)
 }
 
 int
-parse_fast_same(const struct parse_fast *f, const struct parse_line_stamp *st)
+parse_fast_cmp(const struct parse_fast *f, const struct parse_line_stamp *st)
 {
-	return f->n && f->sec == st->sec && f->ms == st->ms &&
-	    f->serial == st->serial;
+	/* auparse_timestamp_compare's order */
+	if (f->sec != st->sec)
+		return f->sec < st->sec ? -1 : 1;
+	if (f->ms != st->ms)
+		return f->ms < st->ms ? -1 : 1;
+	if (f->serial != st->serial)
+		return f->serial < st->serial ? -1 : 1;
+	return 0;
 }
 
 unsigned long long

@@ -280,6 +280,13 @@ fast_vs_auparse(const char *text, size_t len, unsigned long long max_records,
 			*fast_events = parse_fast_events(p);
 		parse_free(p);
 	}
+	if (getenv("PODTRAIL_FAST_DUMP")) {
+		FILE *d0 = fopen("/tmp/fast0.out", "a");
+		FILE *d1 = fopen("/tmp/fast1.out", "a");
+		fwrite(g[0].out.data, 1, g[0].out.len, d0);
+		fwrite(g[1].out.data, 1, g[1].out.len, d1);
+		fclose(d0); fclose(d1);
+	}
 	same_text(&g[0].out, &g[1].out);
 	ck_assert_int_eq(g[0].n, g[1].n);
 	ck_assert_uint_eq(rec[0], rec[1]);
