@@ -123,9 +123,12 @@ unsigned long long parse_events(const struct parse *p);
 unsigned long long parse_malformed(const struct parse *p);
 /* Times parse_compact() started a fresh libauparse state. */
 unsigned long long parse_resets(const struct parse *p);
-/* Events split by podtrail (parse_set_fast), and those given back to libauparse. */
-unsigned long long parse_fast_events(const struct parse *p);
-unsigned long long parse_fast_fallbacks(const struct parse *p);
+/*
+ * Events split by podtrail (parse_set_fast), and the events it gave
+ * back to libauparse.
+ */
+void parse_fast_counts(const struct parse *p, unsigned long long *events,
+    unsigned long long *fallbacks);
 /*
  * Events that went over a limit (parse_set_limits), the records and
  * bytes they dropped, and events ended early because more than

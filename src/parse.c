@@ -461,22 +461,15 @@ parse_resets(const struct parse *p)
 	return s.resets;
 }
 
-unsigned long long
-parse_fast_events(const struct parse *p)
+void
+parse_fast_counts(const struct parse *p, unsigned long long *events,
+    unsigned long long *fallbacks)
 {
 	struct parse_au_stats s;
 
 	stats(p, &s);
-	return s.fast_events;
-}
-
-unsigned long long
-parse_fast_fallbacks(const struct parse *p)
-{
-	struct parse_au_stats s;
-
-	stats(p, &s);
-	return s.fast_fallbacks;
+	*events = s.fast_events;
+	*fallbacks = s.fast_fallbacks;
 }
 
 void

@@ -652,19 +652,20 @@ parse_au_record(struct parse_au *p, const char *line, size_t len)
 			parse_au_drop(p, why);
 		return 0;
 	}
+	/* an EOE after the end: libauparse drops it, the event waits */
+	if (p->fast_done && st.eoe) {
+		p->records++;
+		return 0;
+	}
+	if (st.node != NULL)
+		goto slow;
 	if (p->fast_done) {
-		/* an EOE after the end: libauparse drops it, the event waits */
-		if (st.eoe) {
-			p->records++;
-			return 0;
-		}
 		/* an older stamp would overtake it: libauparse decides */
-		if (st.node != NULL || parse_fast_cmp(f, &st) >= 0)
+		if (parse_fast_cmp(f, &st) >= 0)
 			goto slow;
 		fast_emit(p);
 	}
-	if (st.node != NULL ||
-	    (parse_fast_records(f) && parse_fast_cmp(f, &st) != 0))
+	if (parse_fast_records(f) && parse_fast_cmp(f, &st) != 0)
 		goto slow;
 	if (st.eoe) {
 		/* it ends the event; alone, libauparse drops it too */

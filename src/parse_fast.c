@@ -41,8 +41,7 @@ struct parse_fast {
 	struct buf tok;		/* split copies: names and values */
 	size_t *off;		/* name, value offsets in tok */
 	size_t noff, offcap;
-	const char **fv;	/* parse_fast_view's pointers */
-	size_t fvcap;
+	const char **fv;	/* parse_fast_view's pointers (offcap of them) */
 	struct event_rec view[PARSE_FAST_MAX_RECORDS];
 };
 
@@ -155,10 +154,15 @@ add_field(struct parse_fast *f, size_t name, size_t val)
 	if (f->noff + 2 > f->offcap) {
 		size_t cap = f->offcap ? f->offcap * 2 : 256;
 		size_t *o = reallocarray(f->off, cap, sizeof(*o));
+		const char **fv;
 
 		if (o == NULL)
 			return -1;
 		f->off = o;
+		/* grown here, so that parse_fast_view cannot fail */
+		if ((fv = reallocarray(f->fv, cap, sizeof(*fv))) == NULL)
+			return -1;
+		f->fv = fv;
 		f->offcap = cap;
 	}
 	f->off[f->noff++] = name;
@@ -166,8 +170,8 @@ add_field(struct parse_fast *f, size_t name, size_t val)
 	return 0;
 }
 
-/* The value at v[0..len) as libauparse trims it: its new length. */
-static size_t
+/* Trim the value at v[0..len) as libauparse does. */
+static void
 trim(char *v, size_t len)
 {
 	if (len && v[len - 1] == ':')
@@ -179,7 +183,6 @@ trim(char *v, size_t len)
 	if (len && v[len - 1] == ')' && strcmp(v, "(none)") != 0 &&
 	    strcmp(v, "(null)") != 0)
 		v[--len] = '\0';
-	return len;
 }
 
 /* Split tok[0..len) (a NUL-terminated copy) into fields at base. 0 or -1. */
@@ -215,7 +218,7 @@ split(struct parse_fast *f, size_t base, size_t len)
 			name++;
 		if (q == v)
 			continue;
-		(void)trim(v, (size_t)(q - v));
+		trim(v, (size_t)(q - v));
 		/* libauparse splits an unquoted key into a list */
 		if (strcmp(name, "key") == 0 && *v != '(' && *v != '"')
 			return -1;
@@ -235,7 +238,7 @@ parse_fast_add(struct parse_fast *f, const char *line, size_t len,
 	const char *tname;
 	int rtype;
 
-	if (f->n == PARSE_FAST_MAX_RECORDS || st->node != NULL ||
+	if (f->n == PARSE_FAST_MAX_RECORDS ||
 	    memchr(line, INTERP_SEP, len) != NULL)
 		return -1;
 	/* parse_line_check: "type=NAME msg=audit(" */
@@ -276,15 +279,6 @@ parse_fast_add(struct parse_fast *f, const char *line, size_t len,
 void
 parse_fast_view(struct parse_fast *f, struct event_recs *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (f->noff > f->fvcap) {
-		const char **fv = reallocarray(f->fv, f->offcap, sizeof(*fv));
-
-		if (fv == NULL)
-			return;		/* no records: event_build_recs fails */
-		f->fv = fv;
-		f->fvcap = f->offcap;
-	}
 	for (size_t i = 0; i < f->noff; i++)
 		f->fv[i] = f->tok.data + f->off[i];
 	for (size_t i = 0; i < f->n; i++) {

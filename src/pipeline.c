@@ -450,6 +450,7 @@ void
 pipeline_stats(struct pipeline *pl, cJSON *obj)
 {
 	struct parse_trunc tr;
+	unsigned long long fast, fallbacks;
 	cJSON *by;
 
 	cJSON_AddNumberToObject(obj, "records",
@@ -460,10 +461,10 @@ pipeline_stats(struct pipeline *pl, cJSON *obj)
 	cJSON_AddNumberToObject(obj, "emitted", (double)pl->emitted);
 	cJSON_AddNumberToObject(obj, "parser_resets",
 	    (double)parse_resets(pl->parse));
-	cJSON_AddNumberToObject(obj, "events_parsed_fast",
-	    (double)parse_fast_events(pl->parse));
+	parse_fast_counts(pl->parse, &fast, &fallbacks);
+	cJSON_AddNumberToObject(obj, "events_parsed_fast", (double)fast);
 	cJSON_AddNumberToObject(obj, "events_parsed_fast_fallbacks",
-	    (double)parse_fast_fallbacks(pl->parse));
+	    (double)fallbacks);
 	parse_truncation(pl->parse, &tr);
 	cJSON_AddNumberToObject(obj, "events_truncated", (double)tr.events);
 	cJSON_AddNumberToObject(obj, "records_truncated", (double)tr.records);

@@ -42,7 +42,9 @@ struct vnats {
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
-	natsSubscription *sub;
+	natsSubscription *sub;	/* the inbox pulled messages come to */
+	natsInbox *inbox;
+	char next[512];		/* the consumer's pull subject */
 	char **urls;
 	int nurls;
 	char stream[256], durable[128];
@@ -232,7 +234,6 @@ subscribe(struct vnats *v)
 {
 	long long deadline = now_ms() + v->wait_ms;
 	jsConsumerConfig cc;
-	jsSubOptions so;
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
@@ -267,21 +268,25 @@ subscribe(struct vnats *v)
 	jsConsumerInfo_Destroy(ci);
 	if (ci == NULL && consumer_base(v) == -1)
 		return -1;
-	jsSubOptions_Init(&so);
-	so.Stream = v->stream;
-	so.Consumer = v->durable;
-	for (;;) {
-		jerr = 0;
-		s = js_PullSubscribe(&v->sub, v->js, NULL, v->durable, NULL, &so,
-		    &jerr);
-		if (s == NATS_OK)
-			return 0;
-		if (now_ms() >= deadline) {
-			nerr(v->stream, s, (int)jerr);
-			return -1;
-		}
-		nats_Sleep(250);
+	/*
+	 * Pull by hand, not with natsSubscription_Fetch: libnats before 3.10
+	 * (nats.c #749) writes past its message array when a fetch starts
+	 * with late messages of an earlier pull queued, as leader changes
+	 * leave them. Here each message is taken as it comes.
+	 */
+	if ((size_t)snprintf(v->next, sizeof(v->next),
+	    "$JS.API.CONSUMER.MSG.NEXT.%s.%s", v->stream, v->durable) >=
+	    sizeof(v->next)) {
+		log_warnx("%s: stream or consumer name too long", v->stream);
+		return -1;
 	}
+	if ((s = natsInbox_Create(&v->inbox)) != NATS_OK ||
+	    (s = natsConnection_SubscribeSync(&v->sub, v->nc, v->inbox)) !=
+	    NATS_OK) {
+		nerr(v->stream, s, 0);
+		return -1;
+	}
+	return 0;
 }
 
 /* Has the consumer nothing left to deliver? 1 yes, 0 no or unknown. */
@@ -431,6 +436,89 @@ take_rest(struct vnats *v)
 	return 0;
 }
 
+/* A pull's status message: its code (404, 408, 409, ...), or 0 for data. */
+static int
+status_of(natsMsg *m)
+{
+	const char *val = NULL;
+
+	if (natsMsg_GetDataLength(m) > 0 ||
+	    natsMsgHeader_Get(m, "Status", &val) != NATS_OK || val == NULL)
+		return 0;
+	return atoi(val);
+}
+
+/*
+ * Ask the consumer for up to FETCH_BATCH messages and take what comes
+ * within FETCH_WAIT_MS. *got counts data messages, *last is set when one
+ * says nothing is pending. NATS_OK, or the status that ended the pull
+ * early (NATS_TIMEOUT when it ended with nothing to give).
+ */
+static natsStatus
+pull(struct vnats *v, int *got, int *last, int *failed)
+{
+	static struct log_rl rl;
+	char req[96];
+	long long end = now_ms() + FETCH_WAIT_MS;
+	natsStatus s;
+
+	/* the server ends the request a little before we stop waiting */
+	snprintf(req, sizeof(req), "{\"batch\":%d,\"expires\":%lld}",
+	    FETCH_BATCH, (long long)(FETCH_WAIT_MS - 20) * 1000000);
+	s = natsConnection_PublishRequestString(v->nc, v->next, v->inbox,
+	    req);
+	for (int n = 0; s == NATS_OK && n < FETCH_BATCH; ) {
+		natsMsg *m = NULL;
+		jsMsgMetaData *md = NULL;
+		long long left = end - now_ms();
+		int st, r;
+
+		if (left <= 0)
+			return NATS_TIMEOUT;
+		if ((s = natsSubscription_NextMsg(&m, v->sub, left)) != NATS_OK)
+			break;
+		if ((st = status_of(m)) != 0) {
+			const char *why = NULL;
+
+			if (st == 100) {	/* an idle heartbeat */
+				natsMsg_Destroy(m);
+				continue;
+			}
+			/* 404, 408: nothing more now; 409: a leader change... */
+			if (st != 404 && st != 408) {
+				natsMsgHeader_Get(m, "Description", &why);
+				log_warnx_rl(&rl, "%s: pull ended: %d %s; "
+				    "retrying", v->stream, st, why ? why : "");
+				nats_Sleep(250);
+			}
+			natsMsg_Destroy(m);
+			return NATS_TIMEOUT;
+		}
+		if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
+			log_warnx("%s: a message without JetStream metadata",
+			    v->stream);
+			natsMsg_Destroy(m);
+			errno = EBADMSG;
+			*failed = 1;
+			return NATS_ERR;
+		}
+		r = take(v, m, md->Sequence.Stream);
+		*last = md->NumPending == 0;
+		jsMsgMetaData_Destroy(md);
+		if (r == 0)
+			natsConnection_PublishString(v->nc,
+			    natsMsg_GetReply(m), "+ACK");
+		natsMsg_Destroy(m);
+		if (r == -1) {
+			*failed = 1;
+			return NATS_ERR;
+		}
+		n++;
+		*got = 1;
+	}
+	return s;
+}
+
 /* Refill v->out from the consumer. 0 (maybe done), or -1 (a read error). */
 static int
 fill(struct vnats *v)
@@ -439,36 +527,12 @@ fill(struct vnats *v)
 	static struct log_rl rl;
 
 	while (!v->done) {
-		natsMsgList list = { 0 };
-		jsErrCode jerr = 0;
+		int got = 0, last = 0, failed = 0;
 		natsStatus s;
-		int got = 0, last = 0;
 
-		s = natsSubscription_Fetch(&list, v->sub, FETCH_BATCH,
-		    FETCH_WAIT_MS, &jerr);
-		for (int i = 0; s == NATS_OK && i < list.Count; i++) {
-			natsMsg *m = list.Msgs[i];
-			jsMsgMetaData *md = NULL;
-			int r;
-
-			if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
-				log_warnx("%s: a message without JetStream "
-				    "metadata", v->stream);
-				natsMsgList_Destroy(&list);
-				errno = EBADMSG;
-				return -1;
-			}
-			r = take(v, m, md->Sequence.Stream);
-			last = md->NumPending == 0;
-			jsMsgMetaData_Destroy(md);
-			if (r == -1) {
-				natsMsgList_Destroy(&list);
-				return -1;
-			}
-			natsMsg_Ack(m, NULL);
-			got = 1;
-		}
-		natsMsgList_Destroy(&list);
+		s = pull(v, &got, &last, &failed);
+		if (failed)
+			return -1;
 		if ((last || (s == NATS_TIMEOUT && !got)) && delivered_all(v)) {
 			if (take_rest(v) == -1)
 				return -1;
@@ -528,7 +592,12 @@ v_free(struct vnats *v)
 		log_warnx("%s: %llu messages delivered twice (skipped), %llu "
 		    "read by sequence (held back by the consumer)",
 		    v->stream, v->redelivered, v->direct);
+	/* the acks are plain publishes: out before the connection goes */
+	if (v->nc && natsConnection_FlushTimeout(v->nc, 2000) != NATS_OK)
+		log_warnx("%s: acks not flushed (a resumed durable reads "
+		    "them again)", v->stream);
 	natsSubscription_Destroy(v->sub);
+	natsInbox_Destroy(v->inbox);
 	if (v->made) {
 		/* a consumer made for this run goes with it */
 		if (!v->keep && js_DeleteConsumer(v->js, v->stream, v->durable,

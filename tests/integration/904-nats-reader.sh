@@ -41,6 +41,13 @@ done
 check_verify "held back"
 grep -q "5 read by sequence" "$T/verify.err" || fail "held back: not said: $(cat "$T/verify.err")"
 note "held back: $(grep -o '[0-9]* messages delivered twice.*' "$T/verify.err")"
+# the reader acked everything it was given: only the five held remain
+held_acks() {
+	nats_req '$JS.API.CONSUMER.INFO.PODTRAIL.held' '' | "$PYTHON3" -c '
+import json, sys
+sys.exit(0 if json.load(sys.stdin).get("num_ack_pending") == 5 else 1)'
+}
+wait_for 20 held_acks || fail "held back: the reader's acks did not reach the consumer: $(nats_req '$JS.API.CONSUMER.INFO.PODTRAIL.held' '' | head -c 400)"
 
 # 2. consumer leader changes during a read: another stream of 5,002
 # one-line messages (published straight to the server), read while a
