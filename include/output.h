@@ -42,6 +42,11 @@ struct output_ops {
 	void (*set_emit)(void *ctx, output_emit_cb cb, void *arg);
 	/* Take the live settings (batch_*, timeout_ms) of c. May be NULL. */
 	void (*reconfigure)(void *ctx, const struct conf *c);
+	/*
+	 * The source is behind (on 1) or has caught up (0): hand work off
+	 * the loop's thread while behind, if the plan allows. May be NULL.
+	 */
+	void (*behind)(void *ctx, int on);
 };
 
 struct output;
@@ -59,6 +64,7 @@ void output_set_emit(struct output *o, output_emit_cb cb, void *arg);
 
 /* Apply live settings after SIGHUP (outputs that have none ignore it). */
 void output_reconfigure(struct output *o, const struct conf *c);
+void output_behind(struct output *o, int on);
 
 extern const struct output_ops output_file_ops;
 extern const struct output_ops fwd_https_ops;

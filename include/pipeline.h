@@ -58,6 +58,8 @@ const char *pipeline_node(const struct pipeline *pl);
 const char *pipeline_node_name(const struct conf *c, char *buf, size_t len);
 /* Apply live settings (batching, timeouts) to the output. */
 void pipeline_reconfigure(struct pipeline *pl, const struct conf *c);
+/* The source fell behind (on 1) or caught up (0): the output is told. */
+void pipeline_behind(struct pipeline *pl, int on);
 /* Add the pipeline's counters to obj (heartbeats, metrics). */
 void pipeline_stats(struct pipeline *pl, cJSON *obj);
 

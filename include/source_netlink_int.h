@@ -62,6 +62,7 @@ struct source_netlink {
 	long long now_ms;	/* at the start of the current burst */
 	int drained;		/* the last read found the socket empty */
 	int compact;		/* events were force-closed: compact the parser */
+	int behind;		/* the ring was 1/8 full and is not yet emptied */
 	struct loop_timer *gap_timer, *status_timer, *eoe_timer;
 	long status_ms;
 	int have_lost;		/* lost_seen holds a kernel value */
@@ -72,6 +73,7 @@ struct source_netlink {
 	unsigned long long messages, records, bytes, enobufs, other;
 	unsigned long long missing, gap_reports, kernel_lost, truncated;
 	unsigned long long ring_lost, ring_lost_serials, ring_reports;
+	unsigned long long ring_behind;	/* times the loop fell behind */
 	unsigned int backlog;
 	/* the drain thread (ring_bytes > 0), source_netlink_drain_start's */
 	size_t ring_bytes;

@@ -10,6 +10,9 @@
  *            at a time and are parsed on the loop's thread.
  *   build    gzip of sealed batches (https:// and nats:// outputs) and
  *            the forwarder's request bodies (formats).
+ *   build_behind  the same helper, used only while the netlink ring
+ *            is behind (pipeline_behind): what the loop's thread
+ *            hands off then is what it could not keep up with.
  *   drain    the netlink socket emptied into a ring (ring_bytes), so a
  *            loop held up elsewhere loses nothing until the ring fills.
  *   witness  the checkpoint sender for an https:// checkpoint_output
@@ -26,6 +29,7 @@ struct conf;
 struct thread_plan {
 	unsigned parse:1;
 	unsigned build:1;
+	unsigned build_behind:1;
 	unsigned drain:1;
 	unsigned witness:1;
 };
@@ -33,7 +37,8 @@ struct thread_plan {
 /*
  * The plan for c. helper_threads decides parse and build: yes, no, or
  * auto = only for a replayed file (catching up, where they halve the
- * wait; on a live node they cost more CPU per event than they save).
+ * wait; on a live node they cost more CPU per event than they save),
+ * and build_behind on a netlink source with a ring.
  */
 struct thread_plan thread_plan(const struct conf *c);
 

@@ -72,6 +72,14 @@ int worker_fd(const struct worker *w);
 int worker_threaded(const struct worker *w);
 
 /*
+ * on 0: jobs submitted while none is outstanding run inline, as
+ * without a helper; 1 (the default): on the helper, started on the
+ * next submit if it is wanted and allowed. For an owner that wants
+ * the helper only while it is behind.
+ */
+void worker_use_helper(struct worker *w, int on);
+
+/*
  * Finish the jobs in flight, stop and join the helper, close the fd.
  * Jobs not collected are passed to drop (if not NULL) in order. NULL
  * is fine.

@@ -46,6 +46,7 @@ struct fwd {
 	long timeout_ms;	/* applied to each request as it starts */
 	struct fwd_curl *curl;
 	struct loop_timer *age_timer, *retry_timer;
+	int build_behind;	/* the builder's helper only while behind */
 	/* the batch being built */
 	struct buf batch;
 	unsigned long long batch_n, batch_first, batch_last;
@@ -587,6 +588,7 @@ static void *
 fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
+	struct thread_plan tp;
 
 	if (f == NULL) {
 		log_warn("output");
@@ -637,9 +639,12 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		goto err;
 	}
 	/* one job at a time: the builder's buffers are f->job's */
+	tp = thread_plan(c);
 	if ((f->builder = worker_new("request builder", 1,
-	    thread_plan(c).build, run_job, NULL)) == NULL)
+	    tp.build || tp.build_behind, run_job, NULL)) == NULL)
 		goto err;
+	f->build_behind = tp.build_behind;
+	worker_use_helper(f->builder, tp.build);
 	if (loop_fd_add(loop, worker_fd(f->builder), POLLIN, on_built,
 	    f) == -1) {
 		log_warn("loop");
@@ -754,6 +759,15 @@ fwd_reconfigure(void *ctx, const struct conf *c)
 	f->timeout_ms = (long)c->timeout_ms;
 }
 
+static void
+fwd_behind(void *ctx, int on)
+{
+	struct fwd *f = ctx;
+
+	if (f->build_behind)
+		worker_use_helper(f->builder, on);
+}
+
 const struct output_ops fwd_https_ops = {
 	.name = "https",
 	.match = fwd_match,
@@ -764,4 +778,5 @@ const struct output_ops fwd_https_ops = {
 	.stats = fwd_stats,
 	.set_emit = fwd_set_emit,
 	.reconfigure = fwd_reconfigure,
+	.behind = fwd_behind,
 };

@@ -103,3 +103,10 @@ output_reconfigure(struct output *o, const struct conf *c)
 	if (o->ops->reconfigure)
 		o->ops->reconfigure(o->ctx, c);
 }
+
+void
+output_behind(struct output *o, int on)
+{
+	if (o->ops->behind)
+		o->ops->behind(o->ctx, on);
+}

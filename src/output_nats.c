@@ -460,6 +460,7 @@ static void *
 onats_open(const char *spec, struct loop *loop, const struct conf *c)
 {
 	struct onats *f = calloc(1, sizeof(*f));
+	struct thread_plan tp;
 	int loopback;
 
 	if (f == NULL) {
@@ -530,9 +531,12 @@ onats_open(const char *spec, struct loop *loop, const struct conf *c)
 		goto err;
 	}
 	/* one job at a time: the packer's buffers are f->job's */
-	if ((f->packer = worker_new("batch packer", 1, thread_plan(c).build,
-	    run_job, f)) == NULL)
+	tp = thread_plan(c);
+	if ((f->packer = worker_new("batch packer", 1,
+	    tp.build || tp.build_behind, run_job, f)) == NULL)
 		goto err;
+	f->build_behind = tp.build_behind;
+	worker_use_helper(f->packer, tp.build);
 	if (loop_fd_add(loop, worker_fd(f->packer), POLLIN, on_packed,
 	    f) == -1) {
 		log_warn("loop");
@@ -687,6 +691,15 @@ onats_stats(void *ctx, cJSON *obj)
 }
 
 static void
+onats_behind(void *ctx, int on)
+{
+	struct onats *f = ctx;
+
+	if (f->build_behind)
+		worker_use_helper(f->packer, on);
+}
+
+static void
 onats_reconfigure(void *ctx, const struct conf *c)
 {
 	struct onats *f = ctx;
@@ -709,5 +722,6 @@ const struct output_ops output_nats_ops = {
 	.stats = onats_stats,
 	.set_emit = onats_set_emit,
 	.reconfigure = onats_reconfigure,
+	.behind = onats_behind,
 };
 

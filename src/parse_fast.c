@@ -134,8 +134,10 @@ rec_type(const char *name, size_t n, const char **tname)
 		*tname = cache[h].tname;
 		return cache[h].rtype;
 	}
-	if (n >= sizeof(tmp))
+	if (n >= sizeof(tmp)) {
+		*tname = NULL;
 		return -1;
+	}
 	memcpy(tmp, name, n);
 	tmp[n] = '\0';
 	t = audit_name_to_msg_type(tmp);
@@ -198,10 +200,11 @@ split(struct parse_fast *f, size_t base, size_t len)
 			p++;
 		if (p == end)
 			break;
-		if ((q = memchr(p, ' ', (size_t)(end - p))) == NULL)
-			q = end;
+		/* one pass for both: fields are short, two memchr calls cost more */
+		for (q = p, eq = NULL; q < end && *q != ' '; q++)
+			if (*q == '=' && eq == NULL)
+				eq = q;
 		*q = '\0';
-		eq = memchr(p, '=', (size_t)(q - p));
 		name = p;
 		p = q + 1;
 		if (eq == NULL)
@@ -220,7 +223,8 @@ split(struct parse_fast *f, size_t base, size_t len)
 			continue;
 		trim(v, (size_t)(q - v));
 		/* libauparse splits an unquoted key into a list */
-		if (strcmp(name, "key") == 0 && *v != '(' && *v != '"')
+		if (name[0] == 'k' && name[1] == 'e' && name[2] == 'y' &&
+		    name[3] == '\0' && *v != '(' && *v != '"')
 			return -1;
 		if (add_field(f, (size_t)(name - f->tok.data),
 		    (size_t)(v - f->tok.data)) == -1)

@@ -495,6 +495,12 @@ pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
 }
 
 void
+pipeline_behind(struct pipeline *pl, int on)
+{
+	output_behind(pl->out, on);
+}
+
+void
 pipeline_stop(struct pipeline *pl)
 {
 	output_stop(pl->out);

@@ -539,6 +539,8 @@ source_netlink_stats(void *arg, cJSON *obj)
 		    (double)ns->ring_lost);
 		cJSON_AddNumberToObject(obj, "ring_lost_serials",
 		    (double)ns->ring_lost_serials);
+		cJSON_AddNumberToObject(obj, "ring_behind",
+		    (double)ns->ring_behind);
 	}
 }
 

@@ -204,6 +204,23 @@ stall_once(struct source_netlink *ns)
 	log_info("test hook: the loop goes on");
 }
 
+/*
+ * Behind from an eighth of the ring until it is emptied: the outputs
+ * move their work off this thread meanwhile (thread_plan.h).
+ */
+static void
+note_behind(struct source_netlink *ns)
+{
+	int on = ns->drained ? 0 :
+	    ring_used(ns->ring) >= ns->ring_bytes / 8 ? 1 : ns->behind;
+
+	if (on == ns->behind)
+		return;
+	ns->behind = on;
+	ns->ring_behind += (unsigned)on;
+	pipeline_behind(ns->pl, on);
+}
+
 /* Take up to max records from the ring. 1 if it was emptied. */
 static int
 ring_take(struct source_netlink *ns, int max, struct gaps_report *r)
@@ -253,6 +270,7 @@ ring_readable(int fd, short revents, void *arg)
 	/* a thin wake-up: gather more first (see NL_NAP_US) */
 	if (ns->drained)
 		loop_nap(ns->loop, NL_NAP_US);
+	note_behind(ns);
 	source_netlink_emit_gap(ns, &r);
 	if (ns->compact && pipeline_compact(ns->pl) != 0)
 		ns->compact = 0;

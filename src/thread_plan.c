@@ -23,6 +23,8 @@ thread_plan(const struct conf *c)
 	tp.parse = helpers && !netlink;
 	tp.build = helpers;
 	tp.drain = netlink && c->ring_bytes > 0;
+	tp.build_behind = !tp.build && tp.drain &&
+	    strcmp(c->helper_threads, "auto") == 0;
 	tp.witness = *c->checkpoint_output &&
 	    strncmp(c->checkpoint_output, "file:", 5) != 0;
 	return tp;
@@ -35,6 +37,7 @@ thread_plan_log(const struct conf *c)
 
 	log_info("helper threads: parse %s, batch builder %s, netlink "
 	    "drain %s, witness sender %s", tp.parse ? "yes" : "no",
-	    tp.build ? "yes" : "no", tp.drain ? "yes" : "no",
+	    tp.build ? "yes" : tp.build_behind ? "while behind" : "no",
+	    tp.drain ? "yes" : "no",
 	    tp.witness ? "yes" : "no");
 }

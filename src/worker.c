@@ -26,6 +26,7 @@ struct worker {
 	worker_run_fn *run;
 	void *arg;
 	int want_thread;
+	int use;		/* 0: the owner runs jobs while none is out */
 	int started;		/* the helper runs (owner's view) */
 	int stop;		/* under mu: finish the queue, then exit */
 	pthread_t thread;
@@ -91,6 +92,7 @@ worker_new(const char *name, size_t depth, int threads, worker_run_fn *run,
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	w->depth = depth ? depth : 1;
 	w->want_thread = threads;
+	w->use = 1;
 	w->run = run;
 	w->arg = arg;
 	pthread_mutex_init(&w->mu, NULL);
@@ -118,13 +120,18 @@ worker_submit(struct worker *w, void *job)
 		errno = EAGAIN;
 		return -1;
 	}
-	maybe_start(w);
-	if (!w->started) {
-		/* nothing runs elsewhere: the indices are the owner's alone */
+	if (w->use)
+		maybe_start(w);
+	if (!w->started || (!w->use && w->n == 0)) {
+		/* nothing is out: the helper, if any, waits and reads none */
 		w->run(job, w->arg);
+		if (w->started)
+			pthread_mutex_lock(&w->mu);
 		w->slot[(w->head + w->n) % w->depth] = job;
 		w->n++;
 		w->fin++;
+		if (w->started)
+			pthread_mutex_unlock(&w->mu);
 		signal_fd(w->efd);
 		return 0;
 	}
@@ -221,7 +228,13 @@ worker_fd(const struct worker *w)
 int
 worker_threaded(const struct worker *w)
 {
-	return w->started;
+	return w->started && w->use;
+}
+
+void
+worker_use_helper(struct worker *w, int on)
+{
+	w->use = on;
 }
 
 void

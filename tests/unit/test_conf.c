@@ -475,10 +475,19 @@ START_TEST(test_helper_threads)
 	/* auto: helpers only to catch up on a replayed file */
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 1);
+	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
 	ck_assert_int_eq(conf_set(&c, "source", "netlink", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 0);
+	/* auto on netlink: the builder only while the ring is behind */
+	ck_assert_int_eq(thread_plan(&c).build_behind, 1);
+	ck_assert_int_eq(conf_set(&c, "ring_bytes", "0", NULL, 0), 0);
+	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
+	ck_assert_int_eq(conf_set(&c, "ring_bytes", "64M", NULL, 0), 0);
+	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
+	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "yes", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 1);
+	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 0);

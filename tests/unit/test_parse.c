@@ -369,6 +369,9 @@ START_TEST(test_fast_same_as_auparse_edges)
 	    "type=EXECVE msg=audit(1700000000.500:13): argc=2 a0=6C73 "
 	    "a1=\"-l\" a2_len=4 a2[0]=6162\n"
 	    "garbage\n"
+	    /* a type name past rec_type's 64-byte bound */
+	    "type=ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "ABCDEFGHIJKLMNOP msg=audit(1700000000.500:16): x=1\n"
 	    "type=SYSCALL msg=audit(0.500:14): syscall=2\n"
 	    "type=EOE msg=audit(1700000000.500:13): \n"
 	    /* a stamp that goes back, and the same serial again later */

@@ -168,6 +168,54 @@ START_TEST(test_held_runs_inline_then_threads)
 }
 END_TEST
 
+/*
+ * worker_use_helper: off, jobs run inline (no helper is started); on,
+ * on the helper; off again, inline while the helper lives, but a job
+ * submitted while one is out still goes behind it, in order.
+ */
+START_TEST(test_use_helper_switches)
+{
+	struct ctx c = { 0, 0, 1, 0 };
+	struct worker *w = worker_new("test", 4, 1, run, &c);
+	struct job a = { 0 }, b = { 0 }, d = { 0 }, e = { 0 }, g = { 0 };
+
+	ck_assert_ptr_nonnull(w);
+	worker_use_helper(w, 0);
+	ck_assert_int_eq(worker_submit(w, &a), 0);
+	ck_assert_int_eq(worker_threaded(w), 0);
+	ck_assert(pthread_equal(a.ran_on, pthread_self()));
+	ck_assert_ptr_eq(worker_collect(w), &a);
+	worker_use_helper(w, 1);
+	atomic_store(&c.gate, 0);	/* b waits on the helper */
+	ck_assert_int_eq(worker_submit(w, &b), 0);
+	ck_assert_int_eq(worker_threaded(w), 1);
+	worker_use_helper(w, 0);
+	ck_assert_int_eq(worker_threaded(w), 0);
+	ck_assert_int_eq(worker_submit(w, &d), 0);	/* behind b */
+	ck_assert_int_eq(atomic_load(&c.ran), 1);
+	atomic_store(&c.gate, 1);
+	worker_sync(w);
+	ck_assert_ptr_eq(worker_collect(w), &b);
+	ck_assert_ptr_eq(worker_collect(w), &d);
+	ck_assert(!pthread_equal(b.ran_on, pthread_self()));
+	ck_assert(!pthread_equal(d.ran_on, pthread_self()));
+	/* nothing out: inline again, the helper still there */
+	ck_assert_int_eq(worker_submit(w, &e), 0);
+	ck_assert(pthread_equal(e.ran_on, pthread_self()));
+	ck_assert_ptr_eq(worker_collect(w), &e);
+	worker_use_helper(w, 1);
+	ck_assert_int_eq(worker_submit(w, &g), 0);
+	worker_sync(w);
+	ck_assert_ptr_eq(worker_collect(w), &g);
+	ck_assert(!pthread_equal(g.ran_on, pthread_self()));
+	ck_assert_int_eq(a.out + 1, b.out);
+	ck_assert_int_eq(b.out + 1, d.out);
+	ck_assert_int_eq(d.out + 1, e.out);
+	ck_assert_int_eq(e.out + 1, g.out);
+	worker_free(w, NULL);
+}
+END_TEST
+
 /* worker_finish's done: note the order, and submit one more job once */
 struct fin {
 	struct worker *w;
@@ -223,6 +271,7 @@ main(void)
 	tcase_add_test(tc, test_free_finishes_and_drops);
 	tcase_add_test(tc, test_held_runs_inline_then_threads);
 	tcase_add_test(tc, test_finish_collects_all_in_order);
+	tcase_add_test(tc, test_use_helper_switches);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
