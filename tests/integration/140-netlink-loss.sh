@@ -30,15 +30,7 @@ echo x >"$T/w/first"
 wait_for 20 seen b "$T/w/first" || fail "b saw nothing"
 
 kill -STOP "$B"
-"$PYTHON3" - "$T/w" <<'PY'
-import os, sys
-d = sys.argv[1]
-for i in range(3000):
-    p = os.path.join(d, "f%d" % i)
-    with open(p, "w") as f:
-        f.write("x")
-    os.unlink(p)
-PY
+burst "$T/w" 3000
 kill -CONT "$B"
 # b may still be draining a full buffer, which drops what comes now:
 # write markers until one gets through

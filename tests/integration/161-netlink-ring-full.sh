@@ -33,15 +33,7 @@ for n in ref small; do
 done
 echo x >"$T/w/first"
 wait_for 20 grep -q "the loop stalls" "$T/small.err" || fail "the loop never stalled"
-"$PYTHON3" - "$T/w" 2000 <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    p = os.path.join(d, "f%d" % i)
-    with open(p, "w") as f:
-        f.write("x")
-    os.unlink(p)
-PY
+burst "$T/w" 2000
 seen() { grep -qF "$2" "$T/$1.json"; }
 # while the ring is full a marker is dropped too: write until one passes
 got=

@@ -39,15 +39,7 @@ A0=$(audit_status backlog_wait_time_actual)
 echo x >"$T/w/first"
 wait_for 20 grep -q "the loop stalls" "$T/err" || fail "the loop never stalled"
 N=2000
-"$PYTHON3" - "$T/w" "$N" <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    p = os.path.join(d, "f%d" % i)
-    with open(p, "w") as f:
-        f.write("x")
-    os.unlink(p)
-PY
+burst "$T/w" "$N"
 # the kernel may drop a marker written while its backlog is still full
 # (reported as kernel_lost): write it again until one arrives
 last_seen() { echo x >"$T/w/last"; grep -qF "$T/w/last" "$T/out.json"; }

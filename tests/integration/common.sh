@@ -156,6 +156,20 @@ _audit_restore() {
 _audit_prefix="podtrail_t_${TEST_NAME//[^a-zA-Z0-9]/_}_$$_"
 audit_key() { echo "${_audit_prefix}$1"; }
 
+# burst DIR N: create, write one byte to and unlink DIR/f0 .. f(N-1) as
+# fast as one process can (each file: a CREATE and a DELETE event)
+burst() {
+	"$PYTHON3" - "$1" "$2" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    p = os.path.join(d, "f%d" % i)
+    with open(p, "w") as f:
+        f.write("x")
+    os.unlink(p)
+PY
+}
+
 # audit_del_key KEY: delete every loaded rule that carries KEY
 audit_del_key() {
 	local key=$1 line
