@@ -83,7 +83,6 @@ struct onats {
 	 * in it.
 	 */
 	struct worker *packer;
-	int build_behind;	/* the packer's helper only while behind */
 	struct {
 		struct gzip *gz;
 		struct buf raw, out;

@@ -42,6 +42,9 @@ struct thread_plan {
  */
 struct thread_plan thread_plan(const struct conf *c);
 
+/* worker_new's threads for an output's batch builder under c's plan */
+int thread_plan_builder(const struct conf *c);
+
 /* Log c's plan (info): main does, once at start. */
 void thread_plan_log(const struct conf *c);
 

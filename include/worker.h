@@ -28,9 +28,11 @@ typedef void worker_run_fn(void *job, void *arg);
 /*
  * A worker for name (in logs) holding at most depth jobs between
  * submit and collect. threads: 1 to use a helper thread when
- * thread_allowed(), 0 to always run inline. NULL on failure (logged).
- * The helper starts on the first submit, not here.
+ * thread_allowed(), 0 to always run inline, WORKER_WHEN_ASKED as 1
+ * but only while worker_use_helper turned it on. NULL on failure
+ * (logged). The helper starts on the first submit that uses it.
  */
+#define WORKER_WHEN_ASKED 2
 struct worker *worker_new(const char *name, size_t depth, int threads,
     worker_run_fn *run, void *arg);
 
@@ -72,10 +74,10 @@ int worker_fd(const struct worker *w);
 int worker_threaded(const struct worker *w);
 
 /*
- * on 0: jobs submitted while none is outstanding run inline, as
- * without a helper; 1 (the default): on the helper, started on the
- * next submit if it is wanted and allowed. For an owner that wants
- * the helper only while it is behind.
+ * For a WORKER_WHEN_ASKED worker (others ignore it): on 1, jobs run on
+ * the helper, started on the next submit if allowed; on 0 (the start),
+ * a job submitted while none is outstanding runs inline. For an owner
+ * that wants the helper only while it is behind.
  */
 void worker_use_helper(struct worker *w, int on);
 

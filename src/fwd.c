@@ -46,7 +46,6 @@ struct fwd {
 	long timeout_ms;	/* applied to each request as it starts */
 	struct fwd_curl *curl;
 	struct loop_timer *age_timer, *retry_timer;
-	int build_behind;	/* the builder's helper only while behind */
 	/* the batch being built */
 	struct buf batch;
 	unsigned long long batch_n, batch_first, batch_last;
@@ -588,7 +587,6 @@ static void *
 fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
-	struct thread_plan tp;
 
 	if (f == NULL) {
 		log_warn("output");
@@ -639,12 +637,9 @@ fwd_open(const char *spec, struct loop *loop, const struct conf *c)
 		goto err;
 	}
 	/* one job at a time: the builder's buffers are f->job's */
-	tp = thread_plan(c);
 	if ((f->builder = worker_new("request builder", 1,
-	    tp.build || tp.build_behind, run_job, NULL)) == NULL)
+	    thread_plan_builder(c), run_job, NULL)) == NULL)
 		goto err;
-	f->build_behind = tp.build_behind;
-	worker_use_helper(f->builder, tp.build);
 	if (loop_fd_add(loop, worker_fd(f->builder), POLLIN, on_built,
 	    f) == -1) {
 		log_warn("loop");
@@ -764,8 +759,7 @@ fwd_behind(void *ctx, int on)
 {
 	struct fwd *f = ctx;
 
-	if (f->build_behind)
-		worker_use_helper(f->builder, on);
+	worker_use_helper(f->builder, on);
 }
 
 const struct output_ops fwd_https_ops = {

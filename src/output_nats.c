@@ -460,7 +460,6 @@ static void *
 onats_open(const char *spec, struct loop *loop, const struct conf *c)
 {
 	struct onats *f = calloc(1, sizeof(*f));
-	struct thread_plan tp;
 	int loopback;
 
 	if (f == NULL) {
@@ -531,12 +530,9 @@ onats_open(const char *spec, struct loop *loop, const struct conf *c)
 		goto err;
 	}
 	/* one job at a time: the packer's buffers are f->job's */
-	tp = thread_plan(c);
 	if ((f->packer = worker_new("batch packer", 1,
-	    tp.build || tp.build_behind, run_job, f)) == NULL)
+	    thread_plan_builder(c), run_job, f)) == NULL)
 		goto err;
-	f->build_behind = tp.build_behind;
-	worker_use_helper(f->packer, tp.build);
 	if (loop_fd_add(loop, worker_fd(f->packer), POLLIN, on_packed,
 	    f) == -1) {
 		log_warn("loop");
@@ -695,8 +691,7 @@ onats_behind(void *ctx, int on)
 {
 	struct onats *f = ctx;
 
-	if (f->build_behind)
-		worker_use_helper(f->packer, on);
+	worker_use_helper(f->packer, on);
 }
 
 static void

@@ -211,13 +211,17 @@ stall_once(struct source_netlink *ns)
 static void
 note_behind(struct source_netlink *ns)
 {
-	int on = ns->drained ? 0 :
-	    ring_used(ns->ring) >= ns->ring_bytes / 8 ? 1 : ns->behind;
+	int on = ns->behind;
 
+	if (ns->drained)
+		on = 0;
+	else if (ring_used(ns->ring) >= ns->ring_bytes / 8)
+		on = 1;
 	if (on == ns->behind)
 		return;
 	ns->behind = on;
-	ns->ring_behind += (unsigned)on;
+	if (on)
+		ns->ring_behind++;
 	pipeline_behind(ns->pl, on);
 }
 

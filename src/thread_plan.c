@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "log.h"
 #include "thread_plan.h"
+#include "worker.h"
 
 struct thread_plan
 thread_plan(const struct conf *c)
@@ -28,6 +29,14 @@ thread_plan(const struct conf *c)
 	tp.witness = *c->checkpoint_output &&
 	    strncmp(c->checkpoint_output, "file:", 5) != 0;
 	return tp;
+}
+
+int
+thread_plan_builder(const struct conf *c)
+{
+	struct thread_plan tp = thread_plan(c);
+
+	return tp.build ? 1 : tp.build_behind ? WORKER_WHEN_ASKED : 0;
 }
 
 void

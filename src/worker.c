@@ -26,6 +26,7 @@ struct worker {
 	worker_run_fn *run;
 	void *arg;
 	int want_thread;
+	int when_asked;		/* WORKER_WHEN_ASKED */
 	int use;		/* 0: the owner runs jobs while none is out */
 	int started;		/* the helper runs (owner's view) */
 	int stop;		/* under mu: finish the queue, then exit */
@@ -92,7 +93,8 @@ worker_new(const char *name, size_t depth, int threads, worker_run_fn *run,
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	w->depth = depth ? depth : 1;
 	w->want_thread = threads;
-	w->use = 1;
+	w->when_asked = threads == WORKER_WHEN_ASKED;
+	w->use = !w->when_asked;
 	w->run = run;
 	w->arg = arg;
 	pthread_mutex_init(&w->mu, NULL);
@@ -234,7 +236,8 @@ worker_threaded(const struct worker *w)
 void
 worker_use_helper(struct worker *w, int on)
 {
-	w->use = on;
+	if (w->when_asked)
+		w->use = on;
 }
 
 void

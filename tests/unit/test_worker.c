@@ -176,11 +176,10 @@ END_TEST
 START_TEST(test_use_helper_switches)
 {
 	struct ctx c = { 0, 0, 1, 0 };
-	struct worker *w = worker_new("test", 4, 1, run, &c);
+	struct worker *w = worker_new("test", 4, WORKER_WHEN_ASKED, run, &c);
 	struct job a = { 0 }, b = { 0 }, d = { 0 }, e = { 0 }, g = { 0 };
 
 	ck_assert_ptr_nonnull(w);
-	worker_use_helper(w, 0);
 	ck_assert_int_eq(worker_submit(w, &a), 0);
 	ck_assert_int_eq(worker_threaded(w), 0);
 	ck_assert(pthread_equal(a.ran_on, pthread_self()));
@@ -212,6 +211,15 @@ START_TEST(test_use_helper_switches)
 	ck_assert_int_eq(b.out + 1, d.out);
 	ck_assert_int_eq(d.out + 1, e.out);
 	ck_assert_int_eq(e.out + 1, g.out);
+	worker_free(w, NULL);
+	/* a worker made with threads 1 keeps its helper */
+	w = worker_new("test", 4, 1, run, &c);
+	ck_assert_ptr_nonnull(w);
+	worker_use_helper(w, 0);
+	ck_assert_int_eq(worker_submit(w, &a), 0);
+	worker_sync(w);
+	ck_assert_ptr_eq(worker_collect(w), &a);
+	ck_assert(!pthread_equal(a.ran_on, pthread_self()));
 	worker_free(w, NULL);
 }
 END_TEST
