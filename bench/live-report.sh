@@ -19,19 +19,20 @@ nodes = [n for n in ("quiet", "busy") if any(r["node"] == n for r in rows)]
 # every podtrail run, with its pace against the trivial reader of the same run and node
 drains = {(r["run"], r["node"]): float(r["files_per_s"]) for r in rows if r["mode"] == "drain"}
 print("\nper run (pace: writers' files/s / the trivial reader's in the same run and node)")
-print("%-5s %-16s %4s %9s %9s %7s %-28s %5s %8s %7s %9s" % ("node", "collector", "run",
+print("%-5s %-16s %4s %9s %9s %7s %-28s %5s %8s %7s %9s %6s" % ("node", "collector", "run",
       "expected", "delivered", "missing", "loss events", "pace", "us/event", "RSS MiB",
-      "ring MiB"))
+      "ring MiB", "behind"))
 for r in rows:
     if r["mode"] not in ("podtrail", "unicast"):
         continue
     dr = drains.get((r["run"], r["node"]))
     ring = r.get("ring_peak_kib") or "-"
-    print("%-5s %-16s %4s %9s %9s %7s %-28s %5s %8s %7.1f %9s" % (r["node"], label[r["mode"]],
+    print("%-5s %-16s %4s %9s %9s %7s %-28s %5s %8s %7.1f %9s %6s" % (r["node"], label[r["mode"]],
           r["run"], r["expected"], r["delivered"], r["missing"], r.get("loss_events") or "-",
           "%.2f" % (float(r["files_per_s"]) / dr) if dr else "-", r["us_per_event"],
           int(r["peak_rss_kib"]) / 1024,
-          "%.1f" % (int(ring) / 1024) if ring.isdigit() else "-"))
+          "%.1f" % (int(ring) / 1024) if ring.isdigit() else "-",
+          r.get("ring_behind") or "-"))
 
 f = open(dat, "w")
 f.write("# label events_per_s us_per_event\n")

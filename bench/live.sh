@@ -45,7 +45,7 @@ need_root
 need_cmd auditctl cc
 mkdir -p "$OUT"
 NODES=${NODES:-quiet}
-HEADER="date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib,node,loss_events,ring_peak_kib"
+HEADER="date,run,mode,writers,seconds,files,files_per_s,expected,delivered,missing,kernel_lost,cpu_s,us_per_event,peak_rss_kib,node,loss_events,ring_peak_kib,ring_behind"
 [ -s "$CSV" ] || echo "$HEADER" >"$CSV"
 
 cc -O2 -o "$T/drain" "$top_srcdir/bench/drain.c"
@@ -300,6 +300,8 @@ run_one() {	# run_one RUN MODE NODE
 	# how far behind podtrail's loop fell: the drain's ring at its fullest
 	ring=$(sed -n 's/^podtrail_ring_peak_bytes //p' "$d/metrics.prom" 2>/dev/null || true)
 	ring=${ring:+$((ring / 1024))}
+	# how often it fell an eighth of the ring behind (the gzip then moves)
+	behind=$(sed -n 's/^podtrail_ring_behind //p' "$d/metrics.prom" 2>/dev/null || true)
 	lost1=$(audit_status lost)
 	stop_collector
 	unlock_audit
@@ -318,13 +320,13 @@ run_one() {	# run_one RUN MODE NODE
 	    -v w="$WRITERS" -v s="$secs" -v files="$files" -v ex="$exp" \
 	    -v del="$del" -v lost=$((lost1 - lost0)) -v c=$((t1 - t0)) \
 	    -v tck="$tck" -v rss="$rss" -v node="$node" -v loss="$loss" \
-	    -v ring="${ring:--}" 'BEGIN {
+	    -v ring="${ring:--}" -v behind="${behind:--}" 'BEGIN {
 		cpu = c / tck
 		d = (del == "-") ? ex : del
-		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d,%s,%s,%s\n",
+		printf "%s,%d,%s,%d,%.2f,%d,%.0f,%d,%s,%s,%d,%.2f,%.1f,%d,%s,%s,%s,%s\n",
 		    date, run, mode, w, s, files, files / s, ex, del,
 		    (del == "-") ? "-" : ex - del, lost, cpu,
-		    d ? cpu * 1e6 / d : 0, rss, node, loss, ring }' | tee -a "$CSV"
+		    d ? cpu * 1e6 / d : 0, rss, node, loss, ring, behind }' | tee -a "$CSV"
 	[ -n "${KEEP:-}" ] || rm -rf "$d"
 }
 

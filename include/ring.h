@@ -61,12 +61,17 @@ void ring_shutdown(struct ring *r);
  */
 int ring_get(struct ring *r, unsigned int *tag, const char **data,
     size_t *len);
-/* Release the record ring_get returned (its room goes to the producer). */
+/*
+ * Release the record ring_get returned. Its room goes back to the
+ * producer in batches, at once while the ring is half full or the
+ * producer waits for room.
+ */
 void ring_done(struct ring *r);
 /* Readable (POLLIN) while records wait that the consumer has not seen. */
 int ring_fd(const struct ring *r);
 
-/* Bytes held now, the most ever held, and the bound. */
+/* Bytes held now (records not yet released), the most ever held, and
+ * the bound. ring_used is the consumer's to call. */
 size_t ring_used(struct ring *r);
 size_t ring_peak(struct ring *r);
 size_t ring_size(const struct ring *r);

@@ -4,7 +4,12 @@
  * One mutex guards the offsets and the producer's copy (a lock and a
  * 300-byte copy cost tens of ns; a record costs microseconds to parse);
  * the consumer reads a record outside it, since the records between
- * head and tail are the consumer's until ring_done. A record that does
+ * head and tail are the consumer's until ring_done. The consumer takes
+ * the lock once per batch, not twice per record: it learns how many
+ * bytes are there (c_avail) and gives back what it read (c_done) in one
+ * go, at once only while the ring is half full or the producer waits
+ * (taking it per record, the two threads met on the lock and each
+ * meeting cost a futex wake-up). A record that does
  * not fit before the end starts again at offset 0 (wrap marks where
  * the older records end). A backlog that never quite empties cycles
  * through the whole bound, so all of it can become resident. The eventfd is written only when the consumer
@@ -38,13 +43,20 @@ struct ring {
 	size_t cap;
 	pthread_mutex_t mu;
 	pthread_cond_t room;		/* a producer waits for room */
-	size_t head, tail, used;	/* under mu; used: record bytes */
+	size_t head, tail, used;	/* set under mu; used: record bytes */
 	size_t wrap;			/* older records end here, 0: none */
 	size_t peak, touched;		/* under mu */
 	long long deep_ms;		/* last put above RING_KEEP (under mu) */
-	size_t held;			/* bytes of the record out (consumer) */
+	/* the consumer's own: */
+	size_t held;			/* bytes of the record out */
+	size_t c_head;			/* where it reads */
+	size_t c_wrap;			/* the wrap it has yet to pass, 0: none */
+	size_t c_avail;			/* bytes put that it has not read */
+	size_t c_done;			/* bytes read, not given back yet */
+	size_t c_give;			/* give back once c_done is this large */
+	int c_crossed;			/* it passed the wrap since giving back */
 	int waiting;			/* consumer found it empty (under mu) */
-	int wants_room;			/* producer waits (under mu) */
+	int wants_room;			/* producer waits (set under mu) */
 	int shut;			/* under mu */
 	int efd;
 };
@@ -72,6 +84,7 @@ ring_new(size_t bytes)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->room, NULL);
 	r->waiting = 1;
+	r->c_give = r->cap / 8 < 65536 ? r->cap / 8 : 65536;
 	return r;
 err:
 	ring_free(r);
@@ -147,7 +160,7 @@ put(struct ring *r, unsigned int tag, const void *data, size_t len, int wait)
 			errno = EAGAIN;
 			return -1;
 		}
-		r->wants_room = 1;
+		__atomic_store_n(&r->wants_room, 1, __ATOMIC_RELAXED);
 		pthread_cond_wait(&r->room, &r->mu);
 	}
 	if (r->shut) {
@@ -159,7 +172,7 @@ put(struct ring *r, unsigned int tag, const void *data, size_t len, int wait)
 	memcpy(r->mem + at, &h, sizeof(h));
 	memcpy(r->mem + at + HDR, data, len);
 	r->tail = (size_t)at + need;
-	r->used += need;
+	__atomic_store_n(&r->used, r->used + need, __ATOMIC_RELAXED);
 	if (r->used > r->peak)
 		r->peak = r->used;
 	if (r->tail > r->touched)
@@ -222,23 +235,54 @@ went_empty(struct ring *r)
 	}
 }
 
+/* Give back what the consumer has read (mu held). */
+static void
+give_back(struct ring *r)
+{
+	if (r->c_done == 0)
+		return;
+	__atomic_store_n(&r->used, r->used - r->c_done, __ATOMIC_RELAXED);
+	r->c_done = 0;
+	if (r->c_crossed) {
+		/* the producer sets no wrap while one is set */
+		r->wrap = 0;
+		r->c_crossed = 0;
+	}
+	r->head = r->c_head;
+	if (r->wrap && r->head == r->wrap) {
+		/* the older records are done: the rest starts at the front */
+		r->head = 0;
+		r->wrap = 0;
+	}
+	if (r->wants_room) {
+		__atomic_store_n(&r->wants_room, 0, __ATOMIC_RELAXED);
+		pthread_cond_signal(&r->room);
+	}
+}
+
 int
 ring_get(struct ring *r, unsigned int *tag, const char **data, size_t *len)
 {
 	struct hdr h;
 
-	pthread_mutex_lock(&r->mu);
-	if (r->used == 0) {
-		went_empty(r);
+	if (r->c_avail == 0) {
+		pthread_mutex_lock(&r->mu);
+		give_back(r);
+		if (r->used == 0) {
+			went_empty(r);
+			pthread_mutex_unlock(&r->mu);
+			return 0;
+		}
+		/* what was put before the unlock is ours to read */
+		r->c_head = r->head;
+		r->c_wrap = r->wrap;
+		r->c_avail = r->used;
 		pthread_mutex_unlock(&r->mu);
-		return 0;
 	}
-	pthread_mutex_unlock(&r->mu);
-	/* head is the consumer's: ring_done moved it past any wrap */
-	memcpy(&h, r->mem + r->head, sizeof(h));
+	memcpy(&h, r->mem + r->c_head, sizeof(h));
 	*tag = h.tag;
 	*len = h.len;
-	*data = r->mem + r->head + HDR;
+	*data = r->mem + r->c_head + HDR;
 	r->held = HDR + ALIGN8((size_t)h.len);
 	return 1;
 }
@@ -246,20 +290,23 @@ ring_get(struct ring *r, unsigned int *tag, const char **data, size_t *len)
 void
 ring_done(struct ring *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->head += r->held;
-	r->used -= r->held;
+	r->c_head += r->held;
+	r->c_avail -= r->held;
+	r->c_done += r->held;
 	r->held = 0;
-	if (r->wrap && r->head == r->wrap) {
-		/* the older records are done: the rest starts at the front */
-		r->head = 0;
-		r->wrap = 0;
+	if (r->c_wrap && r->c_head == r->c_wrap) {
+		r->c_head = 0;
+		r->c_wrap = 0;
+		r->c_crossed = 1;
 	}
-	if (r->wants_room) {
-		r->wants_room = 0;
-		pthread_cond_signal(&r->room);
+	/* the producer may be short of room: give it back now */
+	if (r->c_done >= r->c_give ||
+	    __atomic_load_n(&r->used, __ATOMIC_RELAXED) >= r->cap / 2 ||
+	    __atomic_load_n(&r->wants_room, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&r->mu);
+		give_back(r);
+		pthread_mutex_unlock(&r->mu);
 	}
-	pthread_mutex_unlock(&r->mu);
 }
 
 int
@@ -280,10 +327,11 @@ read_locked(struct ring *r, const size_t *v)
 	return n;
 }
 
+/* The consumer's view: what it has read is no longer held. */
 size_t
 ring_used(struct ring *r)
 {
-	return read_locked(r, &r->used);
+	return read_locked(r, &r->used) - r->c_done;
 }
 
 size_t

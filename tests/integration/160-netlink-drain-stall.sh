@@ -39,30 +39,5 @@ wait_for 10 grep -q "^podtrail_ring_peak_bytes" "$T/metrics" || fail "no ring co
 kill -TERM "$P"
 wait "$P" || fail "podtrail exited with $?"
 
-"$PYTHON3" - "$T/out.json" "$T/metrics" "$T/w" "$N" "$RING" <<'PY'
-import json, re, sys
-out, err, d, n, ring = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-names, loss = {}, []
-for line in open(out, encoding="utf-8"):
-    ev = json.loads(line)
-    if ev["type"] == "podtrail_loss":
-        loss.append(ev)
-    elif ev["type"] == "audit":
-        for p in ev.get("paths", []):
-            names[p.get("name")] = names.get(p.get("name"), 0) + 1
-missing = [i for i in range(n) if names.get("%s/f%d" % (d, i), 0) < 2]
-c = {}
-for line in open(err, encoding="utf-8"):
-    m = re.match(r"podtrail_(\w+) (\d+)$", line.strip())
-    if m:
-        c[m.group(1)] = int(m.group(2))
-print("# %d of %d files seen created and unlinked; loss events: %s; "
-      "ring peak %s of %d bytes; enobufs %s" % (n - len(missing), n, loss,
-      c.get("ring_peak_bytes"), ring, c.get("enobufs")))
-if loss:
-    sys.exit("FAIL: loss reported: %s" % loss)
-if missing:
-    sys.exit("FAIL: %d files missing, e.g. f%d" % (len(missing), missing[0]))
-if not (0 < c["ring_peak_bytes"] <= ring):
-    sys.exit("FAIL: ring peak %s outside (0, %d]" % (c["ring_peak_bytes"], ring))
-PY
+"$PYTHON3" "$top_srcdir/tests/integration/burst-check.py" "$T/out.json" "$T/w" "$N" \
+    --metrics "$T/metrics" --ring-peak "1:$RING"

@@ -53,24 +53,4 @@ wait "$P" || fail "podtrail exited with $?"
 note "backlog_wait_time_actual $A0 -> $A1 (each wait bounded by $WT jiffies)"
 [ "$WT" -le 15000 ] || fail "backlog_wait_time $WT above the operator's 15000"
 
-"$PYTHON3" - "$T/out.json" "$T/w" "$N" <<'PY'
-import json, sys
-out, d, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-names, loss = {}, []
-for line in open(out, encoding="utf-8"):
-    ev = json.loads(line)
-    if ev["type"] == "podtrail_loss":
-        loss.append(ev)
-    elif ev["type"] == "audit":
-        for p in ev.get("paths", []):
-            names[p.get("name")] = names.get(p.get("name"), 0) + 1
-missing = [i for i in range(n) if names.get("%s/f%d" % (d, i), 0) < 2]
-causes = sorted({l["cause"] for l in loss})
-print("# %d of %d files seen created and unlinked; loss events: %d %s"
-      % (n - len(missing), n, len(loss), causes))
-if "ring_full" in causes:
-    sys.exit("FAIL: the drain dropped records as the audit daemon: %s" % loss)
-if missing and not loss:
-    sys.exit("FAIL: %d files missing and no loss reported, e.g. f%d"
-             % (len(missing), missing[0]))
-PY
+"$PYTHON3" "$top_srcdir/tests/integration/burst-check.py" "$T/out.json" "$T/w" "$N" --loss told

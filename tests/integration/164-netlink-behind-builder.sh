@@ -47,30 +47,5 @@ builder || fail "no request builder thread after the loop fell behind: $(cat /pr
 kill -TERM "$P"
 wait "$P" || fail "podtrail exited with $?"
 
-"$PYTHON3" - "$RECV_STORE" "$T/metrics" "$T/w" "$N" "$RING" <<'PY'
-import json, re, sys
-store, met, d, n, ring = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-names, loss = {}, []
-for line in open(store, encoding="utf-8"):
-    ev = json.loads(line)
-    if ev["type"] == "podtrail_loss":
-        loss.append(ev)
-    elif ev["type"] == "audit":
-        for p in ev.get("paths", []):
-            names[p.get("name")] = names.get(p.get("name"), 0) + 1
-missing = [i for i in range(n) if names.get("%s/f%d" % (d, i), 0) < 2]
-c = {}
-for line in open(met, encoding="utf-8"):
-    m = re.match(r"podtrail_(\w+) (\d+)$", line.strip())
-    if m:
-        c[m.group(1)] = int(m.group(2))
-print("# %d of %d files delivered; loss events: %d; ring peak %s of %d "
-      "bytes; ring_behind %s" % (n - len(missing), n, len(loss),
-      c.get("ring_peak_bytes"), ring, c.get("ring_behind")))
-if loss:
-    sys.exit("FAIL: loss reported: %s" % loss[:2])
-if missing:
-    sys.exit("FAIL: %d files missing, e.g. f%d" % (len(missing), missing[0]))
-if not (ring // 8 <= c["ring_peak_bytes"] <= ring):
-    sys.exit("FAIL: ring peak %s outside [%d, %d]" % (c["ring_peak_bytes"], ring // 8, ring))
-PY
+"$PYTHON3" "$top_srcdir/tests/integration/burst-check.py" "$RECV_STORE" "$T/w" "$N" \
+    --metrics "$T/metrics" --ring-peak "$((RING / 8)):$RING"

@@ -38,6 +38,8 @@ START_TEST(test_order_and_content)
 	ck_assert_uint_eq(len, 5);
 	ck_assert(memcmp(d, "hello", 5) == 0);
 	ring_done(r);
+	/* released, if not yet given back to the producer */
+	ck_assert_uint_eq(ring_used(r), 8);
 	/* stopping early leaves the fd readable */
 	ck_assert(readable(r));
 	ck_assert_int_eq(ring_get(r, &tag, &d, &len), 1);
@@ -118,6 +120,51 @@ START_TEST(test_wraps)
 		got++;
 	}
 	ck_assert_uint_eq(got, put);
+	ring_free(r);
+}
+END_TEST
+
+/*
+ * A backlog well below half the ring, going round it many times: the
+ * consumer gives room back in batches, and passes each wrap in the
+ * middle of one.
+ */
+START_TEST(test_wraps_in_batches)
+{
+	struct ring *r = ring_new(1 << 20);
+	char rec[3000];
+	const char *d;
+	unsigned int tag, put = 0, got = 0;
+	size_t len, held = 0;
+
+	ck_assert_ptr_nonnull(r);
+	for (int i = 0; i < 20000; i++) {
+		size_t l = 1 + (size_t)(put * 37) % sizeof(rec);
+
+		memset(rec, 'a' + put % 26, l);
+		ck_assert_int_eq(ring_put(r, put, rec, l), 0);
+		held += 8 + ((l + 7) & ~(size_t)7);
+		put++;
+		if (put - got < 100)
+			continue;
+		ck_assert_int_eq(ring_get(r, &tag, &d, &len), 1);
+		ck_assert_uint_eq(tag, got);
+		ck_assert_uint_eq(len, 1 + (size_t)(got * 37) % sizeof(rec));
+		ck_assert(d[0] == 'a' + got % 26 && d[len - 1] == d[0]);
+		ring_done(r);
+		held -= 8 + ((len + 7) & ~(size_t)7);
+		got++;
+		ck_assert_uint_eq(ring_used(r), held);
+	}
+	while (ring_get(r, &tag, &d, &len) == 1) {
+		ck_assert_uint_eq(tag, got);
+		ring_done(r);
+		got++;
+	}
+	ck_assert_uint_eq(got, put);
+	ck_assert_uint_eq(ring_used(r), 0);
+	/* about 100 records of 1.5 KiB on average were ever held */
+	ck_assert_uint_lt(ring_peak(r), 1 << 19);
 	ring_free(r);
 }
 END_TEST
@@ -249,6 +296,7 @@ main(void)
 	tcase_add_test(tc, test_order_and_content);
 	tcase_add_test(tc, test_full_and_bound);
 	tcase_add_test(tc, test_wraps);
+	tcase_add_test(tc, test_wraps_in_batches);
 	tcase_add_test(tc, test_threads_drop);
 	tcase_add_test(tc, test_threads_wait);
 	tcase_add_test(tc, test_shutdown_releases);
