@@ -434,14 +434,37 @@ feed_run(struct parse_au *p, const char *run, const char *end)
 	return rc;
 }
 
+/*
+ * Whole lines record by record, so that most events go the fast way as
+ * on netlink; what goes to libauparse is fed before returning, as a
+ * run of lines would have been.
+ */
+static int
+fast_lines(struct parse_au *p, const char *data, size_t len)
+{
+	const char *q = data, *end = data + len, *nl;
+	int rc = 0;
+
+	for (; q < end; q = nl + 1) {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (parse_au_record(p, q, (size_t)(nl - q)) == -1)
+			rc = -1;
+	}
+	if (parse_au_commit(p) == -1)
+		rc = -1;
+	return rc;
+}
+
 int
 parse_au_lines(struct parse_au *p, const char *data, size_t len)
 {
 	const char *run = data, *q = data, *end = data + len, *nl;
-	int nul = memchr(data, '\0', len) != NULL;	/* rare: then per line */
+	int nul, rc = 0;
 	unsigned long long good = 0;
-	int rc = 0;
 
+	if (p->fast != NULL && !p->feeding)
+		return fast_lines(p, data, len);
+	nul = memchr(data, '\0', len) != NULL;	/* rare: then per line */
 	/* runs of good lines go to auparse in one call; bad ones are cut out */
 	for (; q < end; q = nl + 1) {
 		int act, try = 0;
@@ -743,7 +766,9 @@ parse_au_compact(struct parse_au *p)
 {
 	auparse_state_t *au;
 
-	if (p->feeding || auparse_feed_has_data(p->au))
+	/* an event the split holds is half-built too */
+	if (p->feeding || auparse_feed_has_data(p->au) ||
+	    (p->fast && parse_fast_records(p->fast)))
 		return 0;
 	if ((au = auparse_init(AUSOURCE_FEED, NULL)) == NULL) {
 		log_warn("auparse_init");
