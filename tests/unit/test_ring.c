@@ -150,7 +150,7 @@ START_TEST(test_wraps_in_batches)
 		ck_assert_int_eq(ring_get(r, &tag, &d, &len), 1);
 		ck_assert_uint_eq(tag, got);
 		ck_assert_uint_eq(len, 1 + (size_t)(got * 37) % sizeof(rec));
-		ck_assert(d[0] == 'a' + got % 26 && d[len - 1] == d[0]);
+		ck_assert(d[0] == (char)('a' + got % 26) && d[len - 1] == d[0]);
 		ring_done(r);
 		held -= 8 + ((len + 7) & ~(size_t)7);
 		got++;
