@@ -96,6 +96,16 @@ int parse_sync(struct parse *p);
  * worker may be parsing (podtrail has one).
  */
 int parse_use_worker(struct parse *p);
+/*
+ * As parse_use_worker, but input is parsed on the caller's thread as
+ * without a worker until parse_behind(p, 1), and again after
+ * parse_behind(p, 0), which first waits for the worker's jobs and
+ * emits their events. For a live source whose records are cheaper
+ * parsed in place while it keeps up. 0 or -1 (logged).
+ */
+int parse_use_worker_when_behind(struct parse *p);
+/* See parse_use_worker_when_behind; otherwise a no-op. Not from emit. */
+void parse_behind(struct parse *p, int on);
 /* Readable when the worker has events to emit; -1 without a worker. */
 int parse_notify_fd(const struct parse *p);
 /* Emit the events the worker has finished. */

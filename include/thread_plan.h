@@ -8,6 +8,9 @@
  *   parse    libauparse and event building for a stream of text (a
  *            replay, auditd's dispatcher); netlink records come a few
  *            at a time and are parsed on the loop's thread.
+ *   parse_behind  a parse worker for netlink records, used only while
+ *            the ring is behind: the split and event building leave
+ *            the loop's thread while it cannot keep up.
  *   build    gzip of sealed batches (https:// and nats:// outputs) and
  *            the forwarder's request bodies (formats).
  *   build_behind  the same helper, used only while the netlink ring
@@ -28,6 +31,7 @@ struct conf;
 
 struct thread_plan {
 	unsigned parse:1;
+	unsigned parse_behind:1;
 	unsigned build:1;
 	unsigned build_behind:1;
 	unsigned drain:1;
@@ -38,7 +42,8 @@ struct thread_plan {
  * The plan for c. helper_threads decides parse and build: yes, no, or
  * auto = only for a replayed file (catching up, where they halve the
  * wait; on a live node they cost more CPU per event than they save),
- * and build_behind on a netlink source with a ring.
+ * and build_behind on a netlink source with a ring; parse_behind on a
+ * netlink source with a ring unless helper_threads is no.
  */
 struct thread_plan thread_plan(const struct conf *c);
 

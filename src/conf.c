@@ -70,7 +70,7 @@ static const struct conf_opt opts[] = {
 	{ "priority_boost", T_INT, O(priority_boost), "10", 0, 20,
 	  "lower podtrail's nice value by this much at start (as auditd.conf's priority_boost), so busy audited processes cannot starve the multicast reader into losing records (needs CAP_SYS_NICE; 0: leave)", 0 },
 	{ "helper_threads", T_ENUM, O(helper_threads), "auto", 0, 0,
-	  "work on helper threads: yes, no, or auto (only when replaying a file: faster to catch up, but more CPU per event on a live node); a file or stdin is parsed on one, and requests are gzip'd on another", 0 },
+	  "work on helper threads: yes, no, or auto (a replayed file: faster to catch up; a netlink source: only while the loop is behind its ring, as they cost more CPU per event than they save while it keeps up); input is parsed on one, and requests are gzip'd on another", 0 },
 	{ "force", T_BOOL, O(force), "no", 0, 0,
 	  "netlink-unicast: take the audit pid even if another daemon holds it", 0 },
 	{ "backlog_limit", T_INT, O(backlog_limit), "8192", 0, 1LL << 30,

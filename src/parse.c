@@ -54,6 +54,11 @@ struct parse {
 	 * events are being emitted is out of the queue, not free yet.
 	 */
 	struct worker *w;
+	/*
+	 * With a worker made for parse_behind: 1 while parsing on the
+	 * caller's thread (no job out), 0 while jobs go to the worker.
+	 */
+	int direct;
 	struct parse_job *job;		/* PARSE_JOBS + 1, used in turn */
 	unsigned long long submitted;
 	struct parse_job *cur;		/* the job running (worker's side) */
@@ -65,6 +70,13 @@ struct parse {
 	unsigned long long malformed;	/* lines dropped on this side */
 	struct log_rl drop_rl;
 };
+
+/* Does input go to the worker as jobs (else to parse_au.c here)? */
+static int
+jobs(const struct parse *p)
+{
+	return p->w != NULL && !p->direct;
+}
 
 /*
  * parse_au.c hands an event over: to the caller at once, or, inside a
@@ -253,8 +265,8 @@ jobs_free(struct parse_job *job)
 	free(job);
 }
 
-int
-parse_use_worker(struct parse *p)
+static int
+use_worker(struct parse *p, int threads)
 {
 	if (p->w != NULL)
 		return 0;
@@ -273,7 +285,7 @@ parse_use_worker(struct parse *p)
 			log_warn("parse worker");
 			goto fail;
 		}
-	if ((p->w = worker_new("parse worker", PARSE_JOBS, 1, run_job,
+	if ((p->w = worker_new("parse worker", PARSE_JOBS, threads, run_job,
 	    p)) == NULL)
 		goto fail;
 	return 0;
@@ -281,6 +293,40 @@ fail:
 	jobs_free(p->job);
 	p->job = NULL;
 	return -1;
+}
+
+int
+parse_use_worker(struct parse *p)
+{
+	return use_worker(p, 1);
+}
+
+int
+parse_use_worker_when_behind(struct parse *p)
+{
+	if (use_worker(p, WORKER_WHEN_ASKED) == -1)
+		return -1;
+	p->direct = 1;
+	return 0;
+}
+
+void
+parse_behind(struct parse *p, int on)
+{
+	/* only a worker made for it; never from inside emit */
+	if (p->w == NULL || p->emitting || on == !p->direct)
+		return;
+	if (on) {
+		/* parse_au.c's state goes on in the worker's jobs */
+		worker_use_helper(p->w, 1);
+		p->direct = 0;
+		return;
+	}
+	/* back here once every job is out, in order */
+	(void)parse_commit(p);
+	sync_all(p);
+	worker_use_helper(p->w, 0);
+	p->direct = 1;
 }
 
 int
@@ -309,7 +355,7 @@ parse_poll(struct parse *p)
 static void
 drop(struct parse *p, const char *why)
 {
-	if (p->w == NULL) {
+	if (!jobs(p)) {
 		parse_au_drop(p->au, why);
 		return;
 	}
@@ -323,7 +369,7 @@ parse_feed(struct parse *p, const char *data, size_t len)
 {
 	int rc;
 
-	if (p->w != NULL)
+	if (jobs(p))
 		return len ? submit(p, J_TEXT, data, len, NULL) : 0;
 	rc = parse_commit(p);
 	if (parse_au_text(p->au, data, len) == -1)
@@ -338,7 +384,7 @@ parse_feed_record(struct parse *p, const char *line, size_t len)
 		drop(p, "newline inside a record");
 		return 0;
 	}
-	if (p->w == NULL)
+	if (!jobs(p))
 		return parse_au_record(p->au, line, len);
 	/* the job checks them: the open events are the worker's */
 	if (buf_reserve(&p->batch, len + 1) == -1) {
@@ -356,7 +402,7 @@ parse_commit(struct parse *p)
 {
 	int rc;
 
-	if (p->w == NULL)
+	if (!jobs(p))
 		return parse_au_commit(p->au);
 	/* from inside emit: with the next commit, after the events out */
 	if (p->batch.len == 0 || p->emitting)
@@ -371,7 +417,7 @@ parse_sync(struct parse *p)
 {
 	int rc = parse_commit(p);
 
-	if (p->w != NULL)
+	if (jobs(p))
 		sync_all(p);
 	return rc;
 }
@@ -382,7 +428,7 @@ parse_age(struct parse *p)
 	struct parse_job *j;
 
 	parse_commit(p);
-	if (p->w == NULL)
+	if (!jobs(p))
 		return parse_au_age(p->au);
 	if (p->emitting || submit(p, J_AGE, NULL, 0, &j) == -1)
 		return 1;	/* try again later */
@@ -397,7 +443,7 @@ parse_compact(struct parse *p)
 
 	if (parse_commit(p) == -1)
 		return 0;
-	if (p->w == NULL)
+	if (!jobs(p))
 		return parse_au_compact(p->au);
 	if (p->emitting || submit(p, J_COMPACT, NULL, 0, &j) == -1)
 		return 0;
@@ -409,7 +455,7 @@ void
 parse_flush(struct parse *p)
 {
 	parse_commit(p);
-	if (p->w == NULL) {
+	if (!jobs(p)) {
 		parse_au_flush(p->au);
 		return;
 	}
@@ -421,7 +467,7 @@ parse_flush(struct parse *p)
 static void
 stats(const struct parse *p, struct parse_au_stats *s)
 {
-	if (p->w != NULL)
+	if (jobs(p))
 		*s = p->seen;
 	else
 		parse_au_stats(p->au, s);
@@ -491,6 +537,8 @@ parse_free(struct parse *p)
 		worker_sync(p->w);
 		while (worker_collect(p->w) != NULL)
 			;
+		/* a helper started while behind has its scratch to free */
+		worker_use_helper(p->w, 1);
 		if (worker_threaded(p->w) &&
 		    submit(p, J_DONE, NULL, 0, NULL) == 0) {
 			worker_sync(p->w);

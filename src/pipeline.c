@@ -386,11 +386,14 @@ err:
 int
 pipeline_start_helpers(struct pipeline *pl, const struct conf *c)
 {
+	struct thread_plan tp = thread_plan(c);
+
 	if (ckpt_start(pl->ckpt) == -1)
 		return -1;
-	if (!thread_plan(c).parse)
+	if (!tp.parse && !tp.parse_behind)
 		return 0;
-	if (parse_use_worker(pl->parse) == 0 &&
+	if ((tp.parse ? parse_use_worker(pl->parse) :
+	    parse_use_worker_when_behind(pl->parse)) == 0 &&
 	    loop_fd_add(pl->loop, parse_notify_fd(pl->parse), POLLIN,
 	    on_parsed, pl) == -1) {
 		log_warn("loop fd");
@@ -497,6 +500,7 @@ pipeline_reconfigure(struct pipeline *pl, const struct conf *c)
 void
 pipeline_behind(struct pipeline *pl, int on)
 {
+	parse_behind(pl->parse, on);
 	output_behind(pl->out, on);
 }
 

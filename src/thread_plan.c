@@ -24,6 +24,7 @@ thread_plan(const struct conf *c)
 	tp.parse = helpers && !netlink;
 	tp.build = helpers;
 	tp.drain = netlink && c->ring_bytes > 0;
+	tp.parse_behind = tp.drain && strcmp(c->helper_threads, "no") != 0;
 	tp.build_behind = !tp.build && tp.drain &&
 	    strcmp(c->helper_threads, "auto") == 0;
 	tp.witness = *c->checkpoint_output &&
@@ -45,7 +46,8 @@ thread_plan_log(const struct conf *c)
 	struct thread_plan tp = thread_plan(c);
 
 	log_info("helper threads: parse %s, batch builder %s, netlink "
-	    "drain %s, witness sender %s", tp.parse ? "yes" : "no",
+	    "drain %s, witness sender %s", tp.parse ? "yes" :
+	    tp.parse_behind ? "while behind" : "no",
 	    tp.build ? "yes" : tp.build_behind ? "while behind" : "no",
 	    tp.drain ? "yes" : "no",
 	    tp.witness ? "yes" : "no");

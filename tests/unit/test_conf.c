@@ -479,19 +479,26 @@ START_TEST(test_helper_threads)
 	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
 	ck_assert_int_eq(conf_set(&c, "source", "netlink", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 0);
-	/* auto on netlink: the builder only while the ring is behind */
+	/* auto on netlink: builder and parser only while the ring is behind */
 	ck_assert_int_eq(thread_plan(&c).build_behind, 1);
 	ck_assert_int_eq(thread_plan_builder(&c), WORKER_WHEN_ASKED);
+	ck_assert_int_eq(thread_plan(&c).parse, 0);
+	ck_assert_int_eq(thread_plan(&c).parse_behind, 1);
 	ck_assert_int_eq(conf_set(&c, "ring_bytes", "0", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
+	ck_assert_int_eq(thread_plan(&c).parse_behind, 0);
 	ck_assert_int_eq(conf_set(&c, "ring_bytes", "64M", NULL, 0), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
+	ck_assert_int_eq(thread_plan(&c).parse_behind, 0);
 	ck_assert_int_eq(thread_plan_builder(&c), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "yes", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 1);
 	ck_assert_int_eq(thread_plan(&c).build_behind, 0);
 	ck_assert_int_eq(thread_plan_builder(&c), 1);
+	/* netlink records are cheaper parsed in place while it keeps up */
+	ck_assert_int_eq(thread_plan(&c).parse, 0);
+	ck_assert_int_eq(thread_plan(&c).parse_behind, 1);
 	ck_assert_int_eq(conf_set(&c, "source", "file:/x", NULL, 0), 0);
 	ck_assert_int_eq(conf_set(&c, "helper_threads", "no", NULL, 0), 0);
 	ck_assert_int_eq(thread_plan(&c).build, 0);

@@ -306,17 +306,18 @@ fast_vs_auparse(const char *text, size_t len, unsigned long long max_records,
 		buf_free(&g[route].out);
 }
 
-START_TEST(test_fast_same_as_auparse_recorded)
+/*
+ * A recorded kernel stream into b: tests/fixtures/recorded/raw.log, or
+ * with PODTRAIL_FAST_CORPUS=FILE a bigger one (bench/corpus.sh).
+ */
+static void
+read_recorded(struct buf *b)
 {
 	const char *top = getenv("top_srcdir");
-	char path[4096];
-	unsigned long long fast = 0;
-	struct buf b = BUF_INIT;
-	char chunk[65536];
+	char path[4096], chunk[65536];
 	size_t r;
 	FILE *fp;
 
-	/* PODTRAIL_FAST_CORPUS=FILE: a bigger stream (bench/corpus.sh) */
 	if (getenv("PODTRAIL_FAST_CORPUS"))
 		snprintf(path, sizeof(path), "%s",
 		    getenv("PODTRAIL_FAST_CORPUS"));
@@ -325,8 +326,16 @@ START_TEST(test_fast_same_as_auparse_recorded)
 		    "%s/tests/fixtures/recorded/raw.log", top ? top : ".");
 	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
 	while ((r = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(&b, chunk, r);
+		buf_add(b, chunk, r);
 	fclose(fp);
+}
+
+START_TEST(test_fast_same_as_auparse_recorded)
+{
+	unsigned long long fast = 0;
+	struct buf b = BUF_INIT;
+
+	read_recorded(&b);
 	fast_vs_auparse(b.data, b.len, 0, &fast);
 	/* most of a real stream goes the fast way */
 	ck_assert_uint_gt(fast, 100);
@@ -803,6 +812,84 @@ START_TEST(test_worker_waits_for_room)
 }
 END_TEST
 
+/*
+ * A worker used only while behind (a netlink source whose ring fills):
+ * records are parsed in place until parse_behind(p, 1), then by jobs,
+ * then in place again once those are out. Switched at random points
+ * through a recorded stream, the events and counters are libauparse's
+ * fed in place.
+ */
+START_TEST(test_worker_when_behind)
+{
+	static const char one[] = EV("1", ""), two[] = EV("2", "");
+	struct got g = { BUF_INIT, 0, NULL }, ref = { BUF_INIT, 0, NULL };
+	struct buf b = BUF_INIT;
+	struct parse *p, *q;
+	size_t k = 0;
+	int on = 0, switches = 0;
+
+	/* in place: emitted by the commit; behind: by the jobs, later */
+	p = parse_new("n0", 2, collect, &g);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(parse_use_worker_when_behind(p), 0);
+	ck_assert_int_ge(parse_notify_fd(p), 0);
+	parse_behind(p, 1);
+	for (const char *l = one; *l; l = strchr(l, '\n') + 1)
+		ck_assert_int_eq(parse_feed_record(p, l,
+		    (size_t)(strchr(l, '\n') - l)), 0);
+	ck_assert_int_eq(parse_commit(p), 0);
+	ck_assert_int_eq(g.n, 0);
+	parse_behind(p, 0);	/* waits for the job: its event is out */
+	ck_assert_int_eq(g.n, 1);
+	for (const char *l = two; *l; l = strchr(l, '\n') + 1)
+		ck_assert_int_eq(parse_feed_record(p, l,
+		    (size_t)(strchr(l, '\n') - l)), 0);
+	ck_assert_int_eq(parse_commit(p), 0);
+	ck_assert_int_eq(g.n, 2);
+	parse_free(p);
+	buf_reset(&g.out);
+	g.n = 0;
+
+	read_recorded(&b);
+	p = parse_new("n0", 2, collect, &g);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(parse_use_worker_when_behind(p), 0);
+	q = parse_new("n0", 2, collect, &ref);
+	ck_assert_ptr_nonnull(q);
+	for (const char *l = b.data, *end = b.data + b.len, *nl; l < end;
+	    l = nl + 1, k++) {
+		if ((nl = memchr(l, '\n', (size_t)(end - l))) == NULL)
+			nl = end;
+		ck_assert_int_eq(parse_feed_record(p, l, (size_t)(nl - l)), 0);
+		ck_assert_int_eq(parse_feed_record(q, l, (size_t)(nl - l)), 0);
+		/* the loop's turns: commits, finished jobs, the ring's state */
+		if ((k * 2654435761u) % 5 == 0) {
+			ck_assert_int_eq(parse_commit(p), 0);
+			ck_assert_int_eq(parse_commit(q), 0);
+			parse_poll(p);
+		}
+		if ((k * 2654435761u) % 97 == 0) {
+			on = !on;
+			switches++;
+			parse_behind(p, on);
+		}
+	}
+	parse_behind(p, 0);
+	parse_flush(p);
+	parse_flush(q);
+	ck_assert_int_gt(switches, 4);
+	same_text(&ref.out, &g.out);
+	ck_assert_int_eq(ref.n, g.n);
+	ck_assert_uint_eq(parse_records(p), parse_records(q));
+	ck_assert_uint_eq(parse_malformed(p), parse_malformed(q));
+	parse_free(p);
+	parse_free(q);
+	buf_free(&g.out);
+	buf_free(&ref.out);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_worker_age_and_compact)
 {
 	/* an event with no EOE and no successor leaves on the idle timeout */
@@ -899,6 +986,7 @@ main(void)
 	tcase_add_test(tc, test_worker_notify_fd);
 	tcase_add_test(tc, test_worker_waits_for_room);
 	tcase_add_test(tc, test_worker_age_and_compact);
+	tcase_add_test(tc, test_worker_when_behind);
 	tcase_add_test(tc, test_worker_free_with_input_queued);
 	tcase_add_test(tc, test_worker_refused_while_held);
 	tcase_set_timeout(tc, 60);
