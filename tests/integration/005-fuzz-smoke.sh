@@ -2,15 +2,30 @@
 # The fuzz harnesses (tests/fuzz/) build with clang, every regression
 # input under tests/fuzz/regress/ still passes, and a few seconds of
 # fuzzing each finds nothing. Long runs: scripts/fuzz --time 600.
+# A failure repeats what the sanitizer said and the input itself (hex)
+# on FAIL lines, so a CI excerpt is enough to reproduce it.
 . "$top_srcdir/tests/integration/common.sh"
 CLANG=${CLANG:-$(command -v clang || true)}
 [ -n "$CLANG" ] || skip "needs clang (libFuzzer)"
 export CLANG
 config_h=()
 [ -f "$top_builddir/config.h" ] && config_h=(--config-h "$top_builddir/config.h")
+out="$top_builddir/fuzz/smoke.out"
+mkdir -p "$top_builddir/fuzz"
 rc=0
 "$top_srcdir/scripts/fuzz" --builddir "$top_builddir/fuzz" "${config_h[@]}" \
-	--time "${FUZZ_SMOKE_SECONDS:-4}" --jobs 2 --no-save || rc=$?
+	--time "${FUZZ_SMOKE_SECONDS:-4}" --jobs 2 --no-save >"$out" 2>&1 || rc=$?
+cat "$out"
 [ "$rc" = 77 ] && skip "scripts/fuzz could not build the harnesses"
-[ "$rc" = 0 ] || fail "a fuzz harness failed (see above)"
+if [ "$rc" != 0 ]; then
+	# the reports and the project's own stack frames
+	grep -E 'CRASH|FAILED|ERROR|SUMMARY|error:|: input |#[0-9]+ .*/(src|tests/fuzz)/' "$out" |
+		head -40 | sed 's/^ */FAIL: /' >&2
+	for f in "$top_builddir"/fuzz/artifacts/*/*; do
+		[ -f "$f" ] || continue
+		echo "FAIL: input $(basename "$(dirname "$f")")/$(basename "$f"):" \
+			"$(head -c 2048 "$f" | od -An -tx1 -v | tr -d ' \n')" >&2
+	done
+	fail "a fuzz harness failed (exit $rc)"
+fi
 note "every harness built, replayed its regressions and fuzzed cleanly"
