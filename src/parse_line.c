@@ -12,6 +12,7 @@
 #include <libaudit.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse_line.h"
 
@@ -212,9 +213,10 @@ parse_line_check(const char *s, size_t n, struct parse_line_stamp *st)
 	/*
 	 * libauparse 3.0.9 leaks a copy of the first cwd when a CWD record
 	 * has a second one. The kernel never writes that; a forged or
-	 * garbled stream must not make podtrail grow.
+	 * garbled stream must not make podtrail grow. libaudit takes the
+	 * type name in any case ("cwd" is CWD).
 	 */
-	if (k == 3 && memcmp(type, "CWD", 3) == 0 && cwd_fields(s, n) > 1)
+	if (k == 3 && strncasecmp(type, "CWD", 3) == 0 && cwd_fields(s, n) > 1)
 		return "CWD record with more than one cwd field";
 	return NULL;
 }
