@@ -41,8 +41,9 @@ cat "$out"
 [ "$rc" = 77 ] && skip "scripts/fuzz could not build the harnesses"
 if [ "$rc" != 0 ]; then
 	# the reports and the project's own stack frames
+	# (sed, not head: a pipe closed early is a failure under pipefail)
 	grep -E 'CRASH|FAILED|ERROR|SUMMARY|error:|: input |#[0-9]+ .*/(src|tests/fuzz)/' "$out" |
-		head -40 | sed 's/^ */FAIL: /' >&2
+		sed -n 's/^ */FAIL: /; 1,40p' >&2 || true
 	for f in "$top_builddir"/fuzz/artifacts/*/*; do
 		[ -f "$f" ] || continue
 		echo "FAIL: input $(basename "$(dirname "$f")")/$(basename "$f"):" \
